@@ -1,0 +1,137 @@
+/* buf: growable byte buffer; see buf.h for the invariants. */
+#include "buf.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+char buf_empty[1];
+
+void buf_init(struct buf *b, size_t hint)
+{
+    b->data = buf_empty;
+    b->len = b->cap = 0;
+    if (hint)
+        buf_grow(b, hint);
+}
+
+void buf_grow(struct buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len - 1)
+        die("buffer size overflow");
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap < SIZE_MAX / 2 ? cap * 2 : need;
+    if (b->cap == 0) {
+        b->data = xmalloc(cap);
+        b->data[0] = '\0';
+    } else {
+        b->data = xrealloc(b->data, cap);
+    }
+    b->cap = cap;
+}
+
+void buf_add(struct buf *b, const void *data, size_t len)
+{
+    if (!len)
+        return;
+    buf_grow(b, len);
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void buf_adds(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+
+void buf_addc(struct buf *b, char c)
+{
+    buf_grow(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(b->data + b->len, b->cap ? b->cap - b->len : 0, fmt, cp);
+    va_end(cp);
+    if (n < 0)
+        die("vsnprintf failed");
+    if ((size_t)n >= (b->cap ? b->cap - b->len : 0)) {
+        buf_grow(b, (size_t)n);
+        vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+    }
+    b->len += (size_t)n;
+}
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(b, fmt, ap);
+    va_end(ap);
+}
+
+void buf_setlen(struct buf *b, size_t len)
+{
+    if (len > b->len)
+        die("buf_setlen beyond length");
+    b->len = len;
+    if (b->cap)
+        b->data[len] = '\0';
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+    char *out = b->cap ? b->data : xstrdup("");
+    if (len)
+        *len = b->len;
+    b->data = buf_empty;
+    b->len = b->cap = 0;
+    return out;
+}
+
+void buf_release(struct buf *b)
+{
+    if (b->cap)
+        free(b->data);
+    b->data = buf_empty;
+    b->len = b->cap = 0;
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t old = b->len;
+    for (;;) {
+        buf_grow(b, 65536);
+        ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            buf_setlen(b, old);
+            errno = e;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        b->len += (size_t)n;
+    }
+    b->data[b->len] = '\0';
+    close(fd);
+    return 0;
+}
