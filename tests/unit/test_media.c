@@ -1,0 +1,795 @@
+/* test_media: PNG validation (images made here with libpng's write API), WAV writing and
+ * validation, audio mime types, and SHA-256 digests. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "pngcheck.h"
+#include "sha256.h"
+#include "wav.h"
+
+#include <png.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef TEST_DATA_DIR
+#error "TEST_DATA_DIR must name tests/data"
+#endif
+
+/* ---- helpers ---- */
+
+/* A file under tests/data/media/ (made by other tools: Python's zlib and wave modules). */
+static void load_media(const char *name, struct buf *b)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/media/%s", TEST_DATA_DIR, name);
+    if (buf_read_file(b, path) != 0)
+        fail_msg("cannot read %s", path);
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* CRC-32 as PNG chunks use it (ISO 3309), bitwise: written here, not taken from zlib. */
+static uint32_t crc32_png(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+static void write_cb(png_structp png, png_bytep data, size_t n)
+{
+    buf_add(png_get_io_ptr(png), data, n);
+}
+
+static void flush_cb(png_structp png)
+{
+}
+
+/* A w x h PNG with a gradient, written with libpng's write API. */
+static void make_png(struct buf *out, uint32_t w, uint32_t h, int depth, int color, int interlace)
+{
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    assert_non_null(png);
+    assert_non_null(info);
+    if (setjmp(png_jmpbuf(png)))
+        fail_msg("libpng could not write the test image");
+    png_set_write_fn(png, out, write_cb, flush_cb);
+    png_set_IHDR(png, info, w, h, depth, color, interlace, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    int channels = color == PNG_COLOR_TYPE_RGB         ? 3
+                   : color == PNG_COLOR_TYPE_RGB_ALPHA ? 4
+                   : color == PNG_COLOR_TYPE_GRAY      ? 1
+                                                       : 2;
+    size_t rowbytes = (size_t)w * (size_t)channels * (size_t)(depth / 8);
+    unsigned char *row = malloc(rowbytes);
+    int passes = png_set_interlace_handling(png);
+    for (int p = 0; p < passes; p++)
+        for (uint32_t y = 0; y < h; y++) {
+            for (size_t i = 0; i < rowbytes; i++)
+                row[i] = (unsigned char)(i * 7 + y * 13);
+            png_write_row(png, row);
+        }
+    free(row);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+}
+
+/* Offset of the first chunk of the given type (its length field), or fail. */
+static size_t find_chunk(const struct buf *b, const char *type)
+{
+    for (size_t off = 8; off + 12 <= b->len; off += 12 + be32((unsigned char *)b->data + off))
+        if (memcmp(b->data + off + 4, type, 4) == 0)
+            return off;
+    fail_msg("no %s chunk", type);
+    return 0;
+}
+
+/* Recompute the CRC of the chunk at `off` after editing it. */
+static void fix_crc(struct buf *b, size_t off)
+{
+    unsigned char *p = (unsigned char *)b->data + off;
+    uint32_t len = be32(p);
+    put_be32(p + 8 + len, crc32_png(p + 4, 4 + len));
+}
+
+static void png_must_fail(const struct buf *b, size_t len, const char *want)
+{
+    struct png_facts facts = {7, 7, 7, 7};
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(png_check(b->data, len, &facts, &err), -1);
+    assert_int_equal(err.kind, GF_ERR_INPUT);
+    if (!strstr(err.msg, want))
+        fail_msg("message \"%s\" lacks \"%s\"", err.msg, want);
+    assert_int_equal(facts.width, 7); /* untouched */
+}
+
+/* Run png_check with stderr redirected; returns what libpng would have printed. */
+static int png_check_quiet(const struct buf *b, struct png_facts *facts, struct gf_err *err,
+                           char *printed, size_t n)
+{
+    char path[] = "/tmp/test_media_stderr_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    int rc = png_check(b->data, b->len, facts, err);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t got = pread(fd, printed, n - 1, 0);
+    printed[got > 0 ? got : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return rc;
+}
+
+/* ---- PNG ---- */
+
+static void test_png_valid_rgb(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    struct png_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    if (png_check(b.data, b.len, &facts, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(facts.width, 64);
+    assert_int_equal(facts.height, 48);
+    assert_int_equal(facts.bit_depth, 8);
+    assert_int_equal(facts.color_type, 2); /* PNG spec: truecolour */
+    buf_release(&b);
+}
+
+static void test_png_valid_interlaced_rgba16(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 33, 17, 16, PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_ADAM7);
+    struct png_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    if (png_check(b.data, b.len, &facts, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(facts.width, 33);
+    assert_int_equal(facts.height, 17);
+    assert_int_equal(facts.bit_depth, 16);
+    assert_int_equal(facts.color_type, 6); /* PNG spec: truecolour with alpha */
+    buf_release(&b);
+}
+
+static void test_png_from_another_encoder(void **state)
+{
+    struct buf b = BUF_INIT;
+    load_media("rgb_8x6.png", &b); /* chunks and zlib stream written by hand in Python */
+    struct png_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    if (png_check(b.data, b.len, &facts, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(facts.width, 8);
+    assert_int_equal(facts.height, 6);
+    assert_int_equal(facts.bit_depth, 8);
+    assert_int_equal(facts.color_type, 2);
+    buf_release(&b);
+}
+
+static void test_png_truncated(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    png_must_fail(&b, b.len / 2, "PNG is truncated");
+    png_must_fail(&b, b.len - 12, "PNG is truncated"); /* IEND missing */
+    png_must_fail(&b, 5, "PNG is truncated");          /* part of the signature */
+    buf_release(&b);
+}
+
+static void test_png_bad_signature(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    b.data[1] = 'J';
+    png_must_fail(&b, b.len, "not a PNG (bad signature)");
+    buf_release(&b);
+    struct buf text = BUF_INIT;
+    buf_adds(&text, "<html>not an image</html>");
+    png_must_fail(&text, text.len, "not a PNG (bad signature)");
+    buf_release(&text);
+}
+
+/* libpng inflates IDAT while reading it, so a flipped data byte is usually reported by zlib
+ * before the chunk's CRC is checked; either way the image fails with libpng's words. */
+static void test_png_idat_flipped_byte(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    size_t idat = find_chunk(&b, "IDAT");
+    b.data[idat + 8 + 10] ^= 0x20;
+    png_must_fail(&b, b.len, "PNG does not decode: IDAT: ");
+    buf_release(&b);
+}
+
+static void test_png_idat_crc_error(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    size_t idat = find_chunk(&b, "IDAT");
+    b.data[idat + 8 + be32((unsigned char *)b.data + idat) + 1] ^= 0x01; /* in the CRC itself */
+    png_must_fail(&b, b.len, "PNG does not decode: IDAT: CRC error");
+    buf_release(&b);
+}
+
+static void test_png_zlib_error(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    size_t idat = find_chunk(&b, "IDAT");
+    /* a deflate block type of 3 (reserved) right after the 2-byte zlib header, CRC fixed so
+     * only zlib can notice */
+    b.data[idat + 8 + 2] = 0x07;
+    fix_crc(&b, idat);
+    png_must_fail(&b, b.len, "PNG does not decode: IDAT: invalid block type");
+    buf_release(&b);
+}
+
+static void test_png_missing_rows(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    size_t ihdr = find_chunk(&b, "IHDR");
+    put_be32((unsigned char *)b.data + ihdr + 12, 60); /* claims 60 rows, holds 48 */
+    fix_crc(&b, ihdr);
+    png_must_fail(&b, b.len, "PNG does not decode: Not enough image data");
+    buf_release(&b);
+}
+
+static void test_png_zero_length(void **state)
+{
+    struct buf b = BUF_INIT;
+    png_must_fail(&b, 0, "PNG is empty");
+}
+
+static void test_png_oversized_header(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    size_t ihdr = find_chunk(&b, "IHDR");
+    put_be32((unsigned char *)b.data + ihdr + 8, 20000);
+    put_be32((unsigned char *)b.data + ihdr + 12, 20000);
+    fix_crc(&b, ihdr); /* a well-formed header: only the size is wrong */
+    png_must_fail(&b, b.len, "PNG is too large: 20000x20000 pixels");
+    buf_release(&b);
+}
+
+static void test_png_one_side_over_limit(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    size_t ihdr = find_chunk(&b, "IHDR");
+    put_be32((unsigned char *)b.data + ihdr + 8, 16385);
+    put_be32((unsigned char *)b.data + ihdr + 12, 1);
+    fix_crc(&b, ihdr);
+    png_must_fail(&b, b.len, "16385x1");
+    buf_release(&b);
+}
+
+/* An ancillary chunk with a bad CRC is a libpng warning: the image passes and nothing is
+ * printed on stderr. */
+static void test_png_warning_is_silent(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 16, 16, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE);
+    size_t idat = find_chunk(&b, "IDAT");
+    struct buf edited = BUF_INIT;
+    buf_add(&edited, b.data, idat);
+    static const unsigned char text[] = {0,   0,   0,   9,   't', 'E', 'X',  't',  'C',  'o', 'm',
+                                         'm', 'e', 'n', 't', 0,   'x', 0xDE, 0xAD, 0xBE, 0xEF};
+    buf_add(&edited, text, sizeof text);
+    buf_add(&edited, b.data + idat, b.len - idat);
+    struct png_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    char printed[512];
+    int rc = png_check_quiet(&edited, &facts, &err, printed, sizeof printed);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(printed, "");
+    assert_int_equal(facts.width, 16);
+    buf_release(&b);
+    buf_release(&edited);
+}
+
+static void test_png_error_is_silent(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 64, 48, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    b.data[find_chunk(&b, "IDAT") + 20] ^= 1;
+    struct png_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    char printed[512];
+    assert_int_equal(png_check_quiet(&b, &facts, &err, printed, sizeof printed), -1);
+    assert_string_equal(printed, "");
+    buf_release(&b);
+}
+
+/* ---- WAV ---- */
+
+/* 4800 frames (0.2 s at 24 kHz) of a 440 Hz tone as little-endian 16-bit PCM. */
+static void make_pcm(unsigned char *pcm, size_t frames)
+{
+    for (size_t i = 0; i < frames; i++) {
+        int16_t v = (int16_t)lrint(12000.0 * sin(2 * M_PI * 440.0 * (double)i / 24000.0));
+        pcm[2 * i] = (unsigned char)((uint16_t)v & 0xFF);
+        pcm[2 * i + 1] = (unsigned char)((uint16_t)v >> 8);
+    }
+}
+
+static unsigned char pcm4800[9600];
+
+static void make_wav(struct buf *out)
+{
+    make_pcm(pcm4800, 4800);
+    struct gf_err err = GF_ERR_INIT;
+    if (wav_from_pcm16(pcm4800, sizeof pcm4800, 24000, 1, out, NULL, &err) != 0)
+        fail_msg("%s", err.msg);
+}
+
+/* Offset of a RIFF chunk's header, walking the chunk list; fails when absent. */
+static size_t riff_chunk(const struct buf *b, const char *id)
+{
+    for (size_t off = 12; off + 8 <= b->len;) {
+        if (memcmp(b->data + off, id, 4) == 0)
+            return off;
+        uint32_t size = le32((unsigned char *)b->data + off + 4);
+        off += 8 + size + (size & 1);
+    }
+    fail_msg("no '%s' chunk", id);
+    return 0;
+}
+
+static void test_wav_from_pcm_facts(void **state)
+{
+    make_pcm(pcm4800, 4800);
+    struct buf out = BUF_INIT;
+    struct wav_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(wav_from_pcm16(pcm4800, sizeof pcm4800, 24000, 1, &out, &facts, &err), 0);
+    assert_int_equal(facts.sample_rate, 24000);
+    assert_int_equal(facts.channels, 1);
+    assert_int_equal(facts.frames, 4800);
+    assert_float_equal(facts.duration_s, 0.2, 1e-12);
+    buf_release(&out);
+}
+
+static void test_wav_header_bytes(void **state)
+{
+    struct buf out = BUF_INIT;
+    make_wav(&out);
+    const unsigned char *d = (const unsigned char *)out.data;
+    assert_memory_equal(d, "RIFF", 4);
+    assert_int_equal(le32(d + 4), out.len - 8);
+    assert_memory_equal(d + 8, "WAVE", 4);
+    size_t fmt = riff_chunk(&out, "fmt ");
+    assert_true(le32(d + fmt + 4) >= 16);
+    assert_int_equal(le16(d + fmt + 8), 1);      /* WAVE_FORMAT_PCM */
+    assert_int_equal(le16(d + fmt + 10), 1);     /* channels */
+    assert_int_equal(le32(d + fmt + 12), 24000); /* sample rate */
+    assert_int_equal(le32(d + fmt + 16), 48000); /* byte rate = 24000 * 2 */
+    assert_int_equal(le16(d + fmt + 20), 2);     /* block align */
+    assert_int_equal(le16(d + fmt + 22), 16);    /* bits per sample */
+    size_t data = riff_chunk(&out, "data");
+    assert_int_equal(le32(d + data + 4), 9600);
+    assert_int_equal(data + 8 + 9600, out.len);
+    buf_release(&out);
+}
+
+static void test_wav_payload_is_the_pcm(void **state)
+{
+    struct buf out = BUF_INIT;
+    make_wav(&out);
+    size_t data = riff_chunk(&out, "data");
+    assert_memory_equal(out.data + data + 8, pcm4800, sizeof pcm4800);
+    buf_release(&out);
+}
+
+static void test_wav_appends_after_existing_bytes(void **state)
+{
+    struct buf out = BUF_INIT;
+    buf_adds(&out, "prefix");
+    make_wav(&out);
+    assert_memory_equal(out.data, "prefixRIFF", 10);
+    struct wav_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(wav_check(out.data + 6, out.len - 6, &facts, &err), 0);
+    assert_int_equal(facts.frames, 4800);
+    buf_release(&out);
+}
+
+static void test_wav_stereo(void **state)
+{
+    unsigned char pcm[4 * 1000];
+    for (size_t i = 0; i < sizeof pcm; i++)
+        pcm[i] = (unsigned char)(i * 31);
+    struct buf out = BUF_INIT;
+    struct wav_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(wav_from_pcm16(pcm, sizeof pcm, 16000, 2, &out, &facts, &err), 0);
+    assert_int_equal(facts.frames, 1000);
+    assert_float_equal(facts.duration_s, 0.0625, 1e-12);
+    size_t fmt = riff_chunk(&out, "fmt ");
+    assert_int_equal(le16((unsigned char *)out.data + fmt + 10), 2);
+    assert_int_equal(le16((unsigned char *)out.data + fmt + 20), 4);
+    buf_release(&out);
+}
+
+static void test_wav_odd_length_rejected(void **state)
+{
+    make_pcm(pcm4800, 4800);
+    struct buf out = BUF_INIT;
+    buf_adds(&out, "keep");
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(wav_from_pcm16(pcm4800, 4801, 24000, 1, &out, NULL, &err), -1);
+    assert_string_equal(err.msg, "PCM length 4801 is not a multiple of 2 bytes per frame");
+    assert_string_equal(out.data, "keep");
+    assert_int_equal(out.len, 4);
+    buf_release(&out);
+}
+
+static void test_wav_partial_stereo_frame_rejected(void **state)
+{
+    unsigned char pcm[6] = {0};
+    struct buf out = BUF_INIT;
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(wav_from_pcm16(pcm, sizeof pcm, 24000, 2, &out, NULL, &err), -1);
+    assert_string_equal(err.msg, "PCM length 6 is not a multiple of 4 bytes per frame");
+    assert_int_equal(out.len, 0);
+}
+
+static void test_wav_empty_pcm_rejected(void **state)
+{
+    struct buf out = BUF_INIT;
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(wav_from_pcm16("", 0, 24000, 1, &out, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "empty"));
+    assert_int_equal(out.len, 0);
+}
+
+static void test_wav_bad_rate_rejected(void **state)
+{
+    unsigned char pcm[4] = {0};
+    struct buf out = BUF_INIT;
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(wav_from_pcm16(pcm, sizeof pcm, 0, 1, &out, NULL, &err), -1);
+    assert_int_equal(wav_from_pcm16(pcm, sizeof pcm, 24000, 0, &out, NULL, &err), -1);
+    assert_int_equal(out.len, 0);
+}
+
+static void test_wav_check_round_trip(void **state)
+{
+    struct buf out = BUF_INIT;
+    make_wav(&out);
+    struct wav_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    if (wav_check(out.data, out.len, &facts, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(facts.sample_rate, 24000);
+    assert_int_equal(facts.channels, 1);
+    assert_int_equal(facts.frames, 4800);
+    assert_float_equal(facts.duration_s, 0.2, 1e-12);
+    buf_release(&out);
+}
+
+static void test_wav_check_from_another_writer(void **state)
+{
+    struct buf b = BUF_INIT;
+    load_media("tone_24k_48.wav", &b); /* Python's wave module: 48 frames, mono, 24 kHz */
+    struct wav_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    if (wav_check(b.data, b.len, &facts, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(facts.sample_rate, 24000);
+    assert_int_equal(facts.channels, 1);
+    assert_int_equal(facts.frames, 48);
+    assert_float_equal(facts.duration_s, 0.002, 1e-12);
+    buf_release(&b);
+}
+
+static void wav_must_fail(const void *data, size_t len, const char *want)
+{
+    struct wav_facts facts = {7, 7, 7, 7.0};
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(wav_check(data, len, &facts, &err), -1);
+    assert_int_equal(err.kind, GF_ERR_INPUT);
+    if (!strstr(err.msg, want))
+        fail_msg("message \"%s\" lacks \"%s\"", err.msg, want);
+    assert_int_equal(facts.frames, 7);
+}
+
+static void test_wav_check_garbage(void **state)
+{
+    static const char garbage[] = "this is not audio at all, just some text bytes......";
+    wav_must_fail(garbage, sizeof garbage - 1, "WAV does not open");
+}
+
+static void test_wav_check_truncated_header(void **state)
+{
+    struct buf out = BUF_INIT;
+    make_wav(&out);
+    wav_must_fail(out.data, 20, "WAV does not open");
+    buf_release(&out);
+}
+
+static void test_wav_check_truncated_data(void **state)
+{
+    struct buf out = BUF_INIT;
+    make_wav(&out);
+    wav_must_fail(out.data, out.len - 100, "WAV is truncated: its data chunk lacks 100 bytes");
+    buf_release(&out);
+}
+
+static void test_wav_check_empty(void **state)
+{
+    wav_must_fail("", 0, "WAV is empty");
+}
+
+static void test_wav_check_no_frames(void **state)
+{
+    /* a canonical 44-byte header: PCM, mono, 24000 Hz, 16 bits, and an empty data chunk */
+    static const unsigned char hdr[44] = {'R', 'I', 'F',  'F',  36,  0,   0,    0,    'W', 'A', 'V',
+                                          'E', 'f', 'm',  't',  ' ', 16,  0,    0,    0,   1,   0,
+                                          1,   0,   0xC0, 0x5D, 0,   0,   0x80, 0xBB, 0,   0,   2,
+                                          0,   16,  0,    'd',  'a', 't', 'a',  0,    0,   0,   0};
+    wav_must_fail(hdr, sizeof hdr, "WAV has no audio frames");
+}
+
+static void test_wav_check_rejects_other_formats(void **state)
+{
+    char path[] = "/tmp/test_media_aiff_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    SF_INFO info = {
+        .samplerate = 24000, .channels = 1, .format = SF_FORMAT_AIFF | SF_FORMAT_PCM_16};
+    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, 1);
+    assert_non_null(sf);
+    short samples[480] = {0};
+    assert_int_equal(sf_write_short(sf, samples, 480), 480);
+    sf_close(sf);
+    struct buf aiff = BUF_INIT;
+    assert_int_equal(buf_read_file(&aiff, path), 0);
+    unlink(path);
+    wav_must_fail(aiff.data, aiff.len, "not a WAV file");
+    buf_release(&aiff);
+}
+
+/* ---- audio mime types ---- */
+
+static void test_mime_l16(void **state)
+{
+    static const struct {
+        const char *mime;
+        int rate, channels;
+    } ok[] = {
+        {"audio/L16;codec=pcm;rate=24000", 24000, 1},
+        {"audio/l16; rate=16000; channels=2", 16000, 2},
+        {"AUDIO/L16 ; RATE=\"44100\"", 44100, 1},
+        {"audio/L16;rate=8000", 8000, 1},
+        {"audio/L16;channels=1;rate=192000;endianness=little", 192000, 1},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        enum audio_format fmt = AUDIO_WAV;
+        int rate = 0, channels = 0;
+        struct gf_err err = GF_ERR_INIT;
+        if (audio_mime_parse(ok[i].mime, &fmt, &rate, &channels, &err) != 0)
+            fail_msg("'%s': %s", ok[i].mime, err.msg);
+        assert_int_equal(fmt, AUDIO_PCM16);
+        assert_int_equal(rate, ok[i].rate);
+        assert_int_equal(channels, ok[i].channels);
+    }
+}
+
+static void test_mime_wav(void **state)
+{
+    static const char *const ok[] = {"audio/wav",      "audio/x-wav",         "audio/wave",
+                                     "audio/vnd.wave", "Audio/WAV; codecs=1", " audio/wav "};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        enum audio_format fmt = AUDIO_PCM16;
+        int rate = -1, channels = -1;
+        struct gf_err err = GF_ERR_INIT;
+        if (audio_mime_parse(ok[i], &fmt, &rate, &channels, &err) != 0)
+            fail_msg("'%s': %s", ok[i], err.msg);
+        assert_int_equal(fmt, AUDIO_WAV);
+        assert_int_equal(rate, 0); /* from the file */
+    }
+}
+
+static void test_mime_rejected(void **state)
+{
+    static const char *const bad[] = {
+        "audio/mpeg",
+        "audio/L16",
+        "audio/L16;codec=pcm",
+        "audio/L16;rate=7999",
+        "audio/L16;rate=192001",
+        "audio/L16;rate=abc",
+        "audio/L16;rate=",
+        "audio/L16;rate=24000;channels=0",
+        "audio/L16;rate=24000;channels=9",
+        "audio/L16;codec=opus;rate=24000",
+        "audio/L24;rate=24000",
+        "audio/L16x;rate=24000",
+        "image/png",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        enum audio_format fmt;
+        int rate, channels;
+        struct gf_err err = GF_ERR_INIT;
+        if (audio_mime_parse(bad[i], &fmt, &rate, &channels, &err) != -1)
+            fail_msg("'%s' accepted", bad[i]);
+        char quoted[128];
+        snprintf(quoted, sizeof quoted, "'%s'", bad[i]);
+        if (!strstr(err.msg, quoted))
+            fail_msg("message \"%s\" does not name %s", err.msg, quoted);
+    }
+}
+
+static void test_mime_messages(void **state)
+{
+    enum audio_format fmt;
+    int rate, channels;
+    struct gf_err err = GF_ERR_INIT;
+    audio_mime_parse("audio/mpeg", &fmt, &rate, &channels, &err);
+    assert_string_equal(err.msg, "unsupported audio type 'audio/mpeg'");
+    audio_mime_parse("audio/L16", &fmt, &rate, &channels, &err);
+    assert_string_equal(err.msg, "audio type 'audio/L16' has no rate");
+    assert_int_equal(audio_mime_parse(NULL, &fmt, &rate, &channels, &err), -1);
+    assert_int_equal(audio_mime_parse("", &fmt, &rate, &channels, &err), -1);
+}
+
+/* ---- SHA-256 (FIPS 180-2 / NIST example vectors) ---- */
+
+static void test_sha256_abc(void **state)
+{
+    char hex[SHA256_HEX_LEN + 1];
+    sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_sha256_empty(void **state)
+{
+    char hex[SHA256_HEX_LEN + 1];
+    sha256_hex("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+static void test_sha256_incremental(void **state)
+{
+    const char *msg = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    struct sha256_ctx *c = sha256_new();
+    size_t len = strlen(msg);
+    for (size_t off = 0; off < len; off += 5) /* 5-byte pieces straddle the 64-byte block */
+        sha256_update(c, msg + off, len - off < 5 ? len - off : 5);
+    char hex[SHA256_HEX_LEN + 1];
+    sha256_final_hex(c, hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+static void test_sha256_file_million_a(void **state)
+{
+    char path[] = "/tmp/test_media_sha_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char *a = malloc(1000000);
+    memset(a, 'a', 1000000);
+    assert_int_equal(write(fd, a, 1000000), 1000000); /* several read chunks */
+    close(fd);
+    free(a);
+    char hex[SHA256_HEX_LEN + 1];
+    size_t size = 0;
+    assert_int_equal(sha256_file(path, hex, &size), 0);
+    unlink(path);
+    assert_int_equal(size, 1000000);
+    assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+static void test_sha256_file_abc(void **state)
+{
+    char path[] = "/tmp/test_media_sha_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "abc", 3), 3);
+    close(fd);
+    char hex[SHA256_HEX_LEN + 1];
+    assert_int_equal(sha256_file(path, hex, NULL), 0);
+    unlink(path);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_sha256_file_missing(void **state)
+{
+    char hex[SHA256_HEX_LEN + 1];
+    errno = 0;
+    assert_int_equal(sha256_file("/nonexistent/gemflow/file", hex, NULL), -1);
+    assert_int_equal(errno, ENOENT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_png_valid_rgb),
+        cmocka_unit_test(test_png_valid_interlaced_rgba16),
+        cmocka_unit_test(test_png_from_another_encoder),
+        cmocka_unit_test(test_png_truncated),
+        cmocka_unit_test(test_png_bad_signature),
+        cmocka_unit_test(test_png_idat_flipped_byte),
+        cmocka_unit_test(test_png_idat_crc_error),
+        cmocka_unit_test(test_png_zlib_error),
+        cmocka_unit_test(test_png_missing_rows),
+        cmocka_unit_test(test_png_zero_length),
+        cmocka_unit_test(test_png_oversized_header),
+        cmocka_unit_test(test_png_one_side_over_limit),
+        cmocka_unit_test(test_png_warning_is_silent),
+        cmocka_unit_test(test_png_error_is_silent),
+        cmocka_unit_test(test_wav_from_pcm_facts),
+        cmocka_unit_test(test_wav_header_bytes),
+        cmocka_unit_test(test_wav_payload_is_the_pcm),
+        cmocka_unit_test(test_wav_appends_after_existing_bytes),
+        cmocka_unit_test(test_wav_stereo),
+        cmocka_unit_test(test_wav_odd_length_rejected),
+        cmocka_unit_test(test_wav_partial_stereo_frame_rejected),
+        cmocka_unit_test(test_wav_empty_pcm_rejected),
+        cmocka_unit_test(test_wav_bad_rate_rejected),
+        cmocka_unit_test(test_wav_check_round_trip),
+        cmocka_unit_test(test_wav_check_from_another_writer),
+        cmocka_unit_test(test_wav_check_garbage),
+        cmocka_unit_test(test_wav_check_truncated_header),
+        cmocka_unit_test(test_wav_check_truncated_data),
+        cmocka_unit_test(test_wav_check_empty),
+        cmocka_unit_test(test_wav_check_no_frames),
+        cmocka_unit_test(test_wav_check_rejects_other_formats),
+        cmocka_unit_test(test_mime_l16),
+        cmocka_unit_test(test_mime_wav),
+        cmocka_unit_test(test_mime_rejected),
+        cmocka_unit_test(test_mime_messages),
+        cmocka_unit_test(test_sha256_abc),
+        cmocka_unit_test(test_sha256_empty),
+        cmocka_unit_test(test_sha256_incremental),
+        cmocka_unit_test(test_sha256_file_million_a),
+        cmocka_unit_test(test_sha256_file_abc),
+        cmocka_unit_test(test_sha256_file_missing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
