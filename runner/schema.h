@@ -1,0 +1,41 @@
+/* schema: the JSON Schema subset gemflow sends as responseJsonSchema and checks replies against:
+ * type (object, array, string, number, integer, boolean, null, or a list of them; uppercase
+ * OpenAPI names STRING/OBJECT/... accepted too), properties, required, items, enum,
+ * minItems/maxItems, minLength/maxLength, minimum/maximum, additionalProperties (false or a
+ * schema), anyOf, nullable. Other keywords (description, title, format, propertyOrdering, $id ...)
+ * are accepted and ignored when checking. */
+#ifndef GF_SCHEMA_H
+#define GF_SCHEMA_H
+
+#include "buf.h"
+#include "err.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+/* Check `value` against `schema`. On the first mismatch fill `err` (GF_ERR_INPUT) with the JSON
+ * path of the offending value and what was expected, e.g.
+ *   "$.scenes[2].mood: expected one of \"calm\", \"tense\", got \"angry\""
+ *   "$.scenes[0]: missing required property \"narration\""
+ *   "$.scenes: expected at least 1 item, got 0"
+ * and return -1. */
+int schema_check(const cJSON *schema, const cJSON *value, struct gf_err *err);
+
+/* Check that `schema` itself is usable: an object, known type names, `properties` an object of
+ * schemas, `required` an array of strings, `items` a schema, `enum` an array, numeric min/max.
+ * Appends one message per problem to `problems` (each "at $.properties.x: ...\n") and returns
+ * the number of problems. */
+int schema_lint(const cJSON *schema, struct buf *problems);
+
+/* The sub-schema a template path selects: segs ["scenes", "0", "title"] walks properties and
+ * items (a numeric segment selects `items`). Returns the sub-schema, or NULL when the schema
+ * says the path cannot exist (no such property in a `properties` list with
+ * additionalProperties false or with the property simply absent). When the schema does not
+ * constrain the path (no `properties` / no `items`), returns `schema_any()`. */
+const cJSON *schema_at_path(const cJSON *schema, char *const *segs, size_t n_segs);
+/* A shared empty schema meaning "anything"; never free it. */
+const cJSON *schema_any(void);
+/* True when the schema says the value is an array (type "array"/"ARRAY"). */
+bool schema_is_array(const cJSON *schema);
+
+#endif

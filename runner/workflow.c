@@ -1,0 +1,472 @@
+/* workflow: loading a workflow file (whole, or `use:` + `set:`), the top-level keys, finding
+ * bundled workflows, and releasing the result. Stages and cross-checks live in workflow_*.c. */
+#include "util.h"
+#include "workflow_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const top_keys[] = {"version",  "name",   "use",      "set",   "inputs",
+                                       "defaults", "limits", "endpoint", "stages"};
+static const char *const use_keys[] = {"version", "name", "use", "set"};
+const char *const wfl_default_keys[] = {"model", "timeout", "retries", "temperature", "voice"};
+const size_t wfl_n_default_keys = ARRAY_SIZE(wfl_default_keys);
+static const char *const limit_keys[] = {"concurrency", "rpm"};
+
+const char *stage_kind_name(enum stage_kind k)
+{
+    switch (k) {
+    case STAGE_JSON:
+        return "json";
+    case STAGE_TEXT:
+        return "text";
+    case STAGE_IMAGE:
+        return "image";
+    case STAGE_SPEECH:
+        return "speech";
+    }
+    return "?";
+}
+
+/* ---- small helpers shared by the loader ---- */
+
+const char *wfl_intern(struct workflow *wf, const char *s)
+{
+    for (size_t i = 0; i < wf->n_files; i++)
+        if (strcmp(wf->files[i], s) == 0)
+            return wf->files[i];
+    return *VEC_PUSH(wf->files, wf->n_files, wf->cap_files) = xstrdup(s);
+}
+
+void wfl_add_dir(struct wf_loader *L, const char *file, const char *dir)
+{
+    struct wf_dir *d = VEC_PUSH(L->dirs, L->n_dirs, L->cap_dirs);
+    d->file = file;
+    d->dir = xstrdup(dir);
+}
+
+const char *wfl_dir_of(const struct wf_loader *L, const char *file)
+{
+    for (size_t i = 0; i < L->n_dirs; i++)
+        if (L->dirs[i].file == file)
+            return L->dirs[i].dir;
+    return L->wf->dir ? L->wf->dir : ".";
+}
+
+char *wfl_join(const char *dir, const char *rel)
+{
+    if (rel[0] == '/' || strcmp(dir, ".") == 0)
+        return xstrdup(rel);
+    return xasprintf("%s%s%s", dir, str_ends_with(dir, "/") ? "" : "/", rel);
+}
+
+char *wfl_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return xstrdup(".");
+    if (slash == path)
+        return xstrdup("/");
+    return xstrndup(path, (size_t)(slash - path));
+}
+
+/* ---- the top-level keys ---- */
+
+static int parse_file(struct wf_loader *L, const char *file, const struct ydoc_node *at,
+                      struct ydoc_node **doc)
+{
+    struct buf b = BUF_INIT;
+    *doc = NULL;
+    if (buf_read_file(&b, file) < 0) {
+        if (at)
+            wfl_error(L, at, "cannot read workflow '%s': %s", file, strerror(errno));
+        else
+            diag_add(L->dl, file, 0, 0, "cannot read the workflow: %s", strerror(errno));
+        return -1;
+    }
+    /* On duplicate keys and the like the tree is still there: go on checking it. */
+    int rc = ydoc_parse(b.data, b.len, file, doc, L->dl) < 0 && !*doc ? -1 : 0;
+    buf_release(&b);
+    if (rc == 0 && (!*doc || ydoc_is_null(*doc))) {
+        diag_add(L->dl, file, 0, 0, "the workflow is empty (start with 'version: 1')");
+        rc = -1;
+    } else if (rc == 0 && (*doc)->kind != YDOC_MAP) {
+        wfl_error(L, *doc, "a workflow must be a mapping of keys (version, stages, ...), not %s",
+                  ydoc_describe(*doc));
+        rc = -1;
+    }
+    if (rc < 0) {
+        ydoc_free(*doc);
+        *doc = NULL;
+    }
+    return rc;
+}
+
+static void check_version(struct wf_loader *L, const struct ydoc_node *doc)
+{
+    const struct ydoc_node *v = ydoc_get(doc, "version");
+    long long x;
+    if (!v)
+        wfl_error(L, doc, "missing key 'version' (add 'version: 1' at the top)");
+    else if (v->kind == YDOC_SCALAR && ydoc_int(v, &x) && x != 1)
+        wfl_error(L, v, "unsupported version %lld (this gemflow reads version 1)", x);
+    else if (v->kind != YDOC_SCALAR || !ydoc_int(v, &x))
+        wfl_error(L, v, "'version' must be the number 1, not %s", ydoc_describe(v));
+}
+
+static void parse_inputs(struct wf_loader *L, const struct ydoc_node *n)
+{
+    struct workflow *wf = L->wf;
+    if (!wfl_mapping(L, n, "inputs"))
+        return;
+    for (size_t i = 0; i < n->n_pairs; i++) {
+        const struct ydoc_node *k = n->pairs[i].key, *v = n->pairs[i].val;
+        const char *path = wfl_string(L, v, k->str), *why;
+        if (!wfl_is_name(k->str, false))
+            wfl_error(L, k, "bad input name '%s' (use letters, digits, '_' and '-')", k->str);
+        else if (!strcmp(k->str, "item") || !strcmp(k->str, "item_index"))
+            wfl_error(L, k, "input name '%s' is reserved (it names the foreach element)", k->str);
+        if (!path)
+            continue;
+        if ((why = wfl_path_problem(path)))
+            wfl_error(L, v, "input '%s': path '%s' %s", k->str, path, why);
+        else if (wfl_reserved_name(path))
+            wfl_error(L, v, "input '%s': path '%s' is one of gemflow's own files", k->str, path);
+        struct wf_input *in = VEC_PUSH(wf->inputs, wf->n_inputs, L->cap_inputs);
+        in->name = xstrdup(k->str);
+        in->path = xstrdup(path);
+    }
+}
+
+static void parse_defaults(struct wf_loader *L, const struct ydoc_node *n)
+{
+    if (!wfl_mapping(L, n, "defaults"))
+        return;
+    wfl_check_keys(L, n, wfl_default_keys, wfl_n_default_keys, "in defaults");
+    const struct ydoc_node *v;
+    const char *s;
+    long long r;
+    if ((v = ydoc_get(n, "model")) && (s = wfl_string(L, v, "model")) && wfl_model_id(L, v, s))
+        L->model = xstrdup(s);
+    if ((v = ydoc_get(n, "voice")) && (s = wfl_string(L, v, "voice")) && wfl_voice(L, v, s))
+        L->voice = xstrdup(s);
+    if ((v = ydoc_get(n, "timeout")))
+        wfl_duration(L, v, "timeout", &L->timeout_ms);
+    if ((v = ydoc_get(n, "retries")) && wfl_int(L, v, "retries", 0, 20, &r))
+        L->retries = (int)r;
+    if ((v = ydoc_get(n, "temperature")))
+        L->has_temperature = wfl_number(L, v, "temperature", 0, 2, false, &L->temperature);
+}
+
+static void parse_limits(struct wf_loader *L, const struct ydoc_node *n)
+{
+    struct workflow *wf = L->wf;
+    if (!wfl_mapping(L, n, "limits"))
+        return;
+    wfl_check_keys(L, n, limit_keys, ARRAY_SIZE(limit_keys), "in limits");
+    const struct ydoc_node *v;
+    long long c;
+    if ((v = ydoc_get(n, "concurrency")) && wfl_int(L, v, "concurrency", 1, LLONG_MAX, &c))
+        wf->concurrency = c > INT_MAX ? INT_MAX : (int)c;
+    if (!(v = ydoc_get(n, "rpm")) || !wfl_mapping(L, v, "rpm"))
+        return;
+    size_t cap = 0;
+    for (size_t i = 0; i < v->n_pairs; i++) {
+        const struct ydoc_node *k = v->pairs[i].key;
+        double rpm;
+        bool ok = wfl_model_id(L, k, k->str);
+        if (!wfl_number(L, v->pairs[i].val, "rpm", 0, INFINITY, true, &rpm) || !ok)
+            continue;
+        struct wf_rpm *r = VEC_PUSH(wf->rpm, wf->n_rpm, cap);
+        r->model = xstrdup(k->str);
+        r->rpm = rpm;
+    }
+}
+
+static void parse_top(struct wf_loader *L)
+{
+    struct workflow *wf = L->wf;
+    const struct ydoc_node *doc = L->doc, *v;
+    const char *s;
+    wfl_check_keys(L, doc, top_keys, ARRAY_SIZE(top_keys), "at the top level");
+    check_version(L, doc);
+    if ((v = ydoc_get(doc, "use")))
+        wfl_error(L, ydoc_find(doc, "use")->key,
+                  "'use' is not allowed here: '%s' is itself used by another workflow", wf->path);
+    if ((v = ydoc_get(doc, "set")))
+        wfl_error(L, ydoc_find(doc, "set")->key,
+                  "'set' only works together with 'use: WORKFLOW' (edit this workflow directly, or "
+                  "use --set)");
+    if ((v = ydoc_get(doc, "name")) && (s = wfl_string(L, v, "name")))
+        wf->name = xstrdup(s);
+    if ((v = ydoc_get(doc, "endpoint")) && (s = wfl_string(L, v, "endpoint"))) {
+        if (!str_starts_with(s, "http://") && !str_starts_with(s, "https://"))
+            wfl_error(L, v, "bad endpoint '%s' (use an http:// or https:// URL)", s);
+        wf->endpoint = xstrdup(s);
+    }
+    if ((v = ydoc_get(doc, "inputs")))
+        parse_inputs(L, v);
+    if ((v = ydoc_get(doc, "defaults")))
+        parse_defaults(L, v);
+    if ((v = ydoc_get(doc, "limits")))
+        parse_limits(L, v);
+    if (!(v = ydoc_get(doc, "stages")))
+        wfl_error(L, doc, "missing key 'stages' (a workflow needs at least one stage)");
+    else if (wfl_mapping(L, v, "stages") && v->n_pairs == 0)
+        wfl_error(L, v, "'stages' is empty (a workflow needs at least one stage)");
+    else if (v->kind == YDOC_MAP)
+        wfl_parse_stages(L, v);
+    if (wf->n_stages)
+        wfl_check(L);
+}
+
+/* ---- loading ---- */
+
+static void set_stage_file(struct wf_loader *L, const char *file)
+{
+    struct workflow *wf = L->wf;
+    wf->path = xstrdup(file);
+    wf->dir = wfl_dirname(file);
+    wfl_add_dir(L, file, wf->dir);
+}
+
+/* `use: NAME` document: load the bundled workflow and apply the document's `set:`. */
+static int load_use(struct wf_loader *L, const struct ydoc_node *doc, const char *job_file)
+{
+    const struct ydoc_node *use = ydoc_get(doc, "use"), *v;
+    struct buf path = BUF_INIT;
+    const char *name = wfl_string(L, use, "use");
+    for (size_t i = 0; i < doc->n_pairs; i++) {
+        const struct ydoc_node *k = doc->pairs[i].key;
+        bool ok = false, top = false;
+        for (size_t j = 0; j < ARRAY_SIZE(use_keys); j++)
+            ok = ok || strcmp(k->str, use_keys[j]) == 0;
+        for (size_t j = 0; j < ARRAY_SIZE(top_keys); j++)
+            top = top || strcmp(k->str, top_keys[j]) == 0;
+        if (top && !ok)
+            wfl_error(L, k,
+                      "'%s' cannot be used with 'use' (a 'use' workflow has only version, name, "
+                      "use and set; change the used workflow with set)",
+                      k->str);
+        else if (!ok)
+            wfl_check_keys_one(L, k, use_keys, ARRAY_SIZE(use_keys), "at the top level");
+    }
+    if (!name)
+        return -1;
+    if (workflow_find_bundled(name, &path) < 0) {
+        if (wfl_is_bundled_name(name))
+            wfl_add_bundled_names(name, &path);
+        else
+            buf_adds(&path, " (bundled workflow names use lowercase letters, digits and '-')");
+        wfl_error(L, use, "unknown bundled workflow '%s'%s", name, path.data);
+        buf_release(&path);
+        return -1;
+    }
+    const char *file = wfl_intern(L->wf, path.data);
+    buf_release(&path);
+    if (parse_file(L, file, use, &L->doc) < 0)
+        return -1;
+    set_stage_file(L, file);
+    L->wf->job_path = xstrdup(job_file);
+    char *dir = wfl_dirname(job_file);
+    wfl_add_dir(L, job_file, dir);
+    free(dir);
+    if ((v = ydoc_get(doc, "name")) && wfl_string(L, v, "name"))
+        ydoc_map_set(L->doc, ydoc_new_scalar("name", v->file, v->line, v->col), ydoc_copy(v));
+    if ((v = ydoc_get(doc, "set")) && wfl_mapping(L, v, "set"))
+        wfl_apply_set_map(L, v);
+    return 0;
+}
+
+static void release_loader(struct wf_loader *L)
+{
+    ydoc_free(L->doc);
+    for (size_t i = 0; i < L->wf->n_stages && L->info; i++)
+        free(L->info[i].needs);
+    free(L->info);
+    for (size_t i = 0; i < L->n_dirs; i++)
+        free(L->dirs[i].dir);
+    free(L->dirs);
+    free(L->model);
+    free(L->voice);
+}
+
+static char *default_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (str_ends_with(base, ".yaml"))
+        n -= 5;
+    else if (str_ends_with(base, ".yml"))
+        n -= 4;
+    return xstrndup(base, n);
+}
+
+/* Order the diagnostics from index `from` on by file (in order of first appearance), line and
+ * column, so `validate` lists them as they appear; equal places keep their order. */
+static void sort_diags(struct diag_list *dl, size_t from)
+{
+    size_t n = dl->n - from;
+    size_t *rank = xcalloc(n ? n : 1, sizeof *rank);
+    for (size_t i = 0; i < n; i++) {
+        rank[i] = i;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(dl->v[from + j].file, dl->v[from + i].file) == 0) {
+                rank[i] = rank[j];
+                break;
+            }
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct diag d = dl->v[from + i];
+        size_t r = rank[i], j = i;
+        while (j > 0) {
+            const struct diag *p = &dl->v[from + j - 1];
+            if (rank[j - 1] < r ||
+                (rank[j - 1] == r && (p->line < d.line || (p->line == d.line && p->col <= d.col))))
+                break;
+            dl->v[from + j] = *p;
+            rank[j] = rank[j - 1];
+            j--;
+        }
+        dl->v[from + j] = d;
+        rank[j] = r;
+    }
+    free(rank);
+}
+
+int workflow_load_file(struct workflow *wf, const char *path, const struct wf_load_opts *opts,
+                       struct diag_list *dl)
+{
+    memset(wf, 0, sizeof *wf);
+    wf->concurrency = WF_DEFAULT_CONCURRENCY;
+    struct wf_loader L = {.wf = wf, .dl = dl};
+    L.timeout_ms = WF_DEFAULT_TIMEOUT_MS;
+    L.retries = WF_DEFAULT_RETRIES;
+    size_t errors = dl->n;
+    const char *file = wfl_intern(wf, path);
+    struct ydoc_node *doc = NULL;
+    if (parse_file(&L, file, NULL, &doc) < 0)
+        goto out;
+    if (ydoc_get(doc, "use")) {
+        check_version(&L, doc);
+        if (load_use(&L, doc, file) < 0)
+            goto out;
+        ydoc_free(doc);
+    } else {
+        L.doc = doc;
+        set_stage_file(&L, file);
+    }
+    doc = NULL;
+    if (opts && opts->n_sets)
+        wfl_apply_cli_sets(&L, opts->sets, opts->n_sets);
+    parse_top(&L);
+    if (!wf->name)
+        wf->name = default_name(wf->path);
+out:
+    ydoc_free(doc);
+    release_loader(&L);
+    if (dl->n > errors) {
+        sort_diags(dl, errors);
+        workflow_release(wf);
+        return -1;
+    }
+    return 0;
+}
+
+int workflow_load_job(struct workflow *wf, const char *job_dir, const struct wf_load_opts *opts,
+                      struct diag_list *dl)
+{
+    if (opts && opts->workflow_path) {
+        if (workflow_load_file(wf, opts->workflow_path, opts, dl) < 0)
+            return -1;
+        if (!wf->job_path)
+            wf->job_path = xstrdup(opts->workflow_path);
+        return 0;
+    }
+    char *own = wfl_join(job_dir, "workflow.yaml");
+    int rc;
+    if (access(own, F_OK) == 0) {
+        rc = workflow_load_file(wf, own, opts, dl);
+        if (rc == 0 && !wf->job_path)
+            wf->job_path = xstrdup(own);
+    } else {
+        struct buf path = BUF_INIT;
+        if (workflow_find_bundled("script-to-media", &path) < 0) {
+            memset(wf, 0, sizeof *wf);
+            diag_add(dl, job_dir, 0, 0,
+                     "no workflow.yaml in the job and the bundled workflow 'script-to-media' was "
+                     "not found (set GEMFLOW_WORKFLOWS)");
+            rc = -1;
+        } else {
+            rc = workflow_load_file(wf, path.data, opts, dl);
+        }
+        buf_release(&path);
+    }
+    free(own);
+    return rc;
+}
+
+void workflow_release(struct workflow *wf)
+{
+    free(wf->name);
+    free(wf->path);
+    free(wf->dir);
+    free(wf->job_path);
+    free(wf->endpoint);
+    for (size_t i = 0; i < wf->n_inputs; i++) {
+        free(wf->inputs[i].name);
+        free(wf->inputs[i].path);
+    }
+    free(wf->inputs);
+    for (size_t i = 0; i < wf->n_stages; i++) {
+        struct stage_def *s = &wf->stages[i];
+        free(s->name);
+        free(s->model);
+        tmpl_free(s->prompt);
+        tmpl_free(s->system);
+        tmpl_free(s->text);
+        tmpl_free(s->output);
+        free(s->foreach);
+        for (size_t j = 0; j < s->n_foreach_segs; j++)
+            free(s->foreach_segs[j]);
+        free(s->foreach_segs);
+        cJSON_Delete(s->schema);
+        free(s->schema_file);
+        free(s->aspect_ratio);
+        free(s->image_size);
+        free(s->voice);
+        free(s->language);
+        free(s->deps);
+    }
+    free(wf->stages);
+    free(wf->order);
+    for (size_t i = 0; i < wf->n_rpm; i++)
+        free(wf->rpm[i].model);
+    free(wf->rpm);
+    for (size_t i = 0; i < wf->n_files; i++)
+        free(wf->files[i]);
+    free(wf->files);
+    memset(wf, 0, sizeof *wf);
+}
+
+int workflow_stage_index(const struct workflow *wf, const char *name)
+{
+    for (size_t i = 0; i < wf->n_stages; i++)
+        if (strcmp(wf->stages[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+double workflow_rpm(const struct workflow *wf, const char *model)
+{
+    for (size_t i = 0; i < wf->n_rpm; i++)
+        if (strcmp(wf->rpm[i].model, model) == 0)
+            return wf->rpm[i].rpm;
+    return 0;
+}

@@ -1,0 +1,133 @@
+/* workflow: loading a version-1 workflow (YAML, via libyaml) into a checked, immutable plan.
+ *
+ * Calling sequence:
+ *   struct workflow wf; struct diag_list dl = DIAG_LIST_INIT;
+ *   struct wf_load_opts opts = {.sets = ..., .n_sets = ...};
+ *   if (workflow_load_job(&wf, job_dir, &opts, &dl) < 0) { print every diag; exit 2; }
+ *   ... use wf ...
+ *   workflow_release(&wf);
+ *
+ * Every problem found is a diagnostic "file:line:column: message"; loading goes on after an
+ * error where it can, so `gemflow validate` reports them all. On failure `wf` holds nothing that
+ * needs releasing (it is released internally). */
+#ifndef GF_WORKFLOW_H
+#define GF_WORKFLOW_H
+
+#include "err.h"
+#include "template.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum stage_kind {
+    STAGE_JSON,   /* generateContent, responseMimeType application/json + responseJsonSchema */
+    STAGE_TEXT,   /* generateContent, text reply written as is */
+    STAGE_IMAGE,  /* generateContent with responseModalities IMAGE, or :predict for imagen-* */
+    STAGE_SPEECH, /* generateContent with responseModalities AUDIO + speechConfig */
+};
+
+const char *stage_kind_name(enum stage_kind k);
+
+/* A place in a workflow or prompt file; `file` is owned by the workflow (see files[]). */
+struct wf_pos {
+    const char *file;
+    int line, col;
+};
+
+struct stage_def {
+    char *name; /* [a-z0-9_-]+, unique */
+    struct wf_pos pos;
+    enum stage_kind kind;
+    char *model; /* the model this stage calls: its own `model:` or defaults.model; never NULL */
+
+    struct tmpl *prompt; /* json, text, image: required */
+    struct tmpl *system; /* json, text: optional system instruction; NULL if absent */
+    struct tmpl *text;   /* speech: the text to speak; required */
+    struct tmpl *output; /* required; rendered with TMPL_PATH */
+
+    /* foreach: "STAGE.path.to.array" over a JSON stage's output; NULL when the stage has one
+     * item. foreach_stage is the index of STAGE in stages[]; foreach_segs the path after it. */
+    char *foreach;
+    size_t foreach_stage;
+    char **foreach_segs;
+    size_t n_foreach_segs;
+    struct wf_pos foreach_pos;
+
+    cJSON *schema;     /* json: required; loaded from a file next to the workflow or inline */
+    char *schema_file; /* json: the schema file's path as resolved, NULL when inline */
+
+    char *aspect_ratio; /* image: e.g. "16:9"; NULL = not sent */
+    char *image_size;   /* image: "1K" | "2K" | "4K"; NULL = not sent */
+    char *voice;        /* speech: prebuilt voice name; required (defaults.voice or stage) */
+    char *language;     /* speech: languageCode; NULL = not sent */
+
+    bool has_temperature;
+    double temperature;
+    int64_t timeout_ms; /* per attempt; defaults.timeout, else 120 s */
+    int retries;        /* retries after the first attempt; defaults.retries, else 5 */
+
+    size_t *deps; /* indices of the stages this one depends on (templates, foreach, needs) */
+    size_t n_deps;
+};
+
+struct wf_rpm {
+    char *model;
+    double rpm;
+};
+
+struct workflow {
+    char *name;
+    char *path;     /* the workflow file that defines the stages (bundled one for `use:`) */
+    char *dir;      /* its directory: prompt and schema files are relative to it */
+    char *job_path; /* the job's own workflow.yaml when it exists, else NULL */
+    char *endpoint; /* workflow `endpoint:`; NULL when absent */
+
+    struct wf_input {
+        char *name; /* {{name}} */
+        char *path; /* relative to the job directory, checked to stay inside it */
+    } * inputs;
+    size_t n_inputs;
+
+    struct stage_def *stages; /* in file order */
+    size_t n_stages;
+    size_t *order; /* topological order: every stage after the stages it depends on */
+
+    int concurrency; /* limits.concurrency, default 8 */
+    struct wf_rpm *rpm;
+    size_t n_rpm;
+
+    char **files; /* interned file names that wf_pos.file and diagnostics point to */
+    size_t n_files, cap_files;
+};
+
+struct wf_load_opts {
+    /* --set K=V overrides, applied after the workflow's own `set:` */
+    const char *const *sets;
+    size_t n_sets;
+    /* Use this workflow file instead of JOB/workflow.yaml / the bundled default. */
+    const char *workflow_path;
+};
+
+/* Load the workflow of a job directory: `JOB/workflow.yaml` if present, else the bundled
+ * `script-to-media`, or opts->workflow_path. Returns 0, or -1 with diagnostics in `dl`. */
+int workflow_load_job(struct workflow *wf, const char *job_dir, const struct wf_load_opts *opts,
+                      struct diag_list *dl);
+/* Load one workflow file (a whole workflow, or `use:` + `set:`). */
+int workflow_load_file(struct workflow *wf, const char *path, const struct wf_load_opts *opts,
+                       struct diag_list *dl);
+void workflow_release(struct workflow *wf);
+
+/* Index of a stage by name, or -1. */
+int workflow_stage_index(const struct workflow *wf, const char *name);
+/* The rpm limit configured for `model`, or 0 when none. */
+double workflow_rpm(const struct workflow *wf, const char *model);
+
+/* Find a bundled workflow by name ("script-to-media") into `path`. Search order:
+ * $GEMFLOW_WORKFLOWS, <dir of the executable>/../workflows (build tree),
+ * <dir of the executable>/../share/gemflow/workflows (installed), the source tree.
+ * Returns 0 or -1 when not found. */
+int workflow_find_bundled(const char *name, struct buf *path);
+
+#endif

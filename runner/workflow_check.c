@@ -1,0 +1,456 @@
+/* workflow_check: the checks that need every stage: foreach sources, template names against
+ * inputs, stages and schemas, dependencies, cycles, the topological order and output paths. */
+#include "schema.h"
+#include "util.h"
+#include "workflow_int.h"
+
+#include <string.h>
+
+static void add_dep(struct stage_def *s, size_t j)
+{
+    for (size_t k = 0; k < s->n_deps; k++)
+        if (s->deps[k] == j)
+            return;
+    s->deps = xrealloc(s->deps, (s->n_deps + 1) * sizeof *s->deps);
+    s->deps[s->n_deps++] = j;
+}
+
+/* " (inputs: script; stages: analysis, prompts)" naming what a template may use. */
+static void add_names(const struct workflow *wf, size_t self, bool foreach, struct buf *b)
+{
+    size_t start = b->len, n = 0;
+    buf_adds(b, " (");
+    for (size_t i = 0; i < wf->n_inputs; i++)
+        buf_addf(b, "%s%s", i ? ", " : "inputs: ", wf->inputs[i].name);
+    for (size_t i = 0; i < wf->n_stages; i++) {
+        if (i == self)
+            continue;
+        const char *sep = n++ ? ", " : wf->n_inputs ? "; stages: " : "stages: ";
+        buf_addf(b, "%s%s", sep, wf->stages[i].name);
+    }
+    if (foreach)
+        buf_adds(b, wf->n_inputs || n ? "; item, item_index" : "item, item_index");
+    if (b->len == start + 2)
+        buf_setlen(b, start);
+    else
+        buf_addc(b, ')');
+}
+
+/* A schema's "type" for messages: string as is, a list as JSON (caller frees). */
+static char *type_text(const cJSON *type)
+{
+    if (cJSON_IsString(type))
+        return xstrdup(type->valuestring);
+    char *j = type ? cJSON_PrintUnformatted(type) : NULL;
+    char *r = xstrdup(j ? j : "not an object");
+    cJSON_free(j);
+    return r;
+}
+
+static void add_stage_names(const struct workflow *wf, const char *name, struct buf *b)
+{
+    const char **names = xcalloc(wf->n_stages, sizeof *names);
+    for (size_t i = 0; i < wf->n_stages; i++)
+        names[i] = wf->stages[i].name;
+    const char *s = wfl_suggest(name, names, wf->n_stages);
+    if (s) {
+        buf_addf(b, " (did you mean '%s'?)", s);
+    } else {
+        buf_adds(b, " (stages: ");
+        wfl_add_list(b, names, wf->n_stages);
+        buf_addc(b, ')');
+    }
+    free(names);
+}
+
+/* Walk `schema` along segs; on a step the schema rules out, report it at `file:line:col` and
+ * return NULL. `root` is the reference's root, `desc` describes what it names. */
+static const cJSON *check_path(struct wf_loader *L, const char *file, int line, int col,
+                               const cJSON *schema, char *const *segs, size_t n, const char *root,
+                               const char *desc)
+{
+    const cJSON *cur = schema;
+    for (size_t k = 0; k < n; k++) {
+        const cJSON *next = schema_at_path(cur, &segs[k], 1);
+        if (next) {
+            cur = next;
+            continue;
+        }
+        struct buf where = BUF_INIT, m = BUF_INIT;
+        if (k == 0) {
+            buf_adds(&where, desc);
+        } else {
+            buf_addf(&where, "'%s", root);
+            for (size_t i = 0; i < k; i++)
+                buf_addf(&where, ".%s", segs[i]);
+            buf_addc(&where, '\'');
+        }
+        const cJSON *props = cJSON_GetObjectItemCaseSensitive(cur, "properties"), *p;
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(cur, "type");
+        if (cJSON_IsObject(props)) {
+            buf_addf(&m, "unknown field '%s' in %s (its schema has:", segs[k], where.data);
+            int i = 0;
+            cJSON_ArrayForEach(p, props) buf_addf(&m, "%s %s", i++ ? "," : "", p->string);
+            buf_adds(&m, i ? ")" : " no fields)");
+        } else if (schema_is_array(cur)) {
+            buf_addf(&m, "%s is a list; '%s' is not an index (use a number)", where.data, segs[k]);
+        } else {
+            char *t = type_text(type);
+            buf_addf(&m, "%s has no field '%s' (its schema type is %s)", where.data, segs[k], t);
+            free(t);
+        }
+        diag_add(L->dl, file, line, col, "%s", m.data);
+        buf_release(&where);
+        buf_release(&m);
+        return NULL;
+    }
+    return cur;
+}
+
+static void resolve_foreach(struct wf_loader *L, size_t i)
+{
+    struct workflow *wf = L->wf;
+    struct stage_def *s = &wf->stages[i];
+    struct wf_stage_info *info = &L->info[i];
+    const struct ydoc_node *n = info->foreach;
+    char *name = xstrndup(s->foreach, strcspn(s->foreach, "."));
+    int j = workflow_stage_index(wf, name);
+    struct buf b = BUF_INIT;
+    if (j < 0) {
+        add_stage_names(wf, name, &b);
+        wfl_error(L, n, "foreach: unknown stage '%s'%s", name, b.data);
+    } else if ((size_t)j == i) {
+        wfl_error(L, n, "stage '%s' cannot loop over its own output", name);
+    } else {
+        const struct stage_def *src = &wf->stages[j];
+        s->foreach_stage = (size_t)j;
+        add_dep(s, (size_t)j);
+        info->item_schema = schema_any();
+        if (L->info[j].kind_ok && src->kind != STAGE_JSON) {
+            wfl_error(L, n, "foreach needs a json stage, and '%s' is a %s stage", name,
+                      stage_kind_name(src->kind));
+        } else if (src->foreach) {
+            wfl_error(L, n, "foreach over stage '%s', which itself has a foreach, is not supported",
+                      name);
+        } else if (L->info[j].kind_ok && L->info[j].schema_ok) {
+            char *desc = xasprintf("output of stage '%s'", name);
+            const cJSON *sub = check_path(L, n->file, n->line, n->col, src->schema, s->foreach_segs,
+                                          s->n_foreach_segs, name, desc);
+            free(desc);
+            const cJSON *type = cJSON_GetObjectItemCaseSensitive(sub, "type");
+            if (sub && type && !schema_is_array(sub)) {
+                char *t = type_text(type);
+                wfl_error(L, n, "'%s' is not a list (its schema type is %s); foreach needs a list",
+                          s->foreach, t);
+                free(t);
+            } else if (sub) {
+                const cJSON *items = cJSON_GetObjectItemCaseSensitive(sub, "items");
+                info->item_schema = cJSON_IsObject(items) ? items : schema_any();
+                info->foreach_ok = true;
+            }
+        } else {
+            info->foreach_ok = true;
+        }
+    }
+    buf_release(&b);
+    free(name);
+}
+
+/* A reference to another stage's output. */
+static void check_stage_ref(struct wf_loader *L, size_t i, size_t j, const struct tmpl *t,
+                            const struct tmpl_ref *r)
+{
+    struct stage_def *s = &L->wf->stages[i], *src = &L->wf->stages[j];
+    const char *file = tmpl_file(t);
+    if (i == j) {
+        diag_add(L->dl, file, r->line, r->col, "stage '%s' cannot use its own output ('{{%s}}')",
+                 s->name, r->expr);
+        return;
+    }
+    if (!L->info[j].kind_ok) {
+        add_dep(s, j);
+        return;
+    }
+    if (src->foreach && (src->kind == STAGE_JSON || src->kind == STAGE_TEXT)) {
+        /* one output per item: there is no single value to put in a template */
+        diag_add(L->dl, file, r->line, r->col,
+                 "'{{%s}}' names stage '%s', which writes one output per item (foreach): "
+                 "templates cannot use it (to wait for it, use needs: [%s])",
+                 r->expr, src->name, src->name);
+        return;
+    }
+    switch (src->kind) {
+    case STAGE_IMAGE:
+    case STAGE_SPEECH: /* media: nothing to put in a template */
+        diag_add(L->dl, file, r->line, r->col,
+                 "'{{%s}}' names stage '%s' of kind %s: its output is media, not text (to wait "
+                 "for it, use needs: [%s])",
+                 r->expr, src->name, stage_kind_name(src->kind), src->name);
+        return;
+    case STAGE_TEXT:
+        if (r->n_segs)
+            diag_add(L->dl, file, r->line, r->col,
+                     "stage '%s' is a text stage; its output has no field '%s'", src->name,
+                     r->segs[0]);
+        break;
+    case STAGE_JSON:
+        if (L->info[j].schema_ok) {
+            char *desc = xasprintf("output of stage '%s'", src->name);
+            check_path(L, file, r->line, r->col, src->schema, r->segs, r->n_segs, r->root, desc);
+            free(desc);
+        }
+        break;
+    }
+    add_dep(s, j);
+}
+
+static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const struct tmpl_ref *r)
+{
+    const struct workflow *wf = L->wf;
+    const struct stage_def *s = &wf->stages[i];
+    const struct wf_stage_info *info = &L->info[i];
+    const char *file = tmpl_file(t);
+    for (size_t k = 0; k < wf->n_inputs; k++) {
+        if (strcmp(wf->inputs[k].name, r->root) == 0) {
+            if (r->n_segs)
+                diag_add(L->dl, file, r->line, r->col, "input '%s' is text and has no field '%s'",
+                         r->root, r->segs[0]);
+            return;
+        }
+    }
+    int j = workflow_stage_index(wf, r->root);
+    if (j >= 0) {
+        check_stage_ref(L, i, (size_t)j, t, r);
+        return;
+    }
+    bool item = strcmp(r->root, "item") == 0, index = strcmp(r->root, "item_index") == 0;
+    if ((item || index) && !s->foreach) {
+        diag_add(L->dl, file, r->line, r->col,
+                 "'%s' is only defined in a stage with 'foreach' (stage '%s' has none)", r->root,
+                 s->name);
+    } else if (index && r->n_segs) {
+        diag_add(L->dl, file, r->line, r->col, "'item_index' is a number and has no field '%s'",
+                 r->segs[0]);
+    } else if (item && info->foreach_ok) {
+        char *desc = xasprintf("'item', an element of '%s'", s->foreach);
+        check_path(L, file, r->line, r->col, info->item_schema, r->segs, r->n_segs, "item", desc);
+        free(desc);
+    } else if (!item && !index) {
+        struct buf b = BUF_INIT;
+        add_names(wf, i, s->foreach != NULL, &b);
+        diag_add(L->dl, file, r->line, r->col, "unknown name '%s' in template%s", r->root, b.data);
+        buf_release(&b);
+    }
+}
+
+static void check_needs(struct wf_loader *L, size_t i)
+{
+    struct stage_def *s = &L->wf->stages[i];
+    const struct wf_stage_info *info = &L->info[i];
+    for (size_t k = 0; k < info->n_needs; k++) {
+        const char *name = info->needs[k].name;
+        int j = workflow_stage_index(L->wf, name);
+        struct buf b = BUF_INIT;
+        if (j < 0) {
+            add_stage_names(L->wf, name, &b);
+            wfl_error(L, info->needs[k].node, "unknown stage '%s' in needs%s", name, b.data);
+        } else if ((size_t)j == i) {
+            wfl_error(L, info->needs[k].node, "stage '%s' needs itself", name);
+        } else {
+            add_dep(s, (size_t)j);
+        }
+        buf_release(&b);
+    }
+}
+
+/* Depth-first search for a path of dependencies from `from` back to `target`. */
+static bool find_cycle(const struct workflow *wf, size_t from, size_t target, bool *seen,
+                       size_t *path, size_t *len)
+{
+    const struct stage_def *s = &wf->stages[from];
+    for (size_t k = 0; k < s->n_deps; k++) {
+        size_t d = s->deps[k];
+        if (d == target) {
+            path[(*len)++] = d;
+            return true;
+        }
+        if (seen[d])
+            continue;
+        seen[d] = true;
+        path[(*len)++] = d;
+        if (find_cycle(wf, d, target, seen, path, len))
+            return true;
+        (*len)--;
+    }
+    return false;
+}
+
+/* Report every cycle once (at its first stage in file order), then fill wf->order. */
+static void check_cycles_and_order(struct wf_loader *L)
+{
+    struct workflow *wf = L->wf;
+    size_t n = wf->n_stages, len;
+    bool *in_cycle = xcalloc(n, sizeof *in_cycle), *seen = xcalloc(n, sizeof *seen);
+    size_t *path = xcalloc(n + 1, sizeof *path);
+    for (size_t i = 0; i < n; i++) {
+        if (in_cycle[i])
+            continue;
+        memset(seen, 0, n * sizeof *seen);
+        path[0] = i;
+        len = 1;
+        if (!find_cycle(wf, i, i, seen, path, &len))
+            continue;
+        struct buf b = BUF_INIT;
+        for (size_t k = 0; k < len; k++) {
+            buf_addf(&b, "%s%s", k ? " -> " : "", wf->stages[path[k]].name);
+            in_cycle[path[k]] = true;
+        }
+        const struct stage_def *s = &wf->stages[i];
+        diag_add(L->dl, s->pos.file, s->pos.line, s->pos.col,
+                 "dependency cycle: %s (each stage needs the next)", b.data);
+        buf_release(&b);
+    }
+    /* Stable topological order: always the first stage in file order whose deps are placed. */
+    wf->order = xcalloc(n ? n : 1, sizeof *wf->order);
+    bool *placed = in_cycle;
+    memset(placed, 0, n * sizeof *placed);
+    for (size_t count = 0; count < n;) {
+        size_t i;
+        for (i = 0; i < n; i++) {
+            bool ready = !placed[i];
+            for (size_t k = 0; ready && k < wf->stages[i].n_deps; k++)
+                ready = placed[wf->stages[i].deps[k]];
+            if (ready)
+                break;
+        }
+        if (i == n)
+            break; /* a cycle, reported above */
+        placed[i] = true;
+        wf->order[count++] = i;
+    }
+    free(in_cycle);
+    free(seen);
+    free(path);
+}
+
+/* The output template with every reference as "\x01" (skel) and as "{{expr}}" (norm). */
+static void output_texts(const struct tmpl *t, struct buf *skel, struct buf *norm)
+{
+    const char *src = tmpl_source(t), *p;
+    size_t i = 0, k = 0;
+    while ((p = strstr(src + i, "{{"))) {
+        size_t open = (size_t)(p - src), close = open + 2;
+        while (src[close] && src[close] != '\n' && !(src[close] == '}' && src[close + 1] == '}'))
+            close++;
+        buf_add(skel, src + i, open - i);
+        buf_add(norm, src + i, open - i);
+        if (src[close] != '}' || k >= tmpl_ref_count(t)) { /* not a reference: keep as text */
+            buf_adds(skel, "{{");
+            buf_adds(norm, "{{");
+            i = open + 2;
+            continue;
+        }
+        buf_addc(skel, '\x01');
+        buf_addf(norm, "{{%s}}", tmpl_ref_at(t, k++)->expr);
+        i = close + 2;
+    }
+    buf_adds(skel, src + i);
+    buf_adds(norm, src + i);
+}
+
+static void pos_text(const struct ydoc_node *n, struct buf *b)
+{
+    if (n->line > 0)
+        buf_addf(b, "%s:%d:%d", n->file, n->line, n->col);
+    else
+        buf_adds(b, n->file);
+}
+
+static void check_one_output(struct wf_loader *L, size_t i, const char *skel, const char *norm)
+{
+    const struct workflow *wf = L->wf;
+    const struct stage_def *s = &wf->stages[i];
+    const struct ydoc_node *n = L->info[i].output;
+    const char *why = wfl_path_problem(skel);
+    if (why) {
+        wfl_error(L, n, "output path '%s' %s", norm, why);
+        return;
+    }
+    const char *reserved = wfl_reserved_name(skel);
+    if (reserved)
+        wfl_error(L, n, "output path '%s' is reserved (gemflow writes '%s' itself)", norm,
+                  reserved);
+    for (size_t k = 0; k < wf->n_inputs; k++)
+        if (strcmp(skel, wf->inputs[k].path) == 0)
+            wfl_error(L, n, "output path '%s' is the input '%s'", norm, wf->inputs[k].name);
+    if (s->foreach) {
+        bool per_item = false;
+        for (size_t k = 0; k < tmpl_ref_count(s->output); k++) {
+            const char *root = tmpl_ref_at(s->output, k)->root;
+            per_item = per_item || !strcmp(root, "item") || !strcmp(root, "item_index");
+        }
+        if (!per_item)
+            wfl_error(L, n,
+                      "output path '%s' is the same for every item of the foreach (put "
+                      "{{item_index}} or a field of {{item}} in it)",
+                      norm);
+    }
+}
+
+static void check_outputs(struct wf_loader *L)
+{
+    const struct workflow *wf = L->wf;
+    struct buf *skel = xcalloc(wf->n_stages, sizeof *skel);
+    struct buf *norm = xcalloc(wf->n_stages, sizeof *norm);
+    for (size_t i = 0; i < wf->n_stages; i++) {
+        buf_init(&skel[i], 0);
+        buf_init(&norm[i], 0);
+        if (!wf->stages[i].output || !L->info[i].output)
+            continue;
+        output_texts(wf->stages[i].output, &skel[i], &norm[i]);
+        check_one_output(L, i, skel[i].data, norm[i].data);
+        for (size_t j = 0; j < i; j++) {
+            if (!norm[j].len)
+                continue;
+            const char *a = norm[i].data, *b = norm[j].data;
+            size_t la = norm[i].len, lb = norm[j].len;
+            struct buf at = BUF_INIT;
+            pos_text(L->info[j].output, &at);
+            if (strcmp(a, b) == 0)
+                wfl_error(L, L->info[i].output,
+                          "duplicate output path '%s' (also the output of stage '%s' at %s)", a,
+                          wf->stages[j].name, at.data);
+            else if ((la > lb && !strncmp(a, b, lb) && a[lb] == '/' && !strchr(skel[j].data, 1)) ||
+                     (lb > la && !strncmp(a, b, la) && b[la] == '/' && !strchr(skel[i].data, 1)))
+                wfl_error(L, L->info[i].output,
+                          "output path '%s' conflicts with '%s', the output of stage '%s' at %s "
+                          "(one would be a directory of the other)",
+                          a, b, wf->stages[j].name, at.data);
+            buf_release(&at);
+        }
+    }
+    for (size_t i = 0; i < wf->n_stages; i++) {
+        buf_release(&skel[i]);
+        buf_release(&norm[i]);
+    }
+    free(skel);
+    free(norm);
+}
+
+void wfl_check(struct wf_loader *L)
+{
+    struct workflow *wf = L->wf;
+    for (size_t i = 0; i < wf->n_stages; i++)
+        if (wf->stages[i].foreach)
+            resolve_foreach(L, i);
+    for (size_t i = 0; i < wf->n_stages; i++) {
+        const struct stage_def *s = &wf->stages[i];
+        const struct tmpl *ts[] = {s->prompt, s->system, s->text, s->output};
+        for (size_t k = 0; k < ARRAY_SIZE(ts); k++)
+            for (size_t r = 0; ts[k] && r < tmpl_ref_count(ts[k]); r++)
+                check_ref(L, i, ts[k], tmpl_ref_at(ts[k], r));
+        check_needs(L, i);
+    }
+    check_cycles_and_order(L);
+    check_outputs(L);
+}

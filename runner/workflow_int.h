@@ -1,0 +1,128 @@
+/* workflow_int: shared by the workflow loader's files (workflow.c, workflow_bundled.c,
+ * workflow_value.c, workflow_set.c, workflow_stage.c, workflow_check.c); not part of the public
+ * API. */
+#ifndef GF_WORKFLOW_INT_H
+#define GF_WORKFLOW_INT_H
+
+#include "buf.h"
+#include "workflow.h"
+#include "ydoc.h"
+
+#define WF_DEFAULT_TIMEOUT_MS  120000
+#define WF_DEFAULT_RETRIES     5
+#define WF_DEFAULT_CONCURRENCY 8
+
+/* A stage named in `needs:`. */
+struct wf_need {
+    const char *name; /* borrowed from the document */
+    const struct ydoc_node *node;
+};
+
+/* What the loader knows about a stage beyond struct stage_def, for the cross-stage checks. */
+struct wf_stage_info {
+    const struct ydoc_node *key;    /* the stage's name in the document */
+    bool kind_ok;                   /* kind known: kind-dependent checks apply */
+    bool schema_ok;                 /* json: schema loaded and linted */
+    bool foreach_ok;                /* foreach resolved; item_schema is set */
+    const cJSON *item_schema;       /* foreach: schema of one element (schema_any when unknown) */
+    const struct ydoc_node *output; /* the output value, for positions */
+    const struct ydoc_node *foreach;
+    struct wf_need *needs;
+    size_t n_needs, cap_needs;
+};
+
+/* The directory that relative file names in values from `file` resolve against. */
+struct wf_dir {
+    const char *file;
+    char *dir;
+};
+
+struct wf_loader {
+    struct workflow *wf;
+    struct diag_list *dl;
+    struct ydoc_node *doc;      /* the document defining the stages, after every `set` */
+    struct wf_stage_info *info; /* parallel to wf->stages */
+    size_t cap_inputs;
+    struct wf_dir *dirs;
+    size_t n_dirs, cap_dirs;
+
+    /* defaults: */
+    char *model;
+    char *voice;
+    int64_t timeout_ms;
+    int retries;
+    bool has_temperature;
+    double temperature;
+};
+
+/* ---- workflow.c ---- */
+extern const char *const wfl_default_keys[];
+extern const size_t wfl_n_default_keys;
+const char *wfl_intern(struct workflow *wf, const char *s);
+void wfl_add_dir(struct wf_loader *L, const char *file, const char *dir);
+/* Directory for relative paths written in `file` (the workflow's own directory by default). */
+const char *wfl_dir_of(const struct wf_loader *L, const char *file);
+/* Resolve `rel` against `dir` (caller frees): "." + "a.md" -> "a.md". */
+char *wfl_join(const char *dir, const char *rel);
+/* The directory part of a path (caller frees): "a/b.yaml" -> "a", "b.yaml" -> ".". */
+char *wfl_dirname(const char *path);
+
+/* ---- workflow_bundled.c ---- */
+/* A valid bundled workflow name: [a-z0-9-]+. */
+bool wfl_is_bundled_name(const char *name);
+/* " (did you mean 'x'?)" or " (bundled: a, b)" for an unknown bundled workflow `name`. */
+void wfl_add_bundled_names(const char *name, struct buf *b);
+
+/* ---- workflow_value.c: typed values, with a diagnostic on failure ---- */
+void wfl_error(struct wf_loader *L, const struct ydoc_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A scalar's text; NULL after a diagnostic for null, a list or a mapping. */
+const char *wfl_string(struct wf_loader *L, const struct ydoc_node *n, const char *key);
+/* A mapping; false after a diagnostic. */
+bool wfl_mapping(struct wf_loader *L, const struct ydoc_node *n, const char *key);
+bool wfl_int(struct wf_loader *L, const struct ydoc_node *n, const char *key, long long lo,
+             long long hi, long long *out);
+bool wfl_number(struct wf_loader *L, const struct ydoc_node *n, const char *key, double lo,
+                double hi, bool lo_open, double *out);
+bool wfl_duration(struct wf_loader *L, const struct ydoc_node *n, const char *key, int64_t *out_ms);
+/* Parse "120s", "1.5s", "500ms", "2m", "1h" or a number of seconds; -1 when malformed. */
+int wfl_parse_duration(const char *s, int64_t *out_ms);
+bool wfl_model_id(struct wf_loader *L, const struct ydoc_node *n, const char *model);
+bool wfl_voice(struct wf_loader *L, const struct ydoc_node *n, const char *voice);
+/* [a-z][a-z0-9_-]* (lower_only) or [A-Za-z_][A-Za-z0-9_-]* */
+bool wfl_is_name(const char *s, bool lower_only);
+/* The closest of `words` to `s` when close enough to be a likely typo, else NULL. */
+const char *wfl_suggest(const char *s, const char *const *words, size_t n);
+/* " (did you mean 'x'?)" or "" for a message. */
+void wfl_add_suggestion(struct buf *b, const char *s, const char *const *words, size_t n);
+/* Why a relative path is unsafe ("is absolute", ...), or NULL; "\x01" stands for a value. */
+const char *wfl_path_problem(const char *path);
+/* The gemflow file or directory of the job that `path` would be or be inside
+ * (progress.jsonl, manifest.json, workflow.yaml, report.html, .gemflow), or NULL. */
+const char *wfl_reserved_name(const char *path);
+/* "a, b, c" into `b`. */
+void wfl_add_list(struct buf *b, const char *const *words, size_t n);
+/* Unknown-key diagnostic for key `k` (with a suggestion or the list of `known`). */
+void wfl_check_keys_one(struct wf_loader *L, const struct ydoc_node *k, const char *const *known,
+                        size_t n, const char *where);
+/* Unknown-key diagnostics for every key of `map` not in `known`. */
+void wfl_check_keys(struct wf_loader *L, const struct ydoc_node *map, const char *const *known,
+                    size_t n, const char *where);
+
+/* ---- workflow_set.c ---- */
+/* Apply a `set:` mapping of a `use` document to L->doc. */
+void wfl_apply_set_map(struct wf_loader *L, const struct ydoc_node *set);
+/* Apply "--set K=V" arguments. */
+void wfl_apply_cli_sets(struct wf_loader *L, const char *const *sets, size_t n);
+
+/* ---- workflow_stage.c ---- */
+extern const char *const wfl_stage_keys[];
+extern const size_t wfl_n_stage_keys;
+void wfl_parse_stages(struct wf_loader *L, const struct ydoc_node *stages);
+
+/* ---- workflow_check.c ---- */
+/* Resolve foreach and needs, check template names against inputs, stages and schemas, compute
+ * dependencies, reject cycles and bad outputs, and fill wf->order. */
+void wfl_check(struct wf_loader *L);
+
+#endif
