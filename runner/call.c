@@ -1,0 +1,380 @@
+/* call: one API call of an item, from start to outcome: classify the result (done, retry or
+ * failed), and record it (artifact, item_done, manifest, call record, events). */
+#include "callrec.h"
+#include "engine_int.h"
+#include "fsutil.h"
+#include "gemini.h"
+#include "jsonutil.h"
+#include "retry.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define RETRY_BASE_MS       1000
+#define RETRY_CAP_MS        60000
+#define SERVER_DELAY_MAX_MS (10 * 60 * 1000) /* an advised wait longer than this fails */
+
+/* What became of one attempt. */
+struct outcome {
+    bool ok, retryable;
+    int64_t delay_ms; /* the server's advice, -1 when none */
+    cJSON *error;     /* {kind, http_status, status, message, finish_reason, block_reason} */
+    struct gemini_reply reply;
+    bool have_reply;
+    struct stage_output out;
+};
+
+static const char *stage_name(const struct item *it)
+{
+    return it->job->wf.stages[it->stage].name;
+}
+
+static cJSON *base_fields(const struct item *it)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "stage", stage_name(it));
+    cJSON_AddStringToObject(f, "item", it->id);
+    return f;
+}
+
+static void done_cb(void *ctx, struct http_result *res);
+
+void call_start(struct engine *e, struct item *it)
+{
+    struct job *job = it->job;
+    const struct stage_def *def = &job->wf.stages[it->stage];
+    it->attempts++;
+    it->state = IS_INFLIGHT;
+    it->started_ms = now_ms();
+    if (it->attempts == 1) {
+        it->first_start_ms = it->started_ms;
+        now_rfc3339(it->started_ts, sizeof it->started_ts);
+    }
+    cJSON *f = base_fields(it);
+    cJSON_AddStringToObject(f, "model", def->model);
+    cJSON_AddNumberToObject(f, "attempt", it->attempts);
+    job_event(job, "call_start", f, false);
+
+    char *url = xasprintf("%s%s", job->origin, it->method_path);
+    struct http_request req = {url, it->body, it->body_len, e->opts.api_key, def->timeout_ms};
+    struct call *c = xcalloc(1, sizeof *c);
+    c->e = e;
+    c->it = it;
+    struct gf_err err = GF_ERR_INIT;
+    job->inflight++;
+    e->inflight++;
+    if (http_submit(e->http, &req, done_cb, c, &err) < 0) {
+        struct http_result res;
+        memset(&res, 0, sizeof res);
+        res.transport_error = true;
+        res.body = (struct buf)BUF_INIT;
+        snprintf(res.error, sizeof res.error, "%.*s", (int)sizeof res.error - 1, err.msg);
+        done_cb(c, &res);
+    }
+    free(url);
+}
+
+static cJSON *error_obj(const char *kind, long http_status, const char *status, const char *message,
+                        const char *finish, const char *block)
+{
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "kind", kind);
+    cJSON_AddNumberToObject(e, "http_status", (double)http_status);
+    json_add_str_or_null(e, "status", status);
+    cJSON_AddStringToObject(e, "message", message);
+    json_add_str_or_null(e, "finish_reason", finish);
+    json_add_str_or_null(e, "block_reason", block);
+    return e;
+}
+
+static void classify_http_error(const struct item *it, const struct http_result *res,
+                                struct outcome *o)
+{
+    struct gemini_error ge;
+    gemini_error_parse((int)res->status, res->body.data, res->body.len, &ge);
+    /* "limit: 0": the project has no quota at all for this model; waiting cannot help */
+    bool no_quota = res->status == 429 && ge.message && strstr(ge.message, "limit: 0,");
+    o->retryable = retry_status_is_retryable((int)res->status) && !ge.daily_quota && !no_quota;
+    o->delay_ms = ge.retry_delay_ms;
+    if (o->delay_ms < 0 && res->retry_after)
+        o->delay_ms = retry_parse_retry_after(res->retry_after, time(NULL));
+    struct buf msg = BUF_INIT;
+    if (ge.daily_quota)
+        buf_addf(&msg,
+                 "the daily quota of model '%s' is used up (quota %s); it resets at "
+                 "midnight Pacific time, retrying sooner cannot succeed. The API said: %s",
+                 it->job->wf.stages[it->stage].model, ge.quota_id ? ge.quota_id : "per day",
+                 ge.message);
+    else if (no_quota)
+        buf_addf(&msg,
+                 "model '%s' has no quota on this project (limit: 0), so retrying cannot "
+                 "succeed; enable billing or choose another model. The API said: %s",
+                 it->job->wf.stages[it->stage].model, ge.message);
+    else
+        buf_adds(&msg, ge.message);
+    o->error = error_obj(ge.daily_quota ? "quota_daily"
+                         : no_quota     ? "quota_none"
+                                        : "http",
+                         res->status, ge.status, msg.data, NULL, NULL);
+    buf_release(&msg);
+    gemini_error_release(&ge);
+}
+
+static void classify(const struct item *it, struct http_result *res, struct outcome *o)
+{
+    const struct stage_def *def = &it->job->wf.stages[it->stage];
+    o->delay_ms = -1;
+    if (res->transport_error) {
+        o->retryable = true;
+        o->error = error_obj(res->timed_out ? "timeout" : "transport", res->status, NULL,
+                             res->error, NULL, NULL);
+        return;
+    }
+    if (res->status < 200 || res->status > 299) {
+        classify_http_error(it, res, o);
+        return;
+    }
+    struct gf_err err = GF_ERR_INIT;
+    if (gemini_reply_parse(res->body.data, res->body.len, it->verb, &o->reply, &err) < 0) {
+        o->retryable = true;
+        o->error = error_obj("bad_reply", res->status, NULL, err.msg, NULL, NULL);
+        return;
+    }
+    o->have_reply = true;
+    struct stage_failure fail;
+    memset(&fail, 0, sizeof fail);
+    if (stage_ops_for(def->kind)->accept(def, &o->reply, &o->out, &fail) < 0) {
+        o->retryable = stage_fail_is_retryable(fail.kind);
+        o->error = error_obj(stage_fail_kind_name(fail.kind), res->status, NULL, fail.message,
+                             fail.finish_reason, fail.block_reason);
+        return;
+    }
+    o->ok = true;
+}
+
+static cJSON *usage_json(const struct outcome *o)
+{
+    cJSON *u = cJSON_CreateObject();
+    const struct gemini_usage *g = &o->reply.usage;
+    if (o->have_reply && g->prompt >= 0)
+        json_add_i64(u, "prompt", g->prompt);
+    else
+        cJSON_AddNullToObject(u, "prompt");
+    if (o->have_reply && g->output >= 0)
+        json_add_i64(u, "output", g->output + (g->thoughts > 0 ? g->thoughts : 0));
+    else
+        cJSON_AddNullToObject(u, "output");
+    if (o->have_reply && g->total >= 0)
+        json_add_i64(u, "total", g->total);
+    else
+        cJSON_AddNullToObject(u, "total");
+    return u;
+}
+
+static void write_callrec(struct item *it, const char *status, const cJSON *error, const char *body,
+                          size_t body_len, long http_status, const char *saved_as,
+                          const char *model_text, const cJSON *usage)
+{
+    struct job *job = it->job;
+    char ended[40];
+    now_rfc3339(ended, sizeof ended);
+    char *url = xasprintf("%s%s", job->origin, it->method_path ? it->method_path : "");
+    struct callrec rec = {
+        .stage = stage_name(it),
+        .item = it->id,
+        .key = it->key,
+        .model = job->wf.stages[it->stage].model,
+        .url = url,
+        .status = status,
+        .request_body = it->body ? it->body : "",
+        .http_status = http_status,
+        .response_body = body,
+        .response_len = body_len,
+        .saved_as = saved_as,
+        .model_text = model_text,
+        .attempts = it->attempt_log,
+        .error = error,
+        .usage = usage,
+        .started = it->started_ts[0] ? it->started_ts : NULL,
+        .ended = ended,
+        .total_ms = it->first_start_ms ? now_ms() - it->first_start_ms : 0,
+    };
+    struct gf_err err = GF_ERR_INIT;
+    if (callrec_write(job->dir, &rec, &err) < 0)
+        fprintf(stderr, "gemflow: %s: %s\n", job->name, err.msg);
+    free(url);
+}
+
+void engine_fail_item(struct engine *e, struct item *it, cJSON *error, const char *response_body,
+                      size_t response_len, long http_status)
+{
+    struct job *job = it->job;
+    struct stage_run *sr = &job->st[it->stage];
+    write_callrec(it, "failed", error, response_body, response_len, http_status, NULL, NULL, NULL);
+    engine_note(e, job, -1, "%s/%s failed: %s", stage_name(it), it->id, json_str(error, "message"));
+    cJSON *f = base_fields(it);
+    cJSON_AddStringToObject(f, "key", it->key);
+    cJSON_AddNumberToObject(f, "attempts", it->attempts);
+    cJSON_AddItemToObject(f, "error", error);
+    job_event(job, "item_failed", f, true);
+    it->state = IS_FAILED;
+    sr->n_failed++;
+    engine_item_finished(e, it);
+}
+
+/* Write the artifact, then item_done; only then is the item done (the checkpoint rule). */
+static int commit(struct engine *e, struct item *it, struct outcome *o, const cJSON *usage,
+                  struct gf_err *err)
+{
+    struct job *job = it->job;
+    const struct stage_def *def = &job->wf.stages[it->stage];
+    struct fs_facts facts;
+    if (fs_write_atomic(job->dir, it->out_path, o->out.data.data, o->out.data.len, FS_DURABLE,
+                        &facts, err) < 0)
+        return -1;
+    struct ckpt_output out = {it->out_path, facts.bytes, facts.mtime_ns, {0}};
+    sha256_hex(o->out.data.data, o->out.data.len, out.sha256);
+    cJSON *f = base_fields(it);
+    cJSON_AddStringToObject(f, "key", it->key);
+    cJSON_AddItemToObject(f, "outputs", ckpt_outputs_json(&out, 1));
+    cJSON_AddStringToObject(f, "model", def->model);
+    cJSON_AddNumberToObject(f, "attempts", it->attempts);
+    if (job_event(job, "item_done", f, true) < 0)
+        return gf_error(err, GF_ERR_IO, "cannot record '%s' as done in progress.jsonl",
+                        it->out_path);
+    ckpt_set_done(&job->ck, def->name, it->id, it->key, &out, 1);
+
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "path", it->out_path);
+    cJSON_AddStringToObject(m, "sha256", out.sha256);
+    json_add_i64(m, "bytes", out.bytes);
+    cJSON_AddStringToObject(m, "stage", def->name);
+    cJSON_AddStringToObject(m, "item", it->id);
+    cJSON_AddStringToObject(m, "key", it->key);
+    cJSON_AddStringToObject(m, "model", def->model);
+    cJSON_AddStringToObject(m, "prompt", it->prompt ? it->prompt : "");
+    char ts[40];
+    now_rfc3339(ts, sizeof ts);
+    cJSON_AddStringToObject(m, "created", ts);
+    cJSON_AddItemToObject(m, "media", o->out.media);
+    o->out.media = NULL;
+    if (usage)
+        cJSON_AddItemToObject(m, "tokens", cJSON_Duplicate(usage, 1));
+    cJSON_AddBoolToObject(m, "edited", false);
+    manifest_put(&job->man, m);
+    return 0;
+}
+
+static void note_attempt(struct item *it, const struct http_result *res, const struct outcome *o,
+                         int64_t delay_ms)
+{
+    if (!it->attempt_log)
+        it->attempt_log = cJSON_CreateArray();
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddNumberToObject(a, "attempt", it->attempts);
+    json_add_i64(a, "ms", now_ms() - it->started_ms);
+    cJSON_AddNumberToObject(a, "http_status", (double)res->status);
+    if (o->error)
+        cJSON_AddStringToObject(a, "error", json_str(o->error, "message"));
+    if (delay_ms >= 0)
+        json_add_i64(a, "retry_in_ms", delay_ms);
+    cJSON_AddItemToArray(it->attempt_log, a);
+}
+
+static void call_end_event(struct item *it, const struct http_result *res, const struct outcome *o,
+                           cJSON *usage)
+{
+    cJSON *f = base_fields(it);
+    cJSON_AddNumberToObject(f, "http_status", (double)res->status);
+    json_add_i64(f, "ms", now_ms() - it->started_ms);
+    cJSON_AddNumberToObject(f, "bytes", (double)res->body.len);
+    cJSON_AddItemToObject(f, "tokens", cJSON_Duplicate(usage, 1));
+    json_add_str_or_null(f, "finish_reason", o->have_reply ? o->reply.finish_reason : NULL);
+    if (o->error)
+        cJSON_AddStringToObject(f, "error", json_str(o->error, "message"));
+    job_event(it->job, "call_end", f, false);
+}
+
+static void schedule_retry(struct engine *e, struct item *it, struct outcome *o, long status)
+{
+    const char *model = it->job->wf.stages[it->stage].model;
+    int64_t delay = o->delay_ms >= 0
+                        ? o->delay_ms
+                        : retry_backoff_ms(it->attempts, RETRY_BASE_MS, RETRY_CAP_MS, &e->rng);
+    it->state = IS_WAIT;
+    it->not_before_ms = now_ms() + delay;
+    if (status == 429)
+        rl_pause(&e->rl, model, it->not_before_ms); /* the whole model slows down */
+    cJSON *f = base_fields(it);
+    cJSON_AddNumberToObject(f, "attempt", it->attempts + 1);
+    json_add_i64(f, "delay_ms", delay);
+    cJSON_AddStringToObject(f, "reason", json_str(o->error, "message"));
+    job_event(it->job, "retry", f, false);
+    engine_note(e, it->job, 0, "%s/%s: retry %d in %.1fs: %s", stage_name(it), it->id,
+                it->attempts + 1, (double)delay / 1000.0, json_str(o->error, "message"));
+}
+
+static void done_cb(void *ctx, struct http_result *res)
+{
+    struct call *c = ctx;
+    struct engine *e = c->e;
+    struct item *it = c->it;
+    struct job *job = it->job;
+    const struct stage_def *def = &job->wf.stages[it->stage];
+    free(c);
+    job->inflight--;
+    e->inflight--;
+    job->calls++;
+
+    struct outcome o;
+    memset(&o, 0, sizeof o);
+    if (res->transport_error && strcmp(res->error, "abandoned") == 0) {
+        /* Interrupted twice: not an outcome. The next run calls it again. */
+        it->state = IS_TODO;
+        return;
+    }
+    classify(it, res, &o);
+    cJSON *usage = usage_json(&o);
+    if (o.have_reply && o.reply.usage.total > 0)
+        job->tokens += o.reply.usage.total;
+    call_end_event(it, res, &o, usage);
+    bool retry = !o.ok && o.retryable && it->attempts <= def->retries && e->stop_level == 0 &&
+                 (o.delay_ms < 0 || o.delay_ms <= SERVER_DELAY_MAX_MS);
+    note_attempt(it, res, &o, retry ? (o.delay_ms >= 0 ? o.delay_ms : -1) : -1);
+
+    if (o.ok) {
+        e->ok_calls++;
+        e->ok_ms += now_ms() - it->started_ms;
+        struct gf_err err = GF_ERR_INIT;
+        if (commit(e, it, &o, usage, &err) < 0) {
+            engine_fail_item(e, it, error_obj("io", res->status, NULL, err.msg, NULL, NULL),
+                             res->body.data, res->body.len, res->status);
+        } else {
+            write_callrec(it, "done", NULL, res->body.data, res->body.len, res->status,
+                          it->out_path, o.out.model_text, usage);
+            it->state = IS_DONE;
+            job->st[it->stage].n_done++;
+            engine_item_finished(e, it);
+        }
+    } else if (retry) {
+        schedule_retry(e, it, &o, res->status);
+        cJSON_Delete(o.error);
+        o.error = NULL;
+    } else if (!o.retryable || e->stop_level == 0) {
+        if (o.retryable && it->attempts > def->retries)
+            engine_note(e, job, 0, "%s/%s: giving up after %d attempts", stage_name(it), it->id,
+                        it->attempts);
+        engine_fail_item(e, it, o.error, res->body.data, res->body.len, res->status);
+        o.error = NULL;
+    } else {
+        /* stopping: a retryable failure is left for the next run */
+        it->state = IS_TODO;
+    }
+    cJSON_Delete(o.error);
+    cJSON_Delete(usage);
+    stage_output_release(&o.out);
+    if (o.have_reply)
+        gemini_reply_release(&o.reply);
+}

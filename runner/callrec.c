@@ -1,0 +1,118 @@
+/* callrec: writing per-item call records with inline media replaced by digests. */
+#include "callrec.h"
+#include "base64.h"
+#include "buf.h"
+#include "fsutil.h"
+#include "jsonutil.h"
+#include "sha256.h"
+#include "util.h"
+
+#include <string.h>
+
+#define BODY_TEXT_MAX 4096
+
+char *callrec_path(const char *stage, const char *item)
+{
+    return xasprintf(".gemflow/calls/%s/%s.json", stage, item);
+}
+
+static cJSON *media_digest(const char *b64, const char **saved_as)
+{
+    cJSON *d = cJSON_CreateObject();
+    struct buf raw = BUF_INIT;
+    if (base64_decode(b64, strlen(b64), &raw, NULL) == 0) {
+        char hex[SHA256_HEX_LEN + 1];
+        sha256_hex(raw.data, raw.len, hex);
+        cJSON_AddNumberToObject(d, "bytes", (double)raw.len);
+        cJSON_AddStringToObject(d, "sha256", hex);
+    } else {
+        cJSON_AddNumberToObject(d, "base64_chars", (double)strlen(b64));
+        cJSON_AddStringToObject(d, "error", "not valid base64");
+    }
+    json_add_str_or_null(d, "saved_as", *saved_as);
+    *saved_as = NULL; /* only the first media part is the saved one */
+    buf_release(&raw);
+    return d;
+}
+
+static void redact(cJSON *v, const char **saved_as)
+{
+    for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
+        if (cJSON_IsString(c) && c->string &&
+            (strcmp(c->string, "bytesBase64Encoded") == 0 ||
+             (strcmp(c->string, "data") == 0 && v->string &&
+              (strcmp(v->string, "inlineData") == 0 || strcmp(v->string, "inline_data") == 0)))) {
+            cJSON *d = media_digest(c->valuestring, saved_as);
+            cJSON_ReplaceItemViaPointer(v, c, d);
+            c = d;
+            continue;
+        }
+        if (cJSON_IsObject(c) || cJSON_IsArray(c))
+            redact(c, saved_as);
+    }
+}
+
+void callrec_redact(cJSON *v, const char *saved_as)
+{
+    redact(v, &saved_as);
+}
+
+/* The body as JSON when it parses, else its first bytes as text. */
+static cJSON *body_value(const char *body, size_t len, const char *saved_as)
+{
+    cJSON *v = cJSON_ParseWithLength(body, len);
+    if (v) {
+        callrec_redact(v, saved_as);
+        return v;
+    }
+    struct buf t = BUF_INIT;
+    buf_add(&t, body, len > BODY_TEXT_MAX ? BODY_TEXT_MAX : len);
+    if (len > BODY_TEXT_MAX)
+        buf_addf(&t, "... (%zu bytes in all)", len);
+    v = cJSON_CreateString(t.data);
+    buf_release(&t);
+    return v;
+}
+
+int callrec_write(const char *job_dir, const struct callrec *rec, struct gf_err *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "stage", rec->stage);
+    cJSON_AddStringToObject(root, "item", rec->item);
+    cJSON_AddStringToObject(root, "status", rec->status);
+    cJSON_AddStringToObject(root, "key", rec->key);
+    cJSON_AddStringToObject(root, "model", rec->model);
+    cJSON *req = cJSON_AddObjectToObject(root, "request");
+    cJSON_AddStringToObject(req, "method", "POST");
+    cJSON_AddStringToObject(req, "url", rec->url);
+    cJSON_AddItemToObject(req, "body",
+                          body_value(rec->request_body, strlen(rec->request_body), NULL));
+    cJSON *resp = cJSON_AddObjectToObject(root, "response");
+    cJSON_AddNumberToObject(resp, "http_status", (double)rec->http_status);
+    if (rec->response_body)
+        cJSON_AddItemToObject(resp, "body",
+                              body_value(rec->response_body, rec->response_len, rec->saved_as));
+    else
+        cJSON_AddNullToObject(resp, "body");
+    if (rec->model_text)
+        cJSON_AddStringToObject(root, "model_text", rec->model_text);
+    if (rec->error)
+        cJSON_AddItemToObject(root, "error", cJSON_Duplicate(rec->error, 1));
+    json_add_str_or_null(root, "saved_as", rec->saved_as);
+    cJSON_AddItemToObject(root, "attempts",
+                          rec->attempts ? cJSON_Duplicate(rec->attempts, 1) : cJSON_CreateArray());
+    cJSON *t = cJSON_AddObjectToObject(root, "timings");
+    json_add_str_or_null(t, "started", rec->started);
+    json_add_str_or_null(t, "ended", rec->ended);
+    cJSON_AddNumberToObject(t, "total_ms", (double)rec->total_ms);
+    if (rec->usage)
+        cJSON_AddItemToObject(root, "usage", cJSON_Duplicate(rec->usage, 1));
+    struct buf out = BUF_INIT;
+    json_pretty(root, &out);
+    cJSON_Delete(root);
+    char *rel = callrec_path(rec->stage, rec->item);
+    int rc = fs_write_atomic(job_dir, rel, out.data, out.len, FS_ATOMIC, NULL, err);
+    free(rel);
+    buf_release(&out);
+    return rc;
+}

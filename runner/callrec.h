@@ -1,0 +1,36 @@
+/* callrec: `.gemflow/calls/<stage>/<item>.json`, the last request and response of an item with
+ * its status, attempts, timings and token usage, for debugging prompts. Inline media (base64)
+ * is replaced by {bytes, sha256, saved_as}; the API key is never part of it (it travels only
+ * in a header that is not recorded). Written atomically when an item ends. */
+#ifndef GF_CALLREC_H
+#define GF_CALLREC_H
+
+#include "err.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+struct callrec {
+    const char *stage, *item, *key, *model, *url;
+    const char *status; /* "done" | "failed" */
+    const char *request_body;
+    long http_status;
+    const char *response_body; /* NULL when there was no response */
+    size_t response_len;
+    const char *saved_as; /* artifact written from the response, NULL if none */
+    const char *model_text;
+    const cJSON *attempts; /* borrowed */
+    const cJSON *error;    /* borrowed, NULL when done */
+    const cJSON *usage;    /* borrowed, may be NULL */
+    const char *started, *ended;
+    int64_t total_ms;
+};
+
+int callrec_write(const char *job_dir, const struct callrec *rec, struct gf_err *err);
+/* Replace inline media in a parsed request/response in place: every inlineData.data and
+ * bytesBase64Encoded string becomes {bytes, sha256, saved_as}; the first one gets saved_as. */
+void callrec_redact(cJSON *v, const char *saved_as);
+/* Path of an item's call record relative to the job directory (caller frees). */
+char *callrec_path(const char *stage, const char *item);
+
+#endif

@@ -1,0 +1,266 @@
+/* checkpoint: replaying progress.jsonl into per-item done state, and judging items against
+ * today's request keys. */
+#include "checkpoint.h"
+#include "fsutil.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *item_key(const char *stage, const char *item)
+{
+    return xasprintf("%s/%s", stage, item);
+}
+
+static void outputs_free(struct ckpt_item *it)
+{
+    for (size_t i = 0; i < it->n_outs; i++)
+        free(it->outs[i].path);
+    free(it->outs);
+    it->outs = NULL;
+    it->n_outs = 0;
+}
+
+static void item_free(void *val, void *ctx)
+{
+    struct ckpt_item *it = val;
+    outputs_free(it);
+    free(it->stage);
+    free(it->item);
+    free(it->fail_message);
+    free(it);
+}
+
+struct ckpt_item *ckpt_get(const struct ckpt *ck, const char *stage, const char *item)
+{
+    char *k = item_key(stage, item);
+    struct ckpt_item *it = strmap_get(&ck->items, k);
+    free(k);
+    return it;
+}
+
+static struct ckpt_item *get_or_add(struct ckpt *ck, const char *stage, const char *item)
+{
+    struct ckpt_item *it = ckpt_get(ck, stage, item);
+    if (it)
+        return it;
+    it = xcalloc(1, sizeof *it);
+    it->stage = xstrdup(stage);
+    it->item = xstrdup(item);
+    char *k = item_key(stage, item);
+    strmap_put(&ck->items, k, it);
+    free(k);
+    return it;
+}
+
+static bool is_hex64(const char *s)
+{
+    if (!s || strlen(s) != SHA256_HEX_LEN)
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static const char *str_field(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void apply_done(struct ckpt *ck, const cJSON *ev, const char *stage, const char *item)
+{
+    const char *key = str_field(ev, "key");
+    const cJSON *outs = cJSON_GetObjectItemCaseSensitive(ev, "outputs");
+    if (!is_hex64(key) || !cJSON_IsArray(outs))
+        return;
+    /* Validate every output before touching the state: a damaged line changes nothing. */
+    size_t n = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, outs)
+    {
+        const char *path = str_field(o, "path");
+        const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(o, "bytes");
+        if (!path || !fs_rel_is_safe(path) || !cJSON_IsNumber(bytes) || bytes->valuedouble < 0 ||
+            !is_hex64(str_field(o, "sha256")))
+            return;
+        n++;
+    }
+    struct ckpt_item *it = get_or_add(ck, stage, item);
+    outputs_free(it);
+    it->outs = xcalloc(n, sizeof *it->outs);
+    cJSON_ArrayForEach(o, outs)
+    {
+        struct ckpt_output *out = &it->outs[it->n_outs++];
+        out->path = xstrdup(str_field(o, "path"));
+        out->bytes = (int64_t)cJSON_GetObjectItemCaseSensitive(o, "bytes")->valuedouble;
+        /* A string: nanoseconds since the epoch do not fit a JSON number's double. */
+        const char *mt = str_field(o, "mtime_ns");
+        out->mtime_ns = mt ? strtoll(mt, NULL, 10) : -1;
+        memcpy(out->sha256, str_field(o, "sha256"), SHA256_HEX_LEN + 1);
+    }
+    memcpy(it->key, key, SHA256_HEX_LEN + 1);
+    it->accepted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "accepted"));
+    it->failed_key[0] = '\0';
+    free(it->fail_message);
+    it->fail_message = NULL;
+}
+
+static void apply_failed(struct ckpt *ck, const cJSON *ev, const char *stage, const char *item)
+{
+    struct ckpt_item *it = get_or_add(ck, stage, item);
+    const char *key = str_field(ev, "key");
+    snprintf(it->failed_key, sizeof it->failed_key, "%s", is_hex64(key) ? key : "");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(ev, "error");
+    const char *msg = str_field(e, "message");
+    free(it->fail_message);
+    it->fail_message = xstrdup(msg ? msg : "failed");
+}
+
+struct reset_ctx {
+    struct ckpt *ck;
+    const char *stage;
+};
+
+static void reset_one(void *val, void *ctx)
+{
+    struct ckpt_item *it = val;
+    struct reset_ctx *rc = ctx;
+    if (strcmp(it->stage, rc->stage) == 0) {
+        outputs_free(it);
+        it->key[0] = '\0';
+        it->accepted = false;
+    }
+}
+
+void ckpt_apply(struct ckpt *ck, const cJSON *ev)
+{
+    const char *event = str_field(ev, "event");
+    const char *stage = str_field(ev, "stage");
+    const char *item = str_field(ev, "item");
+    if (!event || !stage)
+        return;
+    if (strcmp(event, "stage_reset") == 0) {
+        struct reset_ctx rc = {ck, stage};
+        strmap_each(&ck->items, reset_one, &rc);
+        return;
+    }
+    if (!item)
+        return;
+    if (strcmp(event, "item_done") == 0)
+        apply_done(ck, ev, stage, item);
+    else if (strcmp(event, "item_failed") == 0)
+        apply_failed(ck, ev, stage, item);
+}
+
+static int replay_one(void *ctx, const cJSON *ev, size_t lineno)
+{
+    ckpt_apply(ctx, ev);
+    return 0;
+}
+
+int ckpt_load(struct ckpt *ck, const char *job_dir, struct gf_err *err)
+{
+    memset(ck, 0, sizeof *ck);
+    char *path = fs_join(job_dir, "progress.jsonl");
+    int rc = joblog_replay(path, replay_one, ck, &ck->stats, err);
+    free(path);
+    if (rc < 0)
+        ckpt_release(ck);
+    return rc;
+}
+
+void ckpt_release(struct ckpt *ck)
+{
+    strmap_each(&ck->items, item_free, NULL);
+    strmap_release(&ck->items);
+}
+
+void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const char *key,
+                   const struct ckpt_output *outs, size_t n_outs)
+{
+    struct ckpt_item *it = get_or_add(ck, stage, item);
+    outputs_free(it);
+    it->outs = xcalloc(n_outs, sizeof *it->outs);
+    for (size_t i = 0; i < n_outs; i++) {
+        it->outs[i] = outs[i];
+        it->outs[i].path = xstrdup(outs[i].path);
+    }
+    it->n_outs = n_outs;
+    snprintf(it->key, sizeof it->key, "%s", key);
+    it->accepted = false;
+    it->failed_key[0] = '\0';
+    free(it->fail_message);
+    it->fail_message = NULL;
+}
+
+enum ckpt_verdict ckpt_judge(const struct ckpt *ck, const char *job_dir, const char *stage,
+                             const char *item, const char *key, const char **edited_path)
+{
+    const struct ckpt_item *it = ckpt_get(ck, stage, item);
+    if (edited_path)
+        *edited_path = NULL;
+    if (!it || !it->key[0])
+        return CK_NEW;
+    if (strcmp(it->key, key) != 0)
+        return CK_CHANGED;
+    enum ckpt_verdict v = CK_DONE;
+    for (size_t i = 0; i < it->n_outs; i++) {
+        const struct ckpt_output *o = &it->outs[i];
+        struct fs_facts f;
+        if (fs_stat(job_dir, o->path, &f) < 0)
+            return CK_MISSING;
+        if (f.bytes == o->bytes && f.mtime_ns == o->mtime_ns)
+            continue;
+        char *full = fs_join(job_dir, o->path);
+        char hex[SHA256_HEX_LEN + 1];
+        size_t size;
+        int rc = sha256_file(full, hex, &size);
+        free(full);
+        if (rc < 0)
+            return CK_MISSING;
+        if (strcmp(hex, o->sha256) != 0) {
+            if (edited_path && !*edited_path)
+                *edited_path = o->path;
+            v = CK_EDITED;
+        }
+    }
+    return v;
+}
+
+const char *ckpt_verdict_name(enum ckpt_verdict v)
+{
+    switch (v) {
+    case CK_NEW:
+        return "new";
+    case CK_CHANGED:
+        return "request changed";
+    case CK_MISSING:
+        return "output missing";
+    case CK_DONE:
+        return "done";
+    case CK_EDITED:
+        return "edited";
+    }
+    return "?";
+}
+
+cJSON *ckpt_outputs_json(const struct ckpt_output *outs, size_t n_outs)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n_outs; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "path", outs[i].path);
+        cJSON_AddNumberToObject(o, "bytes", (double)outs[i].bytes);
+        cJSON_AddStringToObject(o, "sha256", outs[i].sha256);
+        char mt[24];
+        snprintf(mt, sizeof mt, "%lld", (long long)outs[i].mtime_ns);
+        cJSON_AddStringToObject(o, "mtime_ns", mt);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}

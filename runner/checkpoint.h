@@ -1,0 +1,69 @@
+/* checkpoint: what is already paid for. Built by replaying progress.jsonl (see DESIGN, "The
+ * checkpoint rule"): an item is done when its latest item_done carries today's key and its
+ * outputs exist. An output whose bytes differ from the recorded sha256 was edited by hand: it is
+ * kept, counts as done, and is used downstream.
+ *
+ * Cheap re-checks: an output whose size and mtime equal the recorded ones is taken as
+ * unchanged without hashing it; otherwise it is hashed and compared. */
+#ifndef GF_CHECKPOINT_H
+#define GF_CHECKPOINT_H
+
+#include "err.h"
+#include "joblog.h"
+#include "sha256.h"
+#include "strmap.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ckpt_output {
+    char *path; /* relative to the job directory */
+    int64_t bytes;
+    int64_t mtime_ns;
+    char sha256[SHA256_HEX_LEN + 1];
+};
+
+struct ckpt_item {
+    char *stage, *item;
+    char key[SHA256_HEX_LEN + 1]; /* key of the latest item_done; "" when none */
+    struct ckpt_output *outs;
+    size_t n_outs;
+    bool accepted; /* done by `gemflow accept`, not by a call */
+    /* The latest item_failed after the latest item_done (for plan and status). */
+    char failed_key[SHA256_HEX_LEN + 1];
+    char *fail_message; /* NULL when the item did not fail since */
+};
+
+struct ckpt {
+    struct strmap items; /* "stage/item" -> struct ckpt_item */
+    struct joblog_stats stats;
+};
+
+enum ckpt_verdict {
+    CK_NEW,     /* never done */
+    CK_CHANGED, /* done, but for another request: the key differs */
+    CK_MISSING, /* done for this key, but an output is gone */
+    CK_DONE,    /* done for this key, outputs as recorded */
+    CK_EDITED,  /* done for this key, an output was edited by hand (kept) */
+};
+
+int ckpt_load(struct ckpt *ck, const char *job_dir, struct gf_err *err);
+/* Feed one event (used by ckpt_load, the fuzzer and tests). */
+void ckpt_apply(struct ckpt *ck, const cJSON *ev);
+void ckpt_release(struct ckpt *ck);
+
+struct ckpt_item *ckpt_get(const struct ckpt *ck, const char *stage, const char *item);
+/* Record a new item_done in memory (after it was appended to the log). */
+void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const char *key,
+                   const struct ckpt_output *outs, size_t n_outs);
+/* Judge an item against today's key. `edited_path`, when not NULL, receives the first edited
+ * output's path (borrowed). */
+enum ckpt_verdict ckpt_judge(const struct ckpt *ck, const char *job_dir, const char *stage,
+                             const char *item, const char *key, const char **edited_path);
+const char *ckpt_verdict_name(enum ckpt_verdict v);
+
+/* The outputs array of an item_done event, as written to the log. */
+cJSON *ckpt_outputs_json(const struct ckpt_output *outs, size_t n_outs);
+
+#endif

@@ -1,0 +1,50 @@
+/* cli: the gemflow command line: the command table (main.c), one cmd_* per command, and the
+ * option helpers they share. Only main() and cmd_*() turn errors into exit codes. */
+#ifndef GF_CLI_H
+#define GF_CLI_H
+
+#include "err.h"
+#include "job.h"
+
+#include <stddef.h>
+
+struct cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary; /* one line for `gemflow --help` */
+    const char *usage;   /* the full help of `gemflow help CMD` */
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_rerun(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+
+const struct cli_command *cli_find(const char *name);
+/* Print a command's help to stdout (exit 0) or a usage error to stderr (exit 2). */
+int cli_help(const char *name);
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Options shared by the commands that open jobs. */
+struct job_cli {
+    struct job_opts job;
+    const char **sets;
+    size_t n_sets, cap_sets;
+    const char *api_key_file;
+    int verbosity;
+};
+
+enum { OPT_SET = 0x100, OPT_WORKFLOW, OPT_ENDPOINT, OPT_API_KEY_FILE, OPT_JSON };
+
+/* Handle one shared option; returns 1 when it was one, 0 when not. */
+int job_cli_option(struct job_cli *jc, int opt, const char *arg);
+void job_cli_release(struct job_cli *jc);
+/* Print diagnostics then the error; returns the exit code for it. */
+int cli_report_open_error(const struct diag_list *dl, const struct gf_err *err);
+
+/* The API key: --api-key-file, else $GEMINI_API_KEY, else $GOOGLE_API_KEY. Returns a new
+ * string (caller wipes and frees) or NULL with err (GF_ERR_CONFIG). */
+char *cli_api_key(const char *key_file, struct gf_err *err);
+
+#endif

@@ -1,0 +1,60 @@
+/* cmd_validate: `gemflow validate WORKFLOW|JOB`: load a workflow and report every problem. */
+#include "cli.h"
+#include "fsutil.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+static const struct option validate_options[] = {
+    {"set", required_argument, NULL, OPT_SET},
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_validate(int argc, char **argv)
+{
+    struct job_cli jc = {0};
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", validate_options, NULL)) != -1) {
+        if (opt == '?' || job_cli_option(&jc, opt, optarg) != 1) {
+            job_cli_release(&jc);
+            return cli_usage_error("validate", "bad option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc) {
+        job_cli_release(&jc);
+        return cli_usage_error("validate", "give one workflow file or job directory");
+    }
+    const char *target = argv[optind];
+    struct workflow wf;
+    struct diag_list dl = DIAG_LIST_INIT;
+    int rc = fs_is_dir(target) ? workflow_load_job(&wf, target, &jc.job.wf, &dl)
+                               : workflow_load_file(&wf, target, &jc.job.wf, &dl);
+    for (size_t i = 0; i < dl.n; i++) {
+        char *s = diag_format(&dl.v[i]);
+        fprintf(stderr, "%s\n", s);
+        free(s);
+    }
+    int exit_code = GF_EXIT_OK;
+    if (rc < 0) {
+        fprintf(stderr, "gemflow: %zu error%s in '%s'\n", dl.n, dl.n == 1 ? "" : "s", target);
+        exit_code = GF_EXIT_USAGE;
+    } else {
+        printf("%s: valid workflow '%s' with %zu stages:", wf.path, wf.name ? wf.name : "",
+               wf.n_stages);
+        for (size_t k = 0; k < wf.n_stages; k++) {
+            const struct stage_def *d = &wf.stages[wf.order[k]];
+            printf("%s %s (%s, %s", k ? "," : "", d->name, stage_kind_name(d->kind), d->model);
+            for (size_t i = 0; i < d->n_deps; i++)
+                printf("%s%s", i ? " " : "; after ", wf.stages[d->deps[i]].name);
+            printf(")");
+        }
+        printf("\n");
+        workflow_release(&wf);
+    }
+    diag_list_release(&dl);
+    job_cli_release(&jc);
+    return exit_code;
+}

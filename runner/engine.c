@@ -1,0 +1,445 @@
+/* engine: the event loop, dispatch within limits, stage bookkeeping and run boundaries. What
+ * happens when a call ends is in call.c. */
+#include "engine_int.h"
+#include "jsonutil.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAKE_MAX_MS 1000
+
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t sig_count;
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    sig_count++;
+    if (sig_pipe[1] >= 0) {
+        char c = (char)sig;
+        ssize_t n = write(sig_pipe[1], &c, 1);
+        (void)n;
+    }
+    errno = saved;
+}
+
+void engine_install_signals(void)
+{
+    if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        die("cannot create the signal pipe");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void engine_note(struct engine *e, const struct job *job, int level, const char *fmt, ...)
+{
+    if (level > e->opts.verbosity)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char ts[40];
+    now_rfc3339(ts, sizeof ts);
+    fprintf(stderr, "%.8s gemflow: %s: ", ts + 11, job->name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+struct engine *engine_new(const struct engine_opts *opts, struct gf_err *err)
+{
+    struct engine *e = xcalloc(1, sizeof *e);
+    e->opts = *opts;
+    e->http = http_client_new(err);
+    if (!e->http) {
+        free(e);
+        return NULL;
+    }
+    e->rng = opts->seed ? opts->seed : (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();
+    if (!e->rng)
+        e->rng = 1;
+    return e;
+}
+
+static size_t *make_dispatch_order(const struct job *job)
+{
+    size_t n = job->wf.n_stages;
+    size_t *o = xcalloc(n + 1, sizeof *o);
+    for (size_t k = 0; k < n; k++)
+        o[k] = job->wf.order[k];
+    /* stable insertion sort by descending priority (topological order breaks ties) */
+    for (size_t i = 1; i < n; i++) {
+        size_t v = o[i], j = i;
+        while (j > 0 && job->st[o[j - 1]].priority < job->st[v].priority) {
+            o[j] = o[j - 1];
+            j--;
+        }
+        o[j] = v;
+    }
+    return o;
+}
+
+void engine_add_job(struct engine *e, struct job *job)
+{
+    if (e->n_jobs == e->cap_jobs) {
+        e->cap_jobs = e->cap_jobs ? e->cap_jobs * 2 : 4;
+        e->jobs = xrealloc(e->jobs, e->cap_jobs * sizeof *e->jobs);
+        e->dispatch_order = xrealloc(e->dispatch_order, e->cap_jobs * sizeof *e->dispatch_order);
+    }
+    e->jobs[e->n_jobs] = job;
+    e->dispatch_order[e->n_jobs] = make_dispatch_order(job);
+    e->n_jobs++;
+    for (size_t i = 0; i < job->wf.n_rpm; i++)
+        rl_set(&e->rl, job->wf.rpm[i].model, job->wf.rpm[i].rpm);
+    job->started_ms = now_ms();
+
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f, "pid", getpid());
+    cJSON_AddStringToObject(f, "workflow", job->wf.name ? job->wf.name : job->wf.path);
+    cJSON_AddStringToObject(f, "version", GEMFLOW_VERSION);
+    cJSON_AddStringToObject(f, "endpoint", job->endpoint);
+    job_event(job, "run_start", f, true);
+    if (job->log_was_torn)
+        engine_note(e, job, 0,
+                    "progress.jsonl ended in a torn line (a crash mid-write); it was cut off");
+    for (size_t s = 0; s < job->wf.n_stages; s++) {
+        if (!job->st[s].rerun)
+            continue;
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "stage", job->wf.stages[s].name);
+        cJSON *copy = cJSON_Duplicate(r, 1);
+        cJSON_AddStringToObject(copy, "event", "stage_reset");
+        ckpt_apply(&job->ck, copy);
+        cJSON_Delete(copy);
+        job_event(job, "stage_reset", r, true);
+    }
+}
+
+/* --- stage bookkeeping ------------------------------------------------------------------ */
+
+static void stage_event(struct job *job, size_t s, const char *event)
+{
+    struct stage_run *sr = &job->st[s];
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "stage", job->wf.stages[s].name);
+    json_add_i64(f, "ms", now_ms() - sr->started_ms);
+    cJSON_AddNumberToObject(f, "done", (double)sr->n_done);
+    cJSON_AddNumberToObject(f, "failed", (double)sr->n_failed);
+    if (sr->error)
+        cJSON_AddStringToObject(f, "error", sr->error);
+    job_event(job, event, f, true);
+}
+
+static void start_stage(struct engine *e, struct job *job, size_t s)
+{
+    struct stage_run *sr = &job->st[s];
+    const struct stage_def *def = &job->wf.stages[s];
+    struct gf_err err = GF_ERR_INIT;
+    sr->started_ms = now_ms();
+    sr->state = SS_RUNNING;
+    int rc = 0;
+    for (size_t d = 0; d < def->n_deps && rc == 0; d++)
+        rc = job_load_stage_value(job, def->deps[d], &err);
+    if (rc == 0)
+        rc = job_expand_stage(job, s, &err);
+    if (rc < 0) {
+        sr->error = xstrdup(err.msg);
+        sr->state = SS_FAILED;
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "stage", def->name);
+        cJSON_AddNumberToObject(f, "items", 0);
+        cJSON_AddNumberToObject(f, "cached", 0);
+        job_event(job, "stage_start", f, false);
+        stage_event(job, s, "stage_failed");
+        engine_note(e, job, -1, "stage %s failed: %s", def->name, sr->error);
+        return;
+    }
+    for (size_t i = 0; i < sr->n_items; i++) {
+        struct item *it = &sr->items[i];
+        if (!it->input_error && (it->verdict == CK_DONE || it->verdict == CK_EDITED)) {
+            it->state = IS_DONE;
+            sr->n_cached++;
+            sr->n_done++;
+            manifest_set_edited(&job->man, it->out_path, it->verdict == CK_EDITED);
+            if (it->verdict == CK_EDITED) {
+                sr->n_edited++;
+                engine_note(e, job, 0, "%s/%s: '%s' was edited by hand; kept", def->name, it->id,
+                            it->out_path);
+            }
+        } else {
+            it->state = IS_TODO;
+        }
+    }
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "stage", def->name);
+    cJSON_AddNumberToObject(f, "items", (double)sr->n_items);
+    cJSON_AddNumberToObject(f, "cached", (double)sr->n_cached);
+    cJSON_AddNumberToObject(f, "edited", (double)sr->n_edited);
+    job_event(job, "stage_start", f, false);
+    /* a stage with nothing to call is not news; the final line counts it */
+    engine_note(e, job, sr->n_cached == sr->n_items ? 1 : 0,
+                "stage %s: %zu item%s, %zu cached, %zu to call", def->name, sr->n_items,
+                sr->n_items == 1 ? "" : "s", sr->n_cached, sr->n_items - sr->n_cached);
+    /* Items that cannot even be built fail now, with their reason. */
+    for (size_t i = 0; i < sr->n_items; i++) {
+        struct item *it = &sr->items[i];
+        if (!it->input_error)
+            continue;
+        cJSON *error = cJSON_CreateObject();
+        cJSON_AddStringToObject(error, "kind", "input");
+        cJSON_AddStringToObject(error, "message", it->input_error);
+        engine_fail_item(e, it, error, NULL, 0, 0);
+    }
+}
+
+static bool stage_items_settled(const struct stage_run *sr)
+{
+    return sr->n_done + sr->n_failed == sr->n_items;
+}
+
+/* Move stages forward until nothing changes; returns true when the job has ended. */
+static bool advance_job(struct engine *e, struct job *job)
+{
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (size_t k = 0; k < job->wf.n_stages; k++) {
+            size_t s = job->wf.order[k];
+            struct stage_run *sr = &job->st[s];
+            if (sr->state == SS_WAITING) {
+                if (job_stage_blocked(job, s)) {
+                    sr->state = SS_BLOCKED;
+                    changed = true;
+                } else if (e->stop_level == 0 && job_stage_ready(job, s)) {
+                    start_stage(e, job, s);
+                    changed = true;
+                }
+            }
+            if (sr->state == SS_RUNNING && stage_items_settled(sr)) {
+                bool ok = sr->n_failed == 0;
+                sr->state = ok ? SS_DONE : SS_FAILED;
+                stage_event(job, s, ok ? "stage_done" : "stage_failed");
+                engine_note(e, job,
+                            !ok                           ? -1
+                            : sr->n_cached == sr->n_items ? 1
+                                                          : 0,
+                            "stage %s %s: %zu done, %zu failed", job->wf.stages[s].name,
+                            ok ? "done" : "failed", sr->n_done, sr->n_failed);
+                changed = true;
+            }
+        }
+    }
+    struct gf_err err = GF_ERR_INIT;
+    if (manifest_write(&job->man, job->dir, job->name, job->wf.name ? job->wf.name : "", &err) < 0)
+        engine_note(e, job, -1, "%s", err.msg);
+    if (job->inflight > 0)
+        return false;
+    if (e->stop_level > 0)
+        return true; /* interrupted: nothing in flight, nothing new starts */
+    for (size_t s = 0; s < job->wf.n_stages; s++) {
+        enum stage_state st = job->st[s].state;
+        if (st == SS_RUNNING || st == SS_WAITING)
+            return false;
+    }
+    return true;
+}
+
+static void end_job(struct engine *e, struct job *job)
+{
+    size_t failed = 0, done = 0;
+    for (size_t s = 0; s < job->wf.n_stages; s++) {
+        done += job->st[s].state == SS_DONE;
+        failed += job->st[s].state == SS_FAILED;
+    }
+    const char *state = done == job->wf.n_stages ? "done"
+                        : e->stop_level > 0      ? "interrupted"
+                                                 : "failed";
+    job->interrupted = strcmp(state, "interrupted") == 0;
+    job->failed = strcmp(state, "failed") == 0;
+    int64_t ms = now_ms() - job->started_ms;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "state", state);
+    json_add_i64(f, "ms", ms);
+    json_add_i64(f, "calls", job->calls);
+    json_add_i64(f, "tokens", job->tokens);
+    cJSON_AddNullToObject(f, "cost_estimate");
+    job_event(job, "run_end", f, true);
+    job->ended = true;
+    engine_note(e, job, -1, "%s in %.1fs: %lld call%s, %lld tokens; %zu/%zu stages done%s%s", state,
+                (double)ms / 1000.0, (long long)job->calls, job->calls == 1 ? "" : "s",
+                (long long)job->tokens, done, job->wf.n_stages, failed ? ", failed: " : "",
+                failed ? "see `gemflow status`" : "");
+}
+
+/* --- progress ------------------------------------------------------------------------------ */
+
+static void progress_event(struct engine *e, struct job *job)
+{
+    double finished = 0, total = 0, remaining_calls = 0;
+    size_t widest = 1;
+    for (size_t s = 0; s < job->wf.n_stages; s++) {
+        if (job->st[s].items && job->wf.stages[s].foreach && job->st[s].n_items > widest)
+            widest = job->st[s].n_items;
+    }
+    for (size_t s = 0; s < job->wf.n_stages; s++) {
+        const struct stage_run *sr = &job->st[s];
+        if (sr->state == SS_WAITING) {
+            /* not expanded yet: as many items as the widest foreach seen so far */
+            double n = job->wf.stages[s].foreach ? (double)widest : 1;
+            total += n;
+            remaining_calls += n;
+        } else if (sr->state != SS_BLOCKED) {
+            total += (double)sr->n_items;
+            finished += (double)(sr->n_done + sr->n_failed);
+            remaining_calls += (double)(sr->n_items - sr->n_done - sr->n_failed);
+        }
+    }
+    cJSON *f = cJSON_CreateObject();
+    double pct = total > 0 ? 100.0 * finished / total : 100.0;
+    cJSON_AddNumberToObject(f, "percent", (double)(int)(pct * 10) / 10);
+    if (e->ok_calls > 0) {
+        double mean = (double)e->ok_ms / (double)e->ok_calls;
+        double width =
+            job->wf.concurrency < remaining_calls ? job->wf.concurrency : remaining_calls;
+        double eta = width > 0 ? remaining_calls * mean / width / 1000.0 : 0;
+        cJSON_AddNumberToObject(f, "eta_s", (double)(int)(eta * 10) / 10);
+    } else {
+        cJSON_AddNullToObject(f, "eta_s");
+    }
+    job_event(job, "progress", f, false);
+}
+
+void engine_item_finished(struct engine *e, struct item *it)
+{
+    progress_event(e, it->job);
+}
+
+/* --- dispatch ----------------------------------------------------------------------------- */
+
+/* Start every call the limits allow; returns the time of the next wake-up need. */
+static int64_t dispatch(struct engine *e, int64_t now)
+{
+    int64_t wake = now + WAKE_MAX_MS;
+    for (size_t j = 0; j < e->n_jobs; j++) {
+        struct job *job = e->jobs[j];
+        if (job->ended)
+            continue;
+        for (size_t k = 0; k < job->wf.n_stages; k++) {
+            size_t s = e->dispatch_order[j][k];
+            struct stage_run *sr = &job->st[s];
+            if (sr->state != SS_RUNNING)
+                continue;
+            const char *model = job->wf.stages[s].model;
+            for (size_t i = 0; i < sr->n_items; i++) {
+                struct item *it = &sr->items[i];
+                if (it->state != IS_TODO && it->state != IS_WAIT)
+                    continue;
+                if (e->stop_level > 0)
+                    return wake;
+                if (job->inflight >= job->wf.concurrency)
+                    goto next_job;
+                if (e->opts.max_inflight > 0 && e->inflight >= e->opts.max_inflight)
+                    return wake;
+                if (it->state == IS_WAIT && it->not_before_ms > now) {
+                    if (it->not_before_ms < wake)
+                        wake = it->not_before_ms;
+                    continue;
+                }
+                int64_t at = rl_ready_at(&e->rl, model, now);
+                if (at > now) {
+                    if (at < wake)
+                        wake = at;
+                    break; /* the rest of this stage uses the same model */
+                }
+                rl_take(&e->rl, model, now);
+                call_start(e, it);
+            }
+        }
+    next_job:;
+    }
+    return wake;
+}
+
+static void drain_signals(struct engine *e)
+{
+    char buf[16];
+    while (read(sig_pipe[0], buf, sizeof buf) > 0)
+        ;
+    int level = sig_count >= 2 ? 2 : sig_count;
+    if (level > e->stop_level) {
+        e->stop_level = level;
+        for (size_t j = 0; j < e->n_jobs; j++) {
+            if (!e->jobs[j]->ended)
+                engine_note(e, e->jobs[j], -1,
+                            level == 1 ? "stopping: no new calls; waiting for %d in flight "
+                                         "(signal again to abandon them)"
+                                       : "abandoning %d calls in flight",
+                            e->jobs[j]->inflight);
+        }
+    }
+}
+
+enum gf_exit engine_run(struct engine *e)
+{
+    for (;;) {
+        if (sig_pipe[0] >= 0)
+            drain_signals(e);
+        if (e->stop_level >= 2 && http_active(e->http))
+            http_abort_all(e->http);
+        bool all_ended = true;
+        for (size_t j = 0; j < e->n_jobs; j++) {
+            struct job *job = e->jobs[j];
+            if (job->ended)
+                continue;
+            if (advance_job(e, job))
+                end_job(e, job);
+            else
+                all_ended = false;
+        }
+        if (all_ended)
+            break;
+        int64_t now = now_ms();
+        int64_t wake = dispatch(e, now);
+        int timeout = (int)(wake - now_ms());
+        if (timeout < 0)
+            timeout = 0;
+        struct gf_err err = GF_ERR_INIT;
+        int fds[1] = {sig_pipe[0]};
+        if (http_wait(e->http, timeout, fds, sig_pipe[0] >= 0 ? 1 : 0, &err) < 0) {
+            fprintf(stderr, "gemflow: %s\n", err.msg);
+            e->stop_level = 2;
+        }
+    }
+    bool failed = false, interrupted = false;
+    for (size_t j = 0; j < e->n_jobs; j++) {
+        failed |= e->jobs[j]->failed;
+        interrupted |= e->jobs[j]->interrupted;
+    }
+    if (interrupted)
+        return GF_EXIT_INTERRUPTED;
+    return failed ? GF_EXIT_FAILED : GF_EXIT_OK;
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    http_client_free(e->http);
+    rl_release(&e->rl);
+    for (size_t j = 0; j < e->n_jobs; j++)
+        free(e->dispatch_order[j]);
+    free(e->dispatch_order);
+    free(e->jobs);
+    free(e);
+}

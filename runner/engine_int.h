@@ -1,0 +1,43 @@
+/* engine_int: the engine's state, shared by engine.c (loop, dispatch, stage bookkeeping) and
+ * call.c (what happens when a call ends). Not for other modules. */
+#ifndef GF_ENGINE_INT_H
+#define GF_ENGINE_INT_H
+
+#include "engine.h"
+#include "http.h"
+#include "ratelimit.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct engine {
+    struct engine_opts opts;
+    struct http_client *http;
+    struct ratelimit rl;
+    struct job **jobs;
+    size_t n_jobs, cap_jobs;
+    size_t **dispatch_order; /* per job: stage indices by priority */
+    int inflight;
+    uint64_t rng;
+    int stop_level; /* 0 running, 1 stop starting calls, 2 abandon calls in flight */
+    /* latencies of successful calls in this run, for the ETA */
+    int64_t ok_calls, ok_ms;
+};
+
+/* A call in flight. */
+struct call {
+    struct engine *e;
+    struct item *it;
+};
+
+/* call.c */
+void call_start(struct engine *e, struct item *it);
+/* engine.c, used by call.c */
+void engine_item_finished(struct engine *e, struct item *it);
+void engine_note(struct engine *e, const struct job *job, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Fail an item for good: item_failed event, call record, counters. `error` is taken. */
+void engine_fail_item(struct engine *e, struct item *it, cJSON *error, const char *response_body,
+                      size_t response_len, long http_status);
+
+#endif

@@ -1,0 +1,259 @@
+/* expand: turning a stage into items. Renders every template of each item against the job's
+ * inputs and upstream outputs, builds the request body through the stage kind, computes the
+ * key, and judges the item against the checkpoint. */
+#include "job.h"
+#include "buf.h"
+#include "fsutil.h"
+#include "jsonutil.h"
+#include "schema.h"
+#include "strmap.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ITEM_ID_MAX 64
+
+struct render_ctx {
+    struct job *job;
+    const cJSON *item;
+    cJSON *index;
+};
+
+static const cJSON *resolve(void *ctx, const char *root)
+{
+    struct render_ctx *rc = ctx;
+    if (rc->item && strcmp(root, "item") == 0)
+        return rc->item;
+    if (rc->index && strcmp(root, "item_index") == 0)
+        return rc->index;
+    const struct workflow *wf = &rc->job->wf;
+    for (size_t i = 0; i < wf->n_inputs; i++) {
+        if (strcmp(wf->inputs[i].name, root) == 0)
+            return rc->job->inputs[i];
+    }
+    int s = workflow_stage_index(wf, root);
+    return s >= 0 ? rc->job->st[s].value : NULL;
+}
+
+int job_load_stage_value(struct job *job, size_t s, struct gf_err *err)
+{
+    struct stage_run *sr = &job->st[s];
+    const struct stage_def *def = &job->wf.stages[s];
+    if (sr->value || def->foreach || sr->n_items != 1)
+        return 0;
+    if (def->kind != STAGE_JSON && def->kind != STAGE_TEXT)
+        return 0;
+    const char *rel = sr->items[0].out_path;
+    char *path = fs_join(job->dir, rel);
+    struct buf b = BUF_INIT;
+    int rc = -1;
+    if (buf_read_file(&b, path) < 0) {
+        gf_error_errno(err, GF_ERR_INPUT, "cannot read '%s'", path);
+        goto out;
+    }
+    if (def->kind == STAGE_TEXT) {
+        sr->value = cJSON_CreateString(b.data);
+        rc = 0;
+        goto out;
+    }
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(b.data, b.len, &end, 0);
+    if (!v) {
+        const char *at = cJSON_GetErrorPtr();
+        int line = 1, col = 1;
+        for (const char *p = b.data; at && p < at && p < b.data + b.len; p++) {
+            if (*p == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        gf_error(err, GF_ERR_INPUT, "%s:%d:%d: not valid JSON (was it edited by hand?)", path, line,
+                 col);
+        goto out;
+    }
+    struct gf_err serr = GF_ERR_INIT;
+    if (schema_check(def->schema, v, &serr) < 0) {
+        gf_error(err, GF_ERR_INPUT, "%s: does not match the schema of stage '%s': %s", path,
+                 def->name, serr.msg);
+        cJSON_Delete(v);
+        goto out;
+    }
+    sr->value = v;
+    rc = 0;
+out:
+    buf_release(&b);
+    free(path);
+    return rc;
+}
+
+/* The id of a foreach element: its "id" member made safe, else its position. */
+static char *element_id(const cJSON *el, int index, char **why)
+{
+    const cJSON *id = cJSON_IsObject(el) ? cJSON_GetObjectItemCaseSensitive(el, "id") : NULL;
+    if (!id)
+        return xasprintf("%d", index);
+    if (cJSON_IsNumber(id))
+        return xasprintf("%lld", (long long)id->valuedouble);
+    if (!cJSON_IsString(id)) {
+        *why = xstrdup("its id is not a string or a number");
+        return NULL;
+    }
+    size_t len = strlen(id->valuestring);
+    if (len == 0) {
+        *why = xstrdup("its id is empty");
+        return NULL;
+    }
+    if (len > ITEM_ID_MAX) {
+        *why = xasprintf("its id is %zu bytes long (at most %d): '%.40s...'", len, ITEM_ID_MAX,
+                         id->valuestring);
+        return NULL;
+    }
+    return tmpl_sanitize_component(id->valuestring);
+}
+
+static int render(const struct tmpl *t, struct render_ctx *rc, int flags, char **out,
+                  struct gf_err *err)
+{
+    if (!t) {
+        *out = NULL;
+        return 0;
+    }
+    struct buf b = BUF_INIT;
+    if (tmpl_render(t, resolve, rc, flags, &b, err) < 0) {
+        buf_release(&b);
+        return -1;
+    }
+    *out = buf_detach(&b, NULL);
+    return 0;
+}
+
+static void build_item(struct job *job, size_t s, struct item *it, struct render_ctx *rc)
+{
+    const struct stage_def *def = &job->wf.stages[s];
+    struct gf_err err = GF_ERR_INIT;
+    const struct tmpl *main_t = def->kind == STAGE_SPEECH ? def->text : def->prompt;
+    if (render(def->output, rc, TMPL_PATH, &it->out_path, &err) < 0 ||
+        render(main_t, rc, 0, &it->prompt, &err) < 0 ||
+        render(def->system, rc, 0, &it->system, &err) < 0) {
+        it->input_error = xstrdup(err.msg);
+        return;
+    }
+    if (!fs_rel_is_safe(it->out_path)) {
+        it->input_error =
+            xasprintf("output path '%s' is not inside the job directory", it->out_path);
+        return;
+    }
+    struct stage_input in = {it->prompt, it->system};
+    struct stage_request req = {0};
+    if (stage_ops_for(def->kind)->build(def, &in, &req, &err) < 0) {
+        it->input_error = xstrdup(err.msg);
+        return;
+    }
+    it->verb = req.verb;
+    it->method_path = xasprintf("%s/models/%s:%s", job->api_root, def->model,
+                                req.verb == GEMINI_PREDICT ? "predict" : "generateContent");
+    it->body = cJSON_PrintUnformatted(req.body);
+    it->body_len = strlen(it->body);
+    cJSON_Delete(req.body);
+    job_request_key(job->origin, it->method_path, it->body, it->body_len, it->key);
+    it->verdict = ckpt_judge(&job->ck, job->dir, def->name, it->id, it->key, NULL);
+    if (it->verdict == CK_DONE || it->verdict == CK_EDITED) {
+        /* The output template may have moved the artifact: it must be where we expect it. */
+        const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
+        if (ci->n_outs != 1 || strcmp(ci->outs[0].path, it->out_path) != 0)
+            it->verdict = CK_MISSING;
+    }
+}
+
+/* The array a foreach walks, or NULL with err. */
+static const cJSON *foreach_array(struct job *job, const struct stage_def *def, struct gf_err *err)
+{
+    const struct stage_run *src = &job->st[def->foreach_stage];
+    const cJSON *v = src->value;
+    const char *file = src->n_items ? src->items[0].out_path : "?";
+    for (size_t i = 0; v && i < def->n_foreach_segs; i++) {
+        const char *seg = def->foreach_segs[i];
+        if (cJSON_IsArray(v)) {
+            char *end;
+            long k = strtol(seg, &end, 10);
+            v = *end ? NULL : cJSON_GetArrayItem(v, (int)k);
+        } else {
+            v = cJSON_GetObjectItemCaseSensitive(v, seg);
+        }
+    }
+    if (!cJSON_IsArray(v)) {
+        gf_error(err, GF_ERR_INPUT, "foreach '%s': %s holds no array there", def->foreach, file);
+        return NULL;
+    }
+    return v;
+}
+
+int job_expand_stage(struct job *job, size_t s, struct gf_err *err)
+{
+    const struct stage_def *def = &job->wf.stages[s];
+    struct stage_run *sr = &job->st[s];
+    struct render_ctx rc = {job, NULL, NULL};
+    if (!def->foreach) {
+        sr->items = xcalloc(1, sizeof *sr->items);
+        sr->n_items = 1;
+        struct item *it = &sr->items[0];
+        it->job = job;
+        it->stage = s;
+        it->id = xstrdup(def->name);
+        build_item(job, s, it, &rc);
+        return 0;
+    }
+    const cJSON *arr = foreach_array(job, def, err);
+    if (!arr)
+        return -1;
+    int n = cJSON_GetArraySize(arr);
+    sr->items = xcalloc((size_t)n + 1, sizeof *sr->items);
+    struct strmap ids = STRMAP_INIT, paths = STRMAP_INIT;
+    int index = 0;
+    const cJSON *el;
+    cJSON_ArrayForEach(el, arr)
+    {
+        struct item *it = &sr->items[sr->n_items++];
+        it->job = job;
+        it->stage = s;
+        it->index = ++index;
+        char *why = NULL;
+        it->id = element_id(el, index, &why);
+        if (!it->id) {
+            it->id = xasprintf("%d", index);
+            it->input_error =
+                xasprintf("element %d of %s cannot be an item: %s", index, def->foreach, why);
+            free(why);
+            continue;
+        }
+        struct item *dup = strmap_get(&ids, it->id);
+        if (dup) {
+            it->input_error = xasprintf("element %d of %s has the same id '%s' as element %d",
+                                        index, def->foreach, it->id, dup->index);
+            char *alt = xasprintf("%s~%d", it->id, index);
+            free(it->id);
+            it->id = alt;
+            continue;
+        }
+        strmap_put(&ids, it->id, it);
+        rc.item = el;
+        rc.index = cJSON_CreateNumber(index);
+        build_item(job, s, it, &rc);
+        cJSON_Delete(rc.index);
+        rc.index = NULL;
+        if (!it->input_error) {
+            struct item *same = strmap_get(&paths, it->out_path);
+            if (same)
+                it->input_error = xasprintf("element %d of %s writes '%s' like element %d", index,
+                                            def->foreach, it->out_path, same->index);
+            else
+                strmap_put(&paths, it->out_path, it);
+        }
+    }
+    strmap_release(&ids);
+    strmap_release(&paths);
+    return 0;
+}

@@ -1,0 +1,138 @@
+/* job: one job directory opened for a run or for a look (plan, status): its workflow, lock,
+ * progress log, checkpoint state, manifest, inputs, and per stage the items with their
+ * rendered requests and keys.
+ *
+ * Calling sequence (run):
+ *   job_open(&job, dir, &opts, JOB_RUN, &err);   // lock, replay, load inputs
+ *   for each stage in order whose dependencies are done: job_expand_stage(&job, s, &err);
+ *   ... the engine calls items and records results ...
+ *   job_close(&job);
+ * With JOB_LOOK nothing is locked or written. */
+#ifndef GF_JOB_H
+#define GF_JOB_H
+
+#include "checkpoint.h"
+#include "err.h"
+#include "joblog.h"
+#include "manifest.h"
+#include "workflow.h"
+#include "../stages/stage.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum item_state {
+    IS_TODO,     /* to be called */
+    IS_WAIT,     /* waiting for a retry or a rate-limit slot (not_before) */
+    IS_INFLIGHT, /* a call is under way */
+    IS_DONE,     /* done: called now, or cached from an earlier run */
+    IS_FAILED,   /* failed for good in this run */
+};
+
+struct item {
+    struct job *job;
+    size_t stage;
+    char *id;       /* safe file-name component; the stage name for a single-item stage */
+    int index;      /* 1-based position in the foreach array; 0 for a single-item stage */
+    char *out_path; /* relative to the job directory, checked */
+    char *prompt;   /* rendered prompt (speech: text), for the manifest and the call record */
+    char *system;
+    enum gemini_verb verb;
+    char *method_path; /* "/v1beta/models/M:generateContent" */
+    char *body;        /* request body exactly as sent */
+    size_t body_len;
+    char key[SHA256_HEX_LEN + 1];
+    enum ckpt_verdict verdict;
+    char *input_error; /* the item cannot be built (bad template data, bad id): fails at once */
+
+    enum item_state state;
+    int attempts;          /* calls made in this run */
+    int64_t not_before_ms; /* IS_WAIT: monotonic time before which it must not start */
+    int64_t started_ms;    /* monotonic time of the current attempt */
+    int64_t first_start_ms;
+    char started_ts[40]; /* wall clock of the first attempt */
+    cJSON *attempt_log;  /* per-attempt records for the call record */
+};
+
+enum stage_state {
+    SS_WAITING, /* its dependencies are not done yet */
+    SS_RUNNING, /* expanded; items being called */
+    SS_DONE,
+    SS_FAILED,
+    SS_BLOCKED, /* a dependency failed: it will not start in this run */
+};
+
+struct stage_run {
+    enum stage_state state;
+    struct item *items;
+    size_t n_items;
+    size_t n_done, n_failed, n_cached, n_edited;
+    bool rerun;   /* regenerate every item (gemflow rerun) */
+    int priority; /* longest chain of stages depending on it: dispatch those first */
+    int64_t started_ms;
+    char *error;  /* why the stage failed as a whole (bad upstream output), or NULL */
+    cJSON *value; /* json/text stage: its output as templates see it, once done */
+};
+
+enum job_mode {
+    JOB_RUN,  /* lock, append to the log */
+    JOB_LOOK, /* read only */
+};
+
+struct job_opts {
+    struct wf_load_opts wf;
+    const char *endpoint;     /* --endpoint; NULL: $GEMINI_BASE_URL, workflow, default */
+    const char *const *rerun; /* stages to regenerate (gemflow rerun) */
+    size_t n_rerun;
+};
+
+struct job {
+    char *dir;
+    char *name; /* basename of dir */
+    enum job_mode mode;
+    struct workflow wf;
+    int lock_fd;
+    struct joblog log;
+    struct ckpt ck;
+    struct manifest man;
+    struct stage_run *st; /* per workflow stage, same index */
+    cJSON **inputs;       /* per workflow input: its text as a JSON string */
+    char *endpoint;       /* base URL as chosen */
+    char *origin;         /* scheme://host[:port] */
+    char *api_root;       /* path prefix, e.g. "/v1beta" */
+    bool log_was_torn;
+
+    /* run state */
+    int inflight;
+    int64_t started_ms;
+    int64_t calls, tokens;
+    bool ended, failed, interrupted;
+};
+
+/* Open a job directory. Errors: GF_ERR_CONFIG for a bad workflow (diagnostics printed into
+ * err as one message per line), GF_ERR_INPUT for a missing/invalid input file, GF_ERR_LOCKED. */
+int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum job_mode mode,
+             struct diag_list *dl, struct gf_err *err);
+void job_close(struct job *job);
+
+/* Whether every dependency of stage s is done (then it can be expanded). */
+bool job_stage_ready(const struct job *job, size_t s);
+/* Whether some dependency of stage s failed or is blocked. */
+bool job_stage_blocked(const struct job *job, size_t s);
+/* Build the items of stage s: render templates, build requests, compute keys, judge them
+ * against the checkpoint. A problem with upstream data fails the stage (st->error) or single
+ * items (item->input_error); the return is -1 only for a stage-level problem. */
+int job_expand_stage(struct job *job, size_t s, struct gf_err *err);
+/* Load the output of a done json/text stage for templates (st->value); a bad edited file
+ * fails with a message naming it. */
+int job_load_stage_value(struct job *job, size_t s, struct gf_err *err);
+
+/* Append an event to the job's log (JOB_RUN only); `fields` is taken. */
+int job_event(struct job *job, const char *event, cJSON *fields, bool durable);
+
+/* The request key: SHA-256 of origin "\n" method path "\n" body. */
+void job_request_key(const char *origin, const char *method_path, const char *body, size_t len,
+                     char out[SHA256_HEX_LEN + 1]);
+
+#endif

@@ -1,0 +1,77 @@
+/* speech stage: generateContent with responseModalities AUDIO and a prebuilt voice. Raw L16 PCM
+ * (rate from the mime type) is wrapped into WAV; audio/wav replies are validated as they are. */
+#include "stage.h"
+#include "wav.h"
+#include "../runner/base64.h"
+#include "../runner/util.h"
+
+#include <string.h>
+
+static int speech_build(const struct stage_def *def, const struct stage_input *in,
+                        struct stage_request *out, struct gf_err *err)
+{
+    cJSON *body = stage_body_with_prompt(in->prompt, NULL);
+    cJSON *gc = stage_generation_config(body, def);
+    cJSON *mods = cJSON_AddArrayToObject(gc, "responseModalities");
+    cJSON_AddItemToArray(mods, cJSON_CreateString("AUDIO"));
+    cJSON *sc = cJSON_AddObjectToObject(gc, "speechConfig");
+    cJSON *vc = cJSON_AddObjectToObject(sc, "voiceConfig");
+    cJSON *pv = cJSON_AddObjectToObject(vc, "prebuiltVoiceConfig");
+    cJSON_AddStringToObject(pv, "voiceName", def->voice);
+    if (def->language)
+        cJSON_AddStringToObject(sc, "languageCode", def->language);
+    out->verb = GEMINI_GENERATE;
+    out->body = body;
+    return 0;
+}
+
+static int speech_accept(const struct stage_def *def, const struct gemini_reply *reply,
+                         struct stage_output *out, struct stage_failure *fail)
+{
+    if (stage_reply_refused(reply, fail))
+        return -1;
+    const struct gemini_part *audio = gemini_reply_media(reply, "audio/");
+    if (!audio) {
+        char *text = gemini_reply_text(reply);
+        stage_failf(fail, FAIL_NO_OUTPUT, "the reply has no audio (finishReason %s)%s%s",
+                    reply->finish_reason ? reply->finish_reason : "none",
+                    text ? "; the model said: " : "", text ? text : "");
+        free(text);
+        return -1;
+    }
+    enum audio_format fmt;
+    int rate = 0, channels = 0;
+    struct gf_err aerr = GF_ERR_INIT;
+    if (audio_mime_parse(audio->mime, &fmt, &rate, &channels, &aerr) < 0)
+        return stage_failf(fail, FAIL_NO_OUTPUT, "%s", aerr.msg);
+    struct buf raw = BUF_INIT;
+    size_t bad_at = 0;
+    if (base64_decode(audio->data, audio->data_len, &raw, &bad_at) < 0)
+        return stage_failf(fail, FAIL_BAD_OUTPUT,
+                           "the audio data is not valid base64 (byte %zu of %zu)", bad_at,
+                           audio->data_len);
+    struct wav_facts facts;
+    out->data = (struct buf)BUF_INIT;
+    int rc;
+    if (fmt == AUDIO_PCM16) {
+        rc = wav_from_pcm16(raw.data, raw.len, rate, channels, &out->data, &facts, &aerr);
+        buf_release(&raw);
+    } else {
+        rc = wav_check(raw.data, raw.len, &facts, &aerr);
+        out->data = raw; /* written as it came */
+    }
+    if (rc < 0) {
+        buf_release(&out->data);
+        return stage_failf(fail, FAIL_BAD_OUTPUT, "the audio is not usable: %s", aerr.msg);
+    }
+    out->media = cJSON_CreateObject();
+    cJSON_AddStringToObject(out->media, "type", "audio/wav");
+    cJSON_AddStringToObject(out->media, "source_type", audio->mime);
+    cJSON_AddNumberToObject(out->media, "sample_rate", facts.sample_rate);
+    cJSON_AddNumberToObject(out->media, "channels", facts.channels);
+    cJSON_AddNumberToObject(out->media, "frames", (double)facts.frames);
+    cJSON_AddNumberToObject(out->media, "duration_s", facts.duration_s);
+    return 0;
+}
+
+const struct stage_ops stage_speech_ops = {"speech", speech_build, speech_accept};

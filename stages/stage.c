@@ -1,0 +1,119 @@
+/* stage: the table of stage kinds and the request/reply helpers they share. */
+#include "stage.h"
+#include "../runner/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const struct stage_ops *stage_ops_for(enum stage_kind kind)
+{
+    switch (kind) {
+    case STAGE_JSON:
+        return &stage_json_ops;
+    case STAGE_TEXT:
+        return &stage_text_ops;
+    case STAGE_IMAGE:
+        return &stage_image_ops;
+    case STAGE_SPEECH:
+        return &stage_speech_ops;
+    }
+    return NULL;
+}
+
+void stage_output_release(struct stage_output *out)
+{
+    buf_release(&out->data);
+    cJSON_Delete(out->media);
+    free(out->model_text);
+    out->media = NULL;
+    out->model_text = NULL;
+}
+
+bool stage_fail_is_retryable(enum stage_fail_kind kind)
+{
+    return kind == FAIL_BAD_OUTPUT;
+}
+
+const char *stage_fail_kind_name(enum stage_fail_kind kind)
+{
+    switch (kind) {
+    case FAIL_BLOCKED:
+        return "blocked";
+    case FAIL_REFUSED:
+        return "refused";
+    case FAIL_NO_OUTPUT:
+        return "no_output";
+    case FAIL_BAD_OUTPUT:
+        return "bad_output";
+    }
+    return "?";
+}
+
+int stage_failf(struct stage_failure *fail, enum stage_fail_kind kind, const char *fmt, ...)
+{
+    fail->kind = kind;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fail->message, sizeof fail->message, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+cJSON *stage_body_with_prompt(const char *text, const char *system)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON *contents = cJSON_AddArrayToObject(body, "contents");
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "role", "user");
+    cJSON *parts = cJSON_AddArrayToObject(msg, "parts");
+    cJSON *part = cJSON_CreateObject();
+    cJSON_AddStringToObject(part, "text", text);
+    cJSON_AddItemToArray(parts, part);
+    cJSON_AddItemToArray(contents, msg);
+    if (system && system[0]) {
+        cJSON *si = cJSON_AddObjectToObject(body, "systemInstruction");
+        cJSON_AddStringToObject(si, "role", "user");
+        cJSON *sparts = cJSON_AddArrayToObject(si, "parts");
+        cJSON *sp = cJSON_CreateObject();
+        cJSON_AddStringToObject(sp, "text", system);
+        cJSON_AddItemToArray(sparts, sp);
+    }
+    return body;
+}
+
+cJSON *stage_generation_config(cJSON *body, const struct stage_def *def)
+{
+    cJSON *gc = cJSON_GetObjectItemCaseSensitive(body, "generationConfig");
+    if (gc)
+        return gc;
+    gc = cJSON_AddObjectToObject(body, "generationConfig");
+    if (def->has_temperature)
+        cJSON_AddNumberToObject(gc, "temperature", def->temperature);
+    return gc;
+}
+
+bool stage_reply_refused(const struct gemini_reply *reply, struct stage_failure *fail)
+{
+    fail->finish_reason = reply->finish_reason;
+    fail->block_reason = reply->block_reason;
+    if (reply->block_reason) {
+        stage_failf(fail, FAIL_BLOCKED, "the prompt was blocked (blockReason %s)%s%s",
+                    reply->block_reason, reply->block_message ? ": " : "",
+                    reply->block_message ? reply->block_message : "");
+        return true;
+    }
+    if (gemini_finish_is_blocked(reply->finish_reason)) {
+        char *text = gemini_reply_text(reply);
+        const char *words = text ? text : reply->finish_message;
+        stage_failf(fail, FAIL_REFUSED, "the model refused (finishReason %s)%s%s",
+                    reply->finish_reason, words ? ": " : "", words ? words : "");
+        free(text);
+        return true;
+    }
+    if (reply->rai_reason) {
+        stage_failf(fail, FAIL_REFUSED, "the image was filtered: %s", reply->rai_reason);
+        return true;
+    }
+    return false;
+}
