@@ -1,0 +1,140 @@
+# lib.sh: helpers for end-to-end tests. Source it first thing in a tests/e2e/t_*.sh script.
+# Environment (set by CTest, or by hand): GEMFLOW, FAKE_GEMINI (binaries), SRC_DIR (source tree).
+set -u
+: "${SRC_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${GEMFLOW:=$SRC_DIR/build/gemflow}"
+: "${FAKE_GEMINI:=$SRC_DIR/build/tests/fake-gemini}"
+export GEMFLOW_WORKFLOWS="${GEMFLOW_WORKFLOWS:-$SRC_DIR/workflows}"
+
+T_NAME=$(basename "$0" .sh)
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gemflow-$T_NAME.XXXXXX")
+T_FAILS=0
+T_CHECKS=0
+FAKE_PID=""
+
+t_cleanup() {
+    fake_stop
+    if [ "$T_FAILS" -eq 0 ] && [ -z "${KEEP_TMP:-}" ]; then
+        rm -rf "$T_DIR"
+    else
+        echo "# kept $T_DIR" >&2
+    fi
+}
+trap t_cleanup EXIT
+
+# fail MESSAGE: record a failed check and go on.
+fail() {
+    T_FAILS=$((T_FAILS + 1))
+    echo "not ok: $*" >&2
+}
+# ok MESSAGE: record a passed check.
+ok() {
+    T_CHECKS=$((T_CHECKS + 1))
+    echo "ok: $*"
+}
+# check DESCRIPTION COMMAND...: run COMMAND, pass when it exits 0.
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else fail "$what"; fi
+}
+# assert_eq DESCRIPTION EXPECTED ACTUAL
+assert_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+# assert_contains DESCRIPTION NEEDLE HAYSTACK
+assert_contains() {
+    case "$3" in
+    *"$2"*) ok "$1" ;;
+    *) fail "$1: '$2' not found in: $3" ;;
+    esac
+}
+# assert_file_contains DESCRIPTION NEEDLE FILE
+assert_file_contains() {
+    if grep -qF -- "$2" "$3" 2>/dev/null; then ok "$1"; else fail "$1: '$2' not in $3"; fi
+}
+# finish: print a summary and exit 1 when any check failed (or none ran).
+finish() {
+    if [ "$T_CHECKS" -eq 0 ] && [ "$T_FAILS" -eq 0 ]; then
+        echo "not ok: no checks ran" >&2
+        exit 1
+    fi
+    echo "# $T_NAME: $T_CHECKS passed, $T_FAILS failed"
+    [ "$T_FAILS" -eq 0 ]
+    exit $?
+}
+
+# fake_start [fake-gemini options...]: start the fake server on a free port with a request log.
+# Sets FAKE_URL, FAKE_LOG, FAKE_PID.
+fake_start() {
+    FAKE_LOG="$T_DIR/fake-requests.jsonl"
+    local portfile="$T_DIR/fake.port"
+    rm -f "$portfile"
+    "$FAKE_GEMINI" --port 0 --port-file "$portfile" --log "$FAKE_LOG" --quiet "$@" \
+        >"$T_DIR/fake.out" 2>"$T_DIR/fake.err" &
+    FAKE_PID=$!
+    local i
+    for i in $(seq 1 200); do
+        [ -s "$portfile" ] && break
+        if ! kill -0 "$FAKE_PID" 2>/dev/null; then
+            echo "fake server did not start:" >&2
+            cat "$T_DIR/fake.err" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+    [ -s "$portfile" ] || { echo "fake server did not write its port" >&2; exit 1; }
+    FAKE_URL="http://127.0.0.1:$(cat "$portfile")"
+    export GEMINI_BASE_URL="$FAKE_URL"
+}
+fake_stop() {
+    if [ -n "$FAKE_PID" ]; then
+        kill "$FAKE_PID" 2>/dev/null
+        wait "$FAKE_PID" 2>/dev/null
+        FAKE_PID=""
+    fi
+}
+# fake_count [jq filter]: number of logged requests matching a jq select() condition.
+fake_count() {
+    local cond=${1:-true}
+    [ -f "$FAKE_LOG" ] || { echo 0; return; }
+    jq -s "[.[] | select($cond)] | length" "$FAKE_LOG"
+}
+
+# new_job NAME [SAMPLE]: copy a sample job (default lighthouse) to $T_DIR/NAME; prints the path.
+new_job() {
+    local dir="$T_DIR/$1"
+    rm -rf "$dir"
+    cp -r "$SRC_DIR/samples/${2:-lighthouse}" "$dir"
+    echo "$dir"
+}
+# gf ARGS...: run gemflow with a test key; stdout/stderr go to $T_DIR/last.out / last.err,
+# the exit status to $GF_RC (and as the return value).
+export GEMINI_API_KEY="${GEMINI_API_KEY:-test-key-e2e}"
+# The bundled workflow paces its image and TTS models at 10 requests per minute (real quotas);
+# tests lift that so a job takes seconds. Pass "${FAST[@]}" to direct invocations of run.
+FAST=(--set limits.rpm.gemini-3.1-flash-image-preview=6000 --set limits.rpm.gemini-3.8-flash-tts=6000)
+gf() {
+    local cmd=$1
+    shift
+    case "$cmd" in
+    run | rerun) set -- "$cmd" "${FAST[@]}" "$@" ;;
+    *) set -- "$cmd" "$@" ;;
+    esac
+    "$GEMFLOW" "$@" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
+    GF_RC=$?
+    return $GF_RC
+}
+# png_size FILE: "WIDTHxHEIGHT" as decoded by ffprobe (independent of gemflow's own checks).
+png_size() {
+    ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=s=x:p=0 "$1"
+}
+# wav_frames FILE: the number of audio samples per channel as decoded by ffprobe.
+wav_frames() {
+    ffprobe -v error -count_packets -select_streams a:0 -show_entries stream=duration_ts \
+        -of csv=p=0 "$1"
+}
+# events FILE NAME: number of events NAME in a progress log
+events() {
+    jq -s --arg e "$2" '[.[] | select(.event == $e)] | length' "$1"
+}

@@ -1,0 +1,403 @@
+/* fake.h: shared types and module interfaces of fake-gemini, the fake Gemini REST server used
+ * by gemflow's tests, benchmarks and offline demo (a test double, never a real service).
+ * Each section below names the .c file that implements it. */
+#ifndef FAKE_H
+#define FAKE_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <sys/types.h>
+#include <microhttpd.h>
+#include <cjson/cJSON.h>
+
+#define FK_PREFIX     "fake-gemini: "
+#define FK_MAX_BODY   (20u * 1024u * 1024u) /* the real inline request limit: 20 MB */
+#define FK_PCM_RATE   24000
+#define FK_MAX_SCENES 64
+
+/* ---- fake_util.c: memory, growable buffer, hashing, time, text helpers ---- */
+
+/* Allocation that never returns NULL (aborts with a message on out-of-memory). */
+void *fk_malloc(size_t n);
+void *fk_calloc(size_t n, size_t size);
+void *fk_realloc(void *p, size_t n);
+char *fk_strdup(const char *s);
+char *fk_strndup(const char *s, size_t n);
+char *fk_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* caller frees */
+
+/* Growable byte buffer after git's strbuf: `buf` is never NULL and always NUL-terminated. */
+struct fk_buf {
+    char *buf;
+    size_t len;
+    size_t alloc;
+};
+extern char fk_buf_slop[1];
+#define FK_BUF_INIT                                                                                \
+    {                                                                                              \
+        fk_buf_slop, 0, 0                                                                          \
+    }
+void fk_buf_grow(struct fk_buf *b, size_t extra);
+void fk_buf_add(struct fk_buf *b, const void *data, size_t len);
+void fk_buf_adds(struct fk_buf *b, const char *s);
+void fk_buf_addch(struct fk_buf *b, char c);
+void fk_buf_addf(struct fk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fk_buf_vaddf(struct fk_buf *b, const char *fmt, va_list ap);
+void fk_buf_setlen(struct fk_buf *b, size_t len);
+/* Hand the storage to the caller (who frees it); the buffer is re-initialised. */
+char *fk_buf_detach(struct fk_buf *b, size_t *len);
+void fk_buf_release(struct fk_buf *b);
+
+uint64_t fk_hash(const void *data, size_t len, uint64_t seed); /* FNV-1a, then mixed */
+uint64_t fk_mix(uint64_t x);                                   /* splitmix64 finaliser */
+uint64_t fk_mix3(uint64_t a, uint64_t b, uint64_t c);
+double fk_unit(uint64_t x); /* [0, 1) from 53 bits */
+int64_t fk_mono_ms(void);
+void fk_rfc3339_ms(const struct timespec *ts, char out[32]);
+void fk_sha256_hex(const void *data, size_t len, char out[65]);
+uint32_t fk_crc32(uint32_t crc, const unsigned char *p, size_t n);
+
+size_t fk_utf8_chars(const char *s, size_t len);                   /* code points */
+size_t fk_utf8_prefix(const char *s, size_t len, size_t maxchars); /* bytes of first N chars */
+bool fk_streq_ci(const char *a, const char *b);
+char *fk_camel_to_snake(const char *camel); /* caller frees */
+const char *fk_memmem(const char *hay, size_t hlen, const char *needle);
+
+/* Base64 (standard alphabet, padded, no line breaks). Caller frees. */
+char *fk_base64(const unsigned char *data, size_t len, size_t *out_len);
+
+/* cJSON parsing behind a lock: cJSON records parse errors in a global. `end` may be NULL. */
+cJSON *fk_json_parse(const char *s, size_t len, const char **end);
+/* Pretty JSON with two-space indentation like the real API; caller frees. */
+char *fk_json_print(const cJSON *j, size_t *len);
+/* Object member by canonical lowerCamelCase name, or by its snake_case form. */
+cJSON *fk_get(const cJSON *obj, const char *camel);
+const char *fk_get_str(const cJSON *obj, const char *camel);
+
+/* ---- fake_fault.c: fault kinds, triggers, rules, rate limits ---- */
+
+enum fk_fault {
+    FK_FAULT_NONE = 0,
+    FK_F_429,
+    FK_F_429_RETRY_AFTER,
+    FK_F_429_DAILY,
+    FK_F_500,
+    FK_F_502,
+    FK_F_503,
+    FK_F_504,
+    FK_F_400,
+    FK_F_401,
+    FK_F_403,
+    FK_F_404,
+    FK_F_TIMEOUT,
+    FK_F_RESET,
+    FK_F_TRUNCATED,
+    FK_F_BADJSON,
+    FK_F_SAFETY,
+    FK_F_BLOCKED,
+    FK_F_TEXT_ONLY,
+    FK_F_EMPTY_PARTS,
+    FK_F_BAD_BASE64,
+    FK_F_BAD_PNG,
+    FK_F_ODD_PCM,
+    FK_F_SCHEMA_BREAK,
+    FK_F_MAX_TOKENS,
+    FK_FAULT_COUNT
+};
+
+struct fk_rule {
+    char *match; /* substring of path or body; NULL matches all */
+    char *model; /* exact model; NULL matches all */
+    enum fk_fault kind;
+    long times; /* -1 = always */
+    long skip;
+    long seen;  /* matching requests so far */
+    long fired; /* times this rule fired */
+};
+
+struct fk_rules {
+    struct fk_rule *v;
+    size_t n;
+};
+
+const char *fk_fault_name(enum fk_fault f);
+/* Returns the kind for a name ("none" gives FK_FAULT_NONE), or -1 when unknown. */
+int fk_fault_parse(const char *name, size_t len);
+/* Kinds answered with an HTTP error status instead of a generated reply. */
+bool fk_fault_is_http_error(enum fk_fault f);
+/* Parse a JSON array of rules; on error fill `err` and return -1 (rules left empty). */
+int fk_rules_parse(const cJSON *arr, struct fk_rules *out, char *err, size_t errlen);
+void fk_rules_release(struct fk_rules *r);
+cJSON *fk_rules_to_json(const struct fk_rules *r);
+
+/* ---- shared server state (fake_main.c sets it up) ---- */
+
+enum fk_kind { FK_KIND_TEXT, FK_KIND_IMAGE, FK_KIND_SPEECH, FK_KIND_IMAGEN };
+
+struct fk_model {
+    char *name;
+    enum fk_kind kind;
+};
+
+struct fk_rpm {
+    char *model;
+    int limit;
+    int64_t *stamps; /* ring of admission times (monotonic ms), capacity `limit` */
+    int head;
+    int count;
+};
+
+struct fk_counter {
+    char *key;
+    long count;
+};
+
+struct fk_config {
+    int port;
+    const char *port_file;
+    const char *log_path;
+    const char *faults_file;
+    const char *key;
+    const char *retry_delay;
+    int latency_ms;
+    int jitter_ms;
+    int retry_after;
+    int hang_ms;
+    int minute_ms;
+    uint64_t seed;
+    double fault_rate;
+    enum fk_fault rate_kinds[FK_FAULT_COUNT];
+    int n_rate_kinds;
+    bool quiet;
+};
+
+struct fk_server {
+    struct fk_config cfg;
+    struct fk_model *models;
+    size_t n_models;
+    struct fk_rpm *rpm;
+    size_t n_rpm;
+
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t wake;  /* broadcast on shutdown to end sleeps and hangs */
+    bool stopping;
+    uint64_t next_seq;
+    struct fk_rules rules;
+    struct fk_counter *markers;
+    size_t n_markers;
+    FILE *log;
+    cJSON *stats;
+};
+
+/* Sleep up to `ms`, returning early (false) when the server is stopping. */
+bool fk_server_sleep(struct fk_server *s, int64_t ms);
+
+/* ---- one request and its reply (fake_http.c owns their life cycle) ---- */
+
+struct fk_media {
+    int type; /* 0 none, 1 image, 2 audio */
+    char mime[48];
+    int width;
+    int height;
+    size_t bytes;
+    int rate;
+    long frames;
+    size_t pcm_bytes;
+    double duration_s;
+};
+
+enum fk_send { FK_SEND_NORMAL, FK_SEND_TRUNCATED, FK_SEND_RESET, FK_SEND_HANG };
+
+struct fk_reply {
+    int status;
+    char *body; /* malloc'ed, owned */
+    size_t len;
+    const char *content_type;
+    int retry_after; /* Retry-After header seconds, or -1 */
+    enum fk_send mode;
+};
+
+struct fk_request {
+    int64_t start_ms;
+    struct timespec start_rt;
+    uint64_t seq; /* arrival order of API requests, 1-based; 0 for control requests */
+    char method[16];
+    char *path;
+    char *query_key;    /* ?key= value, never logged */
+    char *header_key;   /* x-goog-api-key value, never logged */
+    char *header_fault; /* X-Fake-Fault */
+    char *page_token;   /* models.list ?pageToken= */
+    int page_size;      /* models.list ?pageSize=, 0 when absent */
+    bool alt_sse;       /* ?alt=sse */
+    struct fk_buf body;
+    bool body_too_large;
+    bool is_control;
+
+    /* outcome, filled while handling */
+    char *model;
+    const char *verb;
+    const char *fault; /* fault kind name, "rpm" for the rate limiter, or NULL */
+    char *prompt;
+    struct fk_media media;
+    int scenes; /* -1 when not a JSON reply */
+    int status;
+    size_t response_bytes;
+};
+
+void fk_reply_set(struct fk_reply *r, int status, char *body, size_t len, const char *ctype);
+void fk_reply_json(struct fk_reply *r, int status, cJSON *doc); /* consumes doc */
+void fk_reply_release(struct fk_reply *r);
+
+/* ---- fake_http.c: libmicrohttpd callbacks (MHD_OPTION_NOTIFY_COMPLETED for the second) ---- */
+
+enum MHD_Result fk_http_access(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls);
+void fk_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                       enum MHD_RequestTerminationCode toe);
+
+/* ---- fake_errors.c: Google-style error bodies ---- */
+
+void fk_error(struct fk_reply *r, int code, const char *status, const char *message,
+              cJSON *details);
+void fk_error_invalid(struct fk_reply *r, const char *message); /* 400 INVALID_ARGUMENT */
+/* 400 with a google.rpc.BadRequest detail listing `violations` (array of {field,description}). */
+void fk_error_bad_request(struct fk_reply *r, const char *message, cJSON *violations);
+void fk_error_model_not_found(struct fk_reply *r, const char *version, const char *model,
+                              const char *method);
+void fk_error_no_route(struct fk_reply *r, const char *path);
+/* The reply for an HTTP-error fault kind. */
+void fk_error_fault(struct fk_server *s, enum fk_fault f, const char *model, const char *method,
+                    struct fk_reply *r);
+/* The 429 of the --rpm limiter; `wait_ms` until the window frees. */
+void fk_error_rpm(struct fk_reply *r, const char *model, int limit, int64_t wait_ms);
+
+/* ---- fake_fault.c (continued): per-request decisions, all take s->lock ---- */
+
+/* Which fault (if any) this request gets: header, then body marker, then rules, then rate. */
+enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const char *model,
+                            bool rate_applies);
+/* Sliding-window --rpm limit: returns false and fills `r` when the request must be refused. */
+bool fk_rpm_admit(struct fk_server *s, const char *model, struct fk_reply *r);
+
+/* ---- fake_api.c: routing, auth, catalog ---- */
+
+void fk_api_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out);
+const struct fk_model *fk_model_find(const struct fk_server *s, const char *name);
+int fk_kind_parse(const char *s);
+void fk_models_add(struct fk_server *s, const char *name, enum fk_kind kind);
+
+/* ---- fake_control.c: /_fake/ endpoints ---- */
+
+void fk_control_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out);
+
+/* ---- fake_log.c: request log and stats ---- */
+
+void fk_log_request(struct fk_server *s, const struct fk_request *req, bool completed);
+
+/* ---- fake_validate.c: request validation into a parsed view ---- */
+
+struct fk_gen {
+    const struct fk_model *model;
+    const cJSON *body;
+    char *text;   /* all text parts of `contents`, joined by newlines */
+    char *system; /* text of systemInstruction, or NULL */
+    int n_images; /* inline image parts in the request */
+    const char *mime;
+    const cJSON *schema; /* responseSchema or responseJsonSchema, borrowed */
+    bool want_text;
+    bool want_image;
+    bool want_audio;
+    bool image_only; /* responseModalities is exactly ["IMAGE"] */
+    bool include_thoughts;
+    const char *aspect;
+    const char *image_size;
+    const char *voice;
+    long max_tokens; /* -1 when unset */
+};
+
+/* Validate a generateContent body; on failure fill `err` and return -1. */
+int fk_validate_generate(const struct fk_model *m, const cJSON *body, struct fk_gen *g,
+                         struct fk_reply *err);
+void fk_gen_release(struct fk_gen *g);
+
+struct fk_predict {
+    const char *prompt;
+    int samples;
+    const char *aspect;
+    int scale; /* 1 for 1K, 2 for 2K */
+    bool rai_reason;
+};
+int fk_validate_predict(const struct fk_model *m, const cJSON *body, struct fk_predict *p,
+                        struct fk_reply *err);
+/* Check that every member of `obj` is one of `names` (camelCase; snake_case accepted too);
+ * append one "Unknown name" violation per stranger to `viol`. `at` is the proto path or NULL. */
+void fk_check_fields(const cJSON *obj, const char *const *names, const char *at, cJSON *viol);
+/* Fail with the BadRequest body when `viol` is non-empty (consumes viol). */
+bool fk_violations_reply(cJSON *viol, struct fk_reply *err);
+
+/* ---- fake_gen.c: successful replies ---- */
+
+struct fk_ctx {
+    struct fk_server *s;
+    struct fk_request *req;
+    enum fk_fault fault;
+};
+void fk_gen_reply(struct fk_ctx *c, const struct fk_gen *g, struct fk_reply *out);
+void fk_predict_reply(struct fk_ctx *c, const struct fk_model *m, const struct fk_predict *p,
+                      struct fk_reply *out);
+int fk_tokens_for_text(size_t chars);
+
+/* ---- fake_scene.c: scenes of the script (or of an embedded JSON analysis) in a prompt ---- */
+
+struct fk_scene {
+    char *id;      /* mirrored id, or NULL (then s01, s02, ...) */
+    char *heading; /* title from the scene heading, or NULL */
+    char *text;    /* the scene's words (narration) */
+    char *visual;  /* what to picture: embedded visual description, else the text */
+};
+
+struct fk_scenes {
+    struct fk_scene *v;
+    size_t n;
+    char *title; /* the script's title line, or NULL */
+    char *style; /* "style" of an embedded analysis, or NULL */
+    bool mirrored;
+};
+
+void fk_scenes_from_prompt(const char *text, struct fk_scenes *out);
+void fk_scenes_release(struct fk_scenes *sc);
+char *fk_image_prompt(const char *base, const char *style, uint64_t h); /* 40-80 words */
+char *fk_first_sentence(const char *text, int max_words);
+char *fk_first_words(const char *text, int n);
+char *fk_title_case(const char *text);
+
+/* ---- fake_schema.c: JSON documents that conform to a response schema ---- */
+
+/* Generate a value for `schema`; *array_len gets the scene array's length (or -1). */
+cJSON *fk_schema_generate(const cJSON *schema, const struct fk_scenes *sc, uint64_t h,
+                          int *array_len);
+/* Remove one required property (schema-break fault); returns true if one was removed. */
+bool fk_schema_break(cJSON *doc, const cJSON *schema);
+
+/* ---- fake_media.c: PNG, PCM, WAV ---- */
+
+/* Pixel size for a Gemini image model; -1 when the aspect ratio is not supported. */
+int fk_image_dims(const struct fk_model *m, const char *aspect, const char *size, int *w, int *h);
+const char *fk_image_ratios(const struct fk_model *m); /* for error messages */
+int fk_imagen_dims(const char *aspect, int scale, int *w, int *h);
+/* Encode a deterministic RGB image; caller frees. */
+unsigned char *fk_png_make(int w, int h, uint64_t seed, size_t *len);
+void fk_png_corrupt(unsigned char *png, size_t len); /* break the IDAT, keep the CRCs valid */
+/* 16-bit mono little-endian PCM, `frames` samples; caller frees. */
+unsigned char *fk_pcm_make(long frames, uint64_t seed);
+unsigned char *fk_wav_wrap(const unsigned char *pcm, size_t pcm_bytes, int rate, size_t *len);
+bool fk_model_returns_wav(const struct fk_model *m);
+bool fk_model_is_gemini3_image(const struct fk_model *m);
+extern const char *const fk_voices[30];
+
+#endif
