@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The bundled sample job runs end to end against the fake server, every artifact is real and
+# verified independently (ffprobe, jq), and a second run makes zero requests.
+source "$(dirname "$0")/lib.sh"
+fake_start
+job=$(new_job lighthouse)
+
+gf run "$job"
+assert_eq "first run exits 0" 0 "$GF_RC"
+[ "$GF_RC" = 0 ] || cat "$T_DIR/last.err" >&2
+
+# analysis.json: 8 scenes (the script has 8), every required field, moods from the enum
+check "analysis.json is JSON" jq -e . "$job/analysis.json" >/dev/null
+assert_eq "analysis has one scene per SCENE heading" 8 "$(jq '.scenes | length' "$job/analysis.json")"
+assert_eq "every scene has every required field" 8 "$(jq '[.scenes[] | select(.id and .title and .summary and .narration and .mood and .visual_description)] | length' "$job/analysis.json")"
+assert_eq "moods come from the schema's enum" 0 "$(jq '[.scenes[].mood | select(IN("calm","hopeful","tense","somber","joyful","mysterious","dramatic") | not)] | length' "$job/analysis.json")"
+assert_eq "top-level fields present" true "$(jq '(.title|type=="string") and (.logline|type=="string") and (.style|type=="string")' "$job/analysis.json")"
+ids=$(jq -r '.scenes[].id' "$job/analysis.json" | tr '\n' ' ')
+assert_eq "prompts.json has the analysis' ids in order" "$ids" "$(jq -r '.scenes[].id' "$job/prompts.json" | tr '\n' ' ')"
+assert_eq "every prompt is non-empty" 8 "$(jq '[.scenes[] | select((.image_prompt|length) > 20)] | length' "$job/prompts.json")"
+
+# one decodable PNG of the asked size (16:9 on gemini-3.1-flash-image-preview: 1376x768) per scene
+for id in $ids; do
+    size=$(png_size "$job/images/$id.png")
+    [ "$size" = "1376x768" ] || fail "images/$id.png decodes as '$size', expected 1376x768"
+done
+ok "8 PNGs decode at 1376x768"
+assert_eq "no other images" 8 "$(ls "$job/images" | wc -l)"
+
+# one WAV per scene whose length is the PCM the fake sent
+for id in $ids; do
+    frames=$(wav_frames "$job/audio/$id.wav")
+    prompt_text=$(jq -r --arg id "$id" '.scenes[] | select(.id == $id) | .narration' "$job/analysis.json")
+    sent=$(jq -s --arg n "$prompt_text" '[.[] | select(.verb == "generateContent" and (.model | test("tts"))
+              and (.prompt | contains($n[0:60])))][0].media.frames' "$FAKE_LOG")
+    [ -n "$frames" ] && [ "$frames" = "$sent" ] || fail "audio/$id.wav has $frames frames, the fake sent $sent"
+done
+ok "8 WAVs decode with the fake's frame counts"
+
+# manifest.json lists every artifact with its real sha256
+assert_eq "manifest lists 18 artifacts" 18 "$(jq '.artifacts | length' "$job/manifest.json")"
+bad=0
+while read -r path sha; do
+    [ "$(sha256sum "$job/$path" | cut -d' ' -f1)" = "$sha" ] || bad=$((bad + 1))
+done < <(jq -r '.artifacts[] | "\(.path) \(.sha256)"' "$job/manifest.json")
+assert_eq "every manifest sha256 matches the file" 0 "$bad"
+assert_eq "image entries carry width/height" 8 "$(jq '[.artifacts[] | select(.media.width == 1376 and .media.height == 768)] | length' "$job/manifest.json")"
+
+# progress.jsonl: valid JSON lines, the right events
+check "progress.jsonl parses line by line" jq -e . "$job/progress.jsonl" >/dev/null
+assert_eq "18 item_done events" 18 "$(events "$job/progress.jsonl" item_done)"
+assert_eq "run ends done" '"done"' "$(jq -s 'map(select(.event=="run_end")) | last | .state' "$job/progress.jsonl")"
+assert_eq "18 requests made" 18 "$(fake_count true)"
+assert_eq "call records for every item" 18 "$(find "$job/.gemflow/calls" -name '*.json' | wc -l)"
+assert_eq "call record keeps no base64 image" 0 "$(grep -c 'iVBORw0KGgo' "$job/.gemflow/calls/images/s01.json")"
+assert_eq "call record points at the saved file" '"images/s01.png"' "$(jq '.saved_as' "$job/.gemflow/calls/images/s01.json")"
+assert_eq "images and narration overlap in time" true "$(jq -s '
+    (map(select(.event=="call_start" and .stage=="narration")) | first | .ts) <
+    (map(select(.event=="call_start" and .stage=="images")) | last | .ts)' "$job/progress.jsonl")"
+
+# a second run makes zero requests
+before=$(fake_count true)
+gf run "$job"
+assert_eq "second run exits 0" 0 "$GF_RC"
+assert_eq "second run makes 0 requests" "$before" "$(fake_count true)"
+assert_eq "second run records no call_start" 0 "$(jq -s '(map(select(.event=="run_start")) | length) as $n | [foreach .[] as $e (0; if $e.event=="run_start" then .+1 else . end; select(. == $n) | $e) | select(.event=="call_start")] | length' "$job/progress.jsonl")"
+finish

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# deps.sh: install the Debian packages gemflow needs to build and test, when missing.
+# Uses apt-get, through sudo when not root. Sourced or run by demo.sh and test.sh.
+set -euo pipefail
+
+GEMFLOW_PACKAGES=(
+    build-essential cmake pkg-config
+    libcurl4-openssl-dev libyaml-dev libcjson-dev libpng-dev libsndfile1-dev libssl-dev
+    libmicrohttpd-dev libcmocka-dev
+    curl jq ffmpeg
+)
+
+missing=()
+for p in "${GEMFLOW_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+echo "gemflow: installing missing Debian packages: ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+elif command -v sudo >/dev/null; then
+    SUDO=(sudo)
+else
+    echo "gemflow: need root or sudo to install: ${missing[*]}" >&2
+    exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
