@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Other model families: imagen-* through :predict, 2.5 TTS returning raw L16 PCM (wrapped into
+# WAV at the rate from the mime type); and content failures that must not be retried.
+source "$(dirname "$0")/lib.sh"
+fake_start
+job=$(new_job families)
+gf run --set images.model=imagen-4.0-fast-generate-001 --set narration.model=gemini-2.5-flash-preview-tts "$job"
+assert_eq "imagen + L16 TTS job exits 0" 0 "$GF_RC"
+assert_eq "8 :predict requests" 8 "$(fake_count '.path == "/v1beta/models/imagen-4.0-fast-generate-001:predict"')"
+assert_eq "imagen 16:9 images decode at 1408x768" "1408x768" "$(png_size "$job/images/s01.png")"
+frames=$(wav_frames "$job/audio/s02.wav")
+assert_eq "WAV wrapped from L16 has the fake's frame count" \
+    "$(jq -s '[.[] | select(.model=="gemini-2.5-flash-preview-tts" and .media.mime=="audio/L16;codec=pcm;rate=24000") | .media.frames] | index('"$frames"') != null' "$FAKE_LOG")" true
+assert_eq "the WAV is 24 kHz mono" "24000,1" "$(ffprobe -v error -show_entries stream=sample_rate,channels -of csv=p=0 "$job/audio/s02.wav")"
+assert_eq "manifest keeps the source type" "audio/L16;codec=pcm;rate=24000" \
+    "$(jq -r '.artifacts[] | select(.path=="audio/s02.wav") | .media.source_type' "$job/manifest.json")"
+
+# content refusals and missing media: failed at once with the model's reason, never retried
+fake_stop
+cat >"$T_DIR/faults.json" <<'JSON'
+[{"model": "gemini-3.1-flash-image-preview", "kind": "safety", "skip": 0, "times": 1},
+ {"model": "gemini-3.1-flash-image-preview", "kind": "text-only", "skip": 0, "times": 1},
+ {"model": "gemini-3.8-flash-tts", "kind": "blocked", "times": 1}]
+JSON
+fake_start --faults "$T_DIR/faults.json"
+job2=$(new_job refused)
+gf run "$job2"
+assert_eq "refusals exit 1" 1 "$GF_RC"
+assert_eq "three items failed" 3 "$(events "$job2/progress.jsonl" item_failed)"
+assert_eq "none retried" 0 "$(events "$job2/progress.jsonl" retry)"
+assert_eq "image safety is named" 1 "$(jq -s '[.[] | select(.event=="item_failed" and .error.kind=="refused" and .error.finish_reason=="IMAGE_SAFETY")] | length' "$job2/progress.jsonl")"
+assert_eq "text-only keeps the model's words" 1 "$(jq -s '[.[] | select(.event=="item_failed" and .error.kind=="no_output" and (.error.message|test("the model said")))] | length' "$job2/progress.jsonl")"
+assert_eq "a blocked prompt names its reason" 1 "$(jq -s '[.[] | select(.event=="item_failed" and .error.kind=="blocked" and .error.block_reason=="SAFETY")] | length' "$job2/progress.jsonl")"
+assert_eq "the other 13 artifacts were made" 15 "$(jq '.artifacts | length' "$job2/manifest.json")"
+
+# broken transfers and broken media are retried and then succeed
+fake_stop
+cat >"$T_DIR/faults2.json" <<'JSON'
+[{"model": "gemini-3.1-flash-image-preview", "kind": "truncated", "times": 1},
+ {"model": "gemini-3.1-flash-image-preview", "kind": "bad-png", "times": 1},
+ {"model": "gemini-3.1-flash-image-preview", "kind": "bad-base64", "times": 1},
+ {"model": "gemini-3.8-flash-tts", "kind": "reset", "times": 1},
+ {"model": "gemini-3.5-flash", "kind": "badjson", "times": 1},
+ {"model": "gemini-3.8-flash-tts", "kind": "timeout", "times": 1}]
+JSON
+fake_start --faults "$T_DIR/faults2.json" --hang-ms 5000
+job3=$(new_job broken)
+gf run --set narration.timeout=1s "$job3"
+assert_eq "broken replies are retried to success" 0 "$GF_RC"
+assert_eq "six retries" 6 "$(events "$job3/progress.jsonl" retry)"
+assert_eq "all 18 artifacts" 18 "$(jq '.artifacts | length' "$job3/manifest.json")"
+assert_eq "a corrupt PNG is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("not a valid PNG")))] | length' "$job3/progress.jsonl")"
+assert_eq "invalid base64 is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("base64")))] | length' "$job3/progress.jsonl")"
+assert_eq "a timeout is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("[Tt]imeout|timed out")))] | length' "$job3/progress.jsonl")"
+finish
