@@ -4,10 +4,10 @@
 # 404 for unknown models, fault kinds and triggers, the --rpm limit and the request log.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-command -v curl >/dev/null && command -v jq >/dev/null || {
+if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
     echo "not ok: curl and jq are needed" >&2
     exit 1
-}
+fi
 
 KEY="fk-test-key-Zq81xR"
 SCHEMAS="$SRC_DIR/workflows/schemas"
@@ -132,6 +132,13 @@ jq -r '.candidates[0].content.parts[0].text' "$R" >"$T_DIR/prompts.json"
 check "prompts: conforms to prompts.json" conforms "$SCHEMAS/prompts.json" "$T_DIR/prompts.json"
 assert_eq "prompts: mirrors the analysis ids" "$(jq -c '[.scenes[].id]' "$T_DIR/analysis.json")" \
     "$(jq -c '[.scenes[].id]' "$T_DIR/prompts.json")"
+# mirroring, not numbering: 7 scenes with other ids
+jq '.scenes |= (.[1:] | map(.id |= "x" + .))' "$T_DIR/analysis.json" >"$T_DIR/analysis7.json"
+jq --rawfile a "$T_DIR/analysis7.json" '.contents[0].parts[0].text = "Analysis:\n" + $a' \
+    "$T_DIR/prompts-req.json" >"$T_DIR/prompts7-req.json"
+post gemini-3.5-flash:generateContent @"$T_DIR/prompts7-req.json" >/dev/null
+assert_eq "prompts: mirrors other ids and count" "$(jq -c '[.scenes[].id]' "$T_DIR/analysis7.json")" \
+    "$(jq -r '.candidates[0].content.parts[0].text' "$R" | jq -c '[.scenes[].id]')"
 check "prompts: 40-80 words each" jqe \
     'all(.scenes[]; (.image_prompt | split(" ") | length) as $n | $n >= 40 and $n <= 80)' \
     "$T_DIR/prompts.json"
@@ -345,17 +352,18 @@ sleep 2.6
 assert_eq "rpm: window frees" 200 "$(post gemini-3.5-flash:generateContent "$HELLO")"
 start=$(date +%s%N)
 pids=""
-for i in 1 2 3 4; do
+for _ in 1 2 3 4; do
     post gemini-2.5-flash:generateContent "$HELLO" >/dev/null &
     pids="$pids $!"
 done
-wait $pids # not a bare wait: that would wait for the fake server too
+# shellcheck disable=SC2086 # a list of pids; a bare wait would wait for the fake server too
+wait $pids
 ms=$((($(date +%s%N) - start) / 1000000))
 check "latency: 4 parallel 400ms requests served concurrently (${ms}ms)" test "$ms" -ge 400 -a "$ms" -lt 1300
 stop_clean
 codes() {
-    local out="" i
-    for i in $(seq 12); do out="$out $(post gemini-3.5-flash:generateContent "$HELLO")"; done
+    local out="" _
+    for _ in $(seq 12); do out="$out $(post gemini-3.5-flash:generateContent "$HELLO")"; done
     echo "$out"
 }
 fake_start --key "$KEY" --seed 11 --fault-rate 0.5 --fault-kinds 503,500
@@ -382,7 +390,7 @@ assert_contains "--help: lists --fault-kinds" "--fault-kinds" "$(cat "$T_DIR/hel
 assert_eq "bad option: exit 2" 2 $?
 "$FAKE_GEMINI" --port 0 >"$T_DIR/line.txt" 2>/dev/null &
 pid=$!
-for i in $(seq 100); do grep -q listening "$T_DIR/line.txt" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -q listening "$T_DIR/line.txt" && break; sleep 0.05; done
 kill "$pid"
 wait "$pid"
 check "listening line on stdout" grep -Eq '^fake-gemini: listening on http://127\.0\.0\.1:[0-9]+$' "$T_DIR/line.txt"

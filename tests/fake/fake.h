@@ -279,8 +279,7 @@ void fk_error_rpm(struct fk_reply *r, const char *model, int limit, int64_t wait
 /* ---- fake_fault.c (continued): per-request decisions, all take s->lock ---- */
 
 /* Which fault (if any) this request gets: header, then body marker, then rules, then rate. */
-enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const char *model,
-                            bool rate_applies);
+enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const char *model);
 /* Sliding-window --rpm limit: returns false and fills `r` when the request must be refused. */
 bool fk_rpm_admit(struct fk_server *s, const char *model, struct fk_reply *r);
 
@@ -390,7 +389,7 @@ bool fk_schema_break(cJSON *doc, const cJSON *schema);
 int fk_image_dims(const struct fk_model *m, const char *aspect, const char *size, int *w, int *h);
 const char *fk_image_ratios(const struct fk_model *m); /* for error messages */
 int fk_imagen_dims(const char *aspect, int scale, int *w, int *h);
-/* Encode a deterministic RGB image; caller frees. */
+/* Encode a deterministic RGB image; caller frees. Never NULL (aborts like fk_malloc). */
 unsigned char *fk_png_make(int w, int h, uint64_t seed, size_t *len);
 void fk_png_corrupt(unsigned char *png, size_t len); /* break the IDAT, keep the CRCs valid */
 /* 16-bit mono little-endian PCM, `frames` samples; caller frees. */

@@ -234,8 +234,7 @@ static int from_rules(struct fk_server *s, const struct fk_request *req, const c
     return -1;
 }
 
-enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const char *model,
-                            bool rate_applies)
+enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const char *model)
 {
     int kind = -1;
     if (req->header_fault) {
@@ -250,7 +249,7 @@ enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const c
     if (kind < 0)
         kind = from_rules(s, req, model);
     pthread_mutex_unlock(&s->lock);
-    if (kind < 0 && rate_applies && s->cfg.fault_rate > 0 && s->cfg.n_rate_kinds > 0) {
+    if (kind < 0 && s->cfg.fault_rate > 0 && s->cfg.n_rate_kinds > 0) {
         /* Drawn from (seed, seq) so a run is repeatable whatever the thread timing. */
         if (fk_unit(fk_mix3(s->cfg.seed, req->seq, 1)) < s->cfg.fault_rate) {
             uint64_t pick = fk_mix3(s->cfg.seed, req->seq, 2) % (uint64_t)s->cfg.n_rate_kinds;

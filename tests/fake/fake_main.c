@@ -25,7 +25,7 @@ static const char usage[] =
     "  --latency-ms N        sleep N ms before answering each API request\n"
     "  --latency-jitter-ms N add uniform jitter in [-N, +N] ms (seeded)\n"
     "  --seed S              seed for jitter, fault rate and response ids (default 1)\n"
-    "  --fault-rate R        give each generate/predict request a fault with probability R\n"
+    "  --fault-rate R        give each API request a fault with probability R (0..1)\n"
     "  --fault-kinds K,...   kinds drawn by --fault-rate (default 429,500,503)\n"
     "  --faults FILE         JSON array of fault rules (see README.md)\n"
     "  --retry-delay D       retryDelay of 429 RetryInfo bodies (default 1s)\n"
