@@ -16,12 +16,10 @@
 #define WAKE_MAX_MS 1000
 
 static int sig_pipe[2] = {-1, -1};
-static volatile sig_atomic_t sig_count;
 
 static void on_signal(int sig)
 {
     int saved = errno;
-    sig_count++;
     if (sig_pipe[1] >= 0) {
         char c = (char)sig;
         ssize_t n = write(sig_pipe[1], &c, 1);
@@ -40,6 +38,7 @@ void engine_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -66,10 +65,66 @@ struct engine *engine_new(const struct engine_opts *opts, struct gf_err *err)
         free(e);
         return NULL;
     }
+    e->loop = loop_new(e->http);
     e->rng = opts->seed ? opts->seed : (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();
     if (!e->rng)
         e->rng = 1;
     return e;
+}
+
+void engine_set_hooks(struct engine *e, const struct engine_hooks *hooks)
+{
+    e->hooks = *hooks;
+}
+
+struct loop *engine_loop(struct engine *e)
+{
+    return e->loop;
+}
+
+int engine_stop_level(const struct engine *e)
+{
+    return e->stop_level;
+}
+
+size_t engine_job_count(const struct engine *e)
+{
+    return e->n_jobs;
+}
+
+static void note_stop(struct engine *e)
+{
+    for (size_t j = 0; j < e->n_jobs; j++) {
+        const struct job *job = e->jobs[j];
+        if (job->ended)
+            continue;
+        if (e->stop_level == 1)
+            engine_note(e, job, -1, "stopping: no new calls; waiting for %d in flight%s",
+                        job->inflight,
+                        e->opts.grace_ms > 0 ? " (up to the grace period)"
+                                             : " (signal again to abandon them)");
+        else if (job->inflight > 0)
+            engine_note(e, job, -1, "abandoning %d calls in flight", job->inflight);
+    }
+}
+
+void engine_stop(struct engine *e, int level)
+{
+    if (level <= e->stop_level)
+        return;
+    if (e->stop_level == 0)
+        e->stop_at_ms = now_ms();
+    e->stop_level = level;
+    note_stop(e);
+}
+
+/* Observer of a job's progress log: hands every event to the event hook. */
+static void observe(void *ctx, const char *event, const cJSON *ev)
+{
+    struct job *job = ctx;
+    struct engine *e = job->engine;
+    if (e && e->hooks.event)
+        e->hooks.event(e->hooks.ctx, job, event, ev);
 }
 
 static size_t *make_dispatch_order(const struct job *job)
@@ -97,6 +152,9 @@ void engine_add_job(struct engine *e, struct job *job)
         e->jobs = xrealloc(e->jobs, e->cap_jobs * sizeof *e->jobs);
         e->dispatch_order = xrealloc(e->dispatch_order, e->cap_jobs * sizeof *e->dispatch_order);
     }
+    job->engine = e;
+    job->log.observer = observe;
+    job->log.observer_ctx = job;
     e->jobs[e->n_jobs] = job;
     e->dispatch_order[e->n_jobs] = make_dispatch_order(job);
     e->n_jobs++;
@@ -113,6 +171,9 @@ void engine_add_job(struct engine *e, struct job *job)
     if (job->log_was_torn)
         engine_note(e, job, 0,
                     "progress.jsonl ended in a torn line (a crash mid-write); it was cut off");
+    if (job->swept_temporaries)
+        engine_note(e, job, 0, "removed %d temporary file%s left by a crash",
+                    job->swept_temporaries, job->swept_temporaries == 1 ? "" : "s");
     for (size_t s = 0; s < job->wf.n_stages; s++) {
         if (!job->st[s].rerun)
             continue;
@@ -371,30 +432,53 @@ static int64_t dispatch(struct engine *e, int64_t now)
     return wake;
 }
 
-static void drain_signals(struct engine *e)
+static void on_signal_pipe(void *ctx, int fd)
 {
+    struct engine *e = ctx;
     char buf[16];
-    while (read(sig_pipe[0], buf, sizeof buf) > 0)
-        ;
-    int level = sig_count >= 2 ? 2 : sig_count;
-    if (level > e->stop_level) {
-        e->stop_level = level;
-        for (size_t j = 0; j < e->n_jobs; j++) {
-            if (!e->jobs[j]->ended)
-                engine_note(e, e->jobs[j], -1,
-                            level == 1 ? "stopping: no new calls; waiting for %d in flight "
-                                         "(signal again to abandon them)"
-                                       : "abandoning %d calls in flight",
-                            e->jobs[j]->inflight);
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == SIGHUP) {
+                if (e->hooks.reload)
+                    e->hooks.reload(e->hooks.ctx);
+                continue;
+            }
+            e->signals_seen++;
+            engine_stop(e, e->signals_seen >= 2 ? 2 : 1);
         }
     }
 }
 
+/* Remove ended jobs from the engine, telling the hook. */
+static void forget_ended(struct engine *e)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < e->n_jobs; j++) {
+        struct job *job = e->jobs[j];
+        if (!job->ended || !e->hooks.job_ended) {
+            e->jobs[k] = job;
+            e->dispatch_order[k] = e->dispatch_order[j];
+            k++;
+            continue;
+        }
+        free(e->dispatch_order[j]);
+        job->engine = NULL;
+        job->log.observer = NULL;
+        e->hooks.job_ended(e->hooks.ctx, job);
+    }
+    e->n_jobs = k;
+}
+
 enum gf_exit engine_run(struct engine *e)
 {
+    if (sig_pipe[0] >= 0)
+        loop_add_fd(e->loop, sig_pipe[0], on_signal_pipe, e);
+    bool failed = false, interrupted = false;
     for (;;) {
-        if (sig_pipe[0] >= 0)
-            drain_signals(e);
+        int64_t now = now_ms();
+        if (e->stop_level == 1 && e->opts.grace_ms > 0 && now - e->stop_at_ms >= e->opts.grace_ms)
+            engine_stop(e, 2);
         if (e->stop_level >= 2 && http_active(e->http))
             http_abort_all(e->http);
         bool all_ended = true;
@@ -402,30 +486,35 @@ enum gf_exit engine_run(struct engine *e)
             struct job *job = e->jobs[j];
             if (job->ended)
                 continue;
-            if (advance_job(e, job))
+            if (advance_job(e, job)) {
                 end_job(e, job);
-            else
+                failed |= job->failed;
+                interrupted |= job->interrupted;
+            } else {
                 all_ended = false;
+            }
         }
-        if (all_ended)
+        forget_ended(e);
+        if (all_ended && (!e->hooks.keep_running || e->stop_level > 0))
             break;
-        int64_t now = now_ms();
+        now = now_ms();
         int64_t wake = dispatch(e, now);
+        if (e->hooks.tick) {
+            int64_t want = e->hooks.tick(e->hooks.ctx, now);
+            if (want >= 0 && now + want < wake)
+                wake = now + want;
+        }
+        if (e->stop_level == 1 && e->opts.grace_ms > 0 && e->stop_at_ms + e->opts.grace_ms < wake)
+            wake = e->stop_at_ms + e->opts.grace_ms;
         int timeout = (int)(wake - now_ms());
-        if (timeout < 0)
-            timeout = 0;
         struct gf_err err = GF_ERR_INIT;
-        int fds[1] = {sig_pipe[0]};
-        if (http_wait(e->http, timeout, fds, sig_pipe[0] >= 0 ? 1 : 0, &err) < 0) {
+        if (loop_wait(e->loop, timeout < 0 ? 0 : timeout, &err) < 0) {
             fprintf(stderr, "gemflow: %s\n", err.msg);
-            e->stop_level = 2;
+            engine_stop(e, 2);
         }
     }
-    bool failed = false, interrupted = false;
-    for (size_t j = 0; j < e->n_jobs; j++) {
-        failed |= e->jobs[j]->failed;
-        interrupted |= e->jobs[j]->interrupted;
-    }
+    if (sig_pipe[0] >= 0)
+        loop_remove_fd(e->loop, sig_pipe[0]);
     if (interrupted)
         return GF_EXIT_INTERRUPTED;
     return failed ? GF_EXIT_FAILED : GF_EXIT_OK;
@@ -436,6 +525,7 @@ void engine_free(struct engine *e)
     if (!e)
         return;
     http_client_free(e->http);
+    loop_free(e->loop);
     rl_release(&e->rl);
     for (size_t j = 0; j < e->n_jobs; j++)
         free(e->dispatch_order[j]);

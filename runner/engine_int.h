@@ -5,6 +5,7 @@
 
 #include "engine.h"
 #include "http.h"
+#include "loop.h"
 #include "ratelimit.h"
 
 #include <stdbool.h>
@@ -13,13 +14,17 @@
 struct engine {
     struct engine_opts opts;
     struct http_client *http;
+    struct loop *loop;
+    struct engine_hooks hooks;
     struct ratelimit rl;
     struct job **jobs;
     size_t n_jobs, cap_jobs;
     size_t **dispatch_order; /* per job: stage indices by priority */
     int inflight;
     uint64_t rng;
-    int stop_level; /* 0 running, 1 stop starting calls, 2 abandon calls in flight */
+    int stop_level;     /* 0 running, 1 stop starting calls, 2 abandon calls in flight */
+    int64_t stop_at_ms; /* when stopping began */
+    int signals_seen;   /* SIGINT/SIGTERM received so far */
     /* latencies of successful calls in this run, for the ETA */
     int64_t ok_calls, ok_ms;
 };

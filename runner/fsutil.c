@@ -2,6 +2,7 @@
 #include "fsutil.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -175,4 +176,45 @@ int fs_stat(const char *dir, const char *rel, struct fs_facts *facts)
     facts->bytes = (int64_t)st.st_size;
     facts->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
     return 0;
+}
+
+static bool is_temporary(const char *name)
+{
+    const char *t = strstr(name, ".tmp-");
+    if (name[0] != '.' || !t || !t[5])
+        return false;
+    for (const char *p = t + 5; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+    }
+    return true;
+}
+
+static int sweep(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *path = fs_join(dir, de->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+            if (S_ISREG(st.st_mode) && is_temporary(de->d_name))
+                removed += unlink(path) == 0;
+            else if (S_ISDIR(st.st_mode) && depth < 8)
+                removed += sweep(path, depth + 1);
+        }
+        free(path);
+    }
+    closedir(d);
+    return removed;
+}
+
+int fs_sweep_temporaries(const char *dir)
+{
+    return sweep(dir, 0);
 }

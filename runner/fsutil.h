@@ -39,6 +39,10 @@ int fs_stat(const char *dir, const char *rel, struct fs_facts *facts);
 char *fs_join(const char *dir, const char *rel);
 /* True when `rel` is a relative path without empty, "." or ".." components and no backslash. */
 bool fs_rel_is_safe(const char *rel);
+/* Remove the temporary files fs_write_atomic leaves when a process dies between creating and
+ * renaming them (".<name>.tmp-<pid>"), anywhere under dir (up to 8 levels deep, not following
+ * symlinks). Only safe while holding the job lock. Returns how many were removed. */
+int fs_sweep_temporaries(const char *dir);
 /* True when `path` exists and is a directory. */
 bool fs_is_dir(const char *path);
 

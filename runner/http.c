@@ -200,30 +200,41 @@ static int drain(struct http_client *c)
     return n;
 }
 
-int http_wait(struct http_client *c, int timeout_ms, const int *extra_fds, unsigned n_extra,
-              struct gf_err *err)
+int http_wait(struct http_client *c, int timeout_ms, const int *extra_fds, short *revents,
+              unsigned n_extra, struct gf_err *err)
 {
-    struct curl_waitfd w[8];
-    if (n_extra > ARRAY_SIZE(w))
-        n_extra = ARRAY_SIZE(w);
+    struct curl_waitfd stack[16];
+    struct curl_waitfd *w = n_extra <= ARRAY_SIZE(stack) ? stack : xcalloc(n_extra, sizeof *w);
     for (unsigned i = 0; i < n_extra; i++) {
         w[i].fd = extra_fds[i];
         w[i].events = CURL_WAIT_POLLIN;
         w[i].revents = 0;
+        revents[i] = 0;
     }
-    int running;
-    if (curl_multi_perform(c->multi, &running) != CURLM_OK)
-        return gf_error(err, GF_ERR_IO, "libcurl multi perform failed");
+    int running, rc = 0;
+    if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+        rc = gf_error(err, GF_ERR_IO, "libcurl multi perform failed");
+        goto out;
+    }
     if (drain(c) > 0)
-        return 0; /* something finished: let the caller act on it before waiting */
+        goto out; /* something finished: let the caller act on it before waiting */
     if (timeout_ms < 0)
         timeout_ms = 0;
-    if (curl_multi_poll(c->multi, w, n_extra, timeout_ms, NULL) != CURLM_OK)
-        return gf_error(err, GF_ERR_IO, "libcurl multi poll failed");
-    if (curl_multi_perform(c->multi, &running) != CURLM_OK)
-        return gf_error(err, GF_ERR_IO, "libcurl multi perform failed");
+    if (curl_multi_poll(c->multi, w, n_extra, timeout_ms, NULL) != CURLM_OK) {
+        rc = gf_error(err, GF_ERR_IO, "libcurl multi poll failed");
+        goto out;
+    }
+    for (unsigned i = 0; i < n_extra; i++)
+        revents[i] = (short)w[i].revents;
+    if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+        rc = gf_error(err, GF_ERR_IO, "libcurl multi perform failed");
+        goto out;
+    }
     drain(c);
-    return 0;
+out:
+    if (w != stack)
+        free(w);
+    return rc;
 }
 
 size_t http_active(const struct http_client *c)

@@ -47,9 +47,10 @@ void http_client_free(struct http_client *c);
 int http_submit(struct http_client *c, const struct http_request *req, http_done_fn done, void *ctx,
                 struct gf_err *err);
 /* Wait up to timeout_ms for network activity or for one of the extra fds to become readable,
- * then complete finished transfers (their callbacks run inside this call). */
-int http_wait(struct http_client *c, int timeout_ms, const int *extra_fds, unsigned n_extra,
-              struct gf_err *err);
+ * then complete finished transfers (their callbacks run inside this call). revents[i] is set
+ * non-zero for each extra fd that is readable (or hung up). */
+int http_wait(struct http_client *c, int timeout_ms, const int *extra_fds, short *revents,
+              unsigned n_extra, struct gf_err *err);
 /* Transfers in flight. */
 size_t http_active(const struct http_client *c);
 /* Abandon every transfer in flight; their callbacks run with transport_error set and

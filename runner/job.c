@@ -210,6 +210,8 @@ int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum
             goto fail;
         if (joblog_open(&job->log, dir, &job->log_was_torn, err) < 0)
             goto fail;
+        /* We hold the lock: any temporary file left is from a process that died mid-write. */
+        job->swept_temporaries = fs_sweep_temporaries(dir);
     }
     /* Replay after taking the lock: nobody else appends from now on. */
     if (ckpt_load(&job->ck, dir, err) < 0)

@@ -102,8 +102,10 @@ struct job {
     char *origin;         /* scheme://host[:port] */
     char *api_root;       /* path prefix, e.g. "/v1beta" */
     bool log_was_torn;
+    int swept_temporaries; /* leftovers of a crash, removed at open */
 
     /* run state */
+    struct engine *engine; /* the engine running it, NULL otherwise */
     int inflight;
     int64_t started_ms;
     int64_t calls, tokens;

@@ -45,7 +45,7 @@ cat >"$T_DIR/faults2.json" <<'JSON'
 JSON
 fake_start --faults "$T_DIR/faults2.json" --hang-ms 5000
 job3=$(new_job broken)
-gf run --set narration.timeout=1s "$job3"
+gf run --set narration.timeout=2s "$job3"
 assert_eq "broken replies are retried to success" 0 "$GF_RC"
 assert_eq "six retries" 6 "$(events "$job3/progress.jsonl" retry)"
 assert_eq "all 18 artifacts" 18 "$(jq '.artifacts | length' "$job3/manifest.json")"

@@ -332,6 +332,25 @@ static void test_rel_path_safety(void **state)
     assert_false(fs_rel_is_safe("a/"));
 }
 
+static void test_sweep_removes_only_crash_leftovers(void **state)
+{
+    char *dir = make_dir();
+    write_file(dir, "images/.s01.png.tmp-4242", "half");
+    write_file(dir, ".manifest.json.tmp-17", "half");
+    write_file(dir, "images/s02.png", "whole");
+    write_file(dir, "notes.tmp-12", "user file: no leading dot");
+    write_file(dir, "images/.hidden.tmp-x1", "not a pid suffix");
+    assert_int_equal(fs_sweep_temporaries(dir), 2);
+    struct fs_facts f;
+    assert_int_equal(fs_stat(dir, "images/.s01.png.tmp-4242", &f), -1);
+    assert_int_equal(fs_stat(dir, ".manifest.json.tmp-17", &f), -1);
+    assert_int_equal(fs_stat(dir, "images/s02.png", &f), 0);
+    assert_int_equal(fs_stat(dir, "notes.tmp-12", &f), 0);
+    assert_int_equal(fs_stat(dir, "images/.hidden.tmp-x1", &f), 0);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_atomic_write_replaces_whole_file),
         cmocka_unit_test(test_atomic_write_failure_keeps_old_file),
         cmocka_unit_test(test_rel_path_safety),
+        cmocka_unit_test(test_sweep_removes_only_crash_leftovers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

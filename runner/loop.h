@@ -1,0 +1,26 @@
+/* loop: the single-threaded event loop of a gemflow process. It waits on the HTTP client's
+ * transfers (one curl multi handle) and on registered file descriptors (the signal pipe,
+ * inotify, child-process pipes) at once, then runs their callbacks. Timers are the caller's:
+ * pass the time until the next one as the wait's timeout. */
+#ifndef GF_LOOP_H
+#define GF_LOOP_H
+
+#include "err.h"
+#include "http.h"
+
+struct loop;
+
+/* Called when fd is readable (or hung up / in error). */
+typedef void (*loop_fd_fn)(void *ctx, int fd);
+
+struct loop *loop_new(struct http_client *http);
+void loop_free(struct loop *l);
+/* Watch fd for reading; one callback per fd. */
+void loop_add_fd(struct loop *l, int fd, loop_fd_fn fn, void *ctx);
+/* Stop watching fd (safe from inside a callback). */
+void loop_remove_fd(struct loop *l, int fd);
+/* Wait up to timeout_ms for a transfer to progress or a watched fd to become readable; run the
+ * completions and callbacks that are due. */
+int loop_wait(struct loop *l, int timeout_ms, struct gf_err *err);
+
+#endif
