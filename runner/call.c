@@ -241,29 +241,16 @@ static int commit(struct engine *e, struct item *it, struct outcome *o, const cJ
     cJSON_AddItemToObject(f, "outputs", ckpt_outputs_json(&out, 1));
     cJSON_AddStringToObject(f, "model", def->model);
     cJSON_AddNumberToObject(f, "attempts", it->attempts);
+    if (o->out.media)
+        cJSON_AddItemToObject(f, "media", cJSON_Duplicate(o->out.media, 1));
     if (job_event(job, "item_done", f, true) < 0)
         return gf_error(err, GF_ERR_IO, "cannot record '%s' as done in progress.jsonl",
                         it->out_path);
-    ckpt_set_done(&job->ck, def->name, it->id, it->key, &out, 1);
-
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "path", it->out_path);
-    cJSON_AddStringToObject(m, "sha256", out.sha256);
-    json_add_i64(m, "bytes", out.bytes);
-    cJSON_AddStringToObject(m, "stage", def->name);
-    cJSON_AddStringToObject(m, "item", it->id);
-    cJSON_AddStringToObject(m, "key", it->key);
-    cJSON_AddStringToObject(m, "model", def->model);
-    cJSON_AddStringToObject(m, "prompt", it->prompt ? it->prompt : "");
-    char ts[40];
-    now_rfc3339(ts, sizeof ts);
-    cJSON_AddStringToObject(m, "created", ts);
-    cJSON_AddItemToObject(m, "media", o->out.media);
-    o->out.media = NULL;
-    if (usage)
-        cJSON_AddItemToObject(m, "tokens", cJSON_Duplicate(usage, 1));
-    cJSON_AddBoolToObject(m, "edited", false);
-    manifest_put(&job->man, m);
+    ckpt_set_done(&job->ck, def->name, it->id, it->key, &out, 1, def->model, o->out.media);
+    const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
+    manifest_put(&job->man,
+                 manifest_entry_new(it->out_path, out.sha256, out.bytes, def->name, it->id, it->key,
+                                    def->model, it->prompt, ci->done_ts, o->out.media, usage));
     return 0;
 }
 

@@ -16,6 +16,11 @@ static char *item_key(const char *stage, const char *item)
 
 static void outputs_free(struct ckpt_item *it)
 {
+    free(it->model);
+    it->model = NULL;
+    cJSON_Delete(it->media);
+    it->media = NULL;
+    it->done_ts[0] = '\0';
     for (size_t i = 0; i < it->n_outs; i++)
         free(it->outs[i].path);
     free(it->outs);
@@ -105,6 +110,11 @@ static void apply_done(struct ckpt *ck, const cJSON *ev, const char *stage, cons
     }
     memcpy(it->key, key, SHA256_HEX_LEN + 1);
     it->accepted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "accepted"));
+    const char *ts = str_field(ev, "ts"), *model = str_field(ev, "model");
+    snprintf(it->done_ts, sizeof it->done_ts, "%s", ts ? ts : "");
+    it->model = model ? xstrdup(model) : NULL;
+    const cJSON *media = cJSON_GetObjectItemCaseSensitive(ev, "media");
+    it->media = cJSON_IsObject(media) ? cJSON_Duplicate(media, 1) : NULL;
     it->failed_key[0] = '\0';
     free(it->fail_message);
     it->fail_message = NULL;
@@ -181,7 +191,8 @@ void ckpt_release(struct ckpt *ck)
 }
 
 void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const char *key,
-                   const struct ckpt_output *outs, size_t n_outs)
+                   const struct ckpt_output *outs, size_t n_outs, const char *model,
+                   const cJSON *media)
 {
     struct ckpt_item *it = get_or_add(ck, stage, item);
     outputs_free(it);
@@ -192,6 +203,9 @@ void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const c
     }
     it->n_outs = n_outs;
     snprintf(it->key, sizeof it->key, "%s", key);
+    now_rfc3339(it->done_ts, sizeof it->done_ts);
+    it->model = model ? xstrdup(model) : NULL;
+    it->media = media ? cJSON_Duplicate(media, 1) : NULL;
     it->accepted = false;
     it->failed_key[0] = '\0';
     free(it->fail_message);

@@ -29,7 +29,10 @@ struct ckpt_item {
     char key[SHA256_HEX_LEN + 1]; /* key of the latest item_done; "" when none */
     struct ckpt_output *outs;
     size_t n_outs;
-    bool accepted; /* done by `gemflow accept`, not by a call */
+    bool accepted;    /* done by `gemflow accept`, not by a call */
+    char done_ts[40]; /* when the latest item_done was written */
+    char *model;      /* the model of the latest item_done, NULL if not recorded */
+    cJSON *media;     /* its media facts ({"type": "image/png", "width": ...}), NULL if none */
     /* The latest item_failed after the latest item_done (for plan and status). */
     char failed_key[SHA256_HEX_LEN + 1];
     char *fail_message; /* NULL when the item did not fail since */
@@ -56,7 +59,8 @@ void ckpt_release(struct ckpt *ck);
 struct ckpt_item *ckpt_get(const struct ckpt *ck, const char *stage, const char *item);
 /* Record a new item_done in memory (after it was appended to the log). */
 void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const char *key,
-                   const struct ckpt_output *outs, size_t n_outs);
+                   const struct ckpt_output *outs, size_t n_outs, const char *model,
+                   const cJSON *media);
 /* Judge an item against today's key. `edited_path`, when not NULL, receives the first edited
  * output's path (borrowed). */
 enum ckpt_verdict ckpt_judge(const struct ckpt *ck, const char *job_dir, const char *stage,

@@ -202,6 +202,22 @@ static void stage_event(struct job *job, size_t s, const char *event)
     job_event(job, event, f, true);
 }
 
+/* A cached item's manifest entry may be missing (a crash between item_done and the manifest
+ * write, or a deleted manifest): rebuild it from the checkpoint. */
+static void sync_manifest(struct job *job, const struct item *it)
+{
+    const struct stage_def *def = &job->wf.stages[it->stage];
+    const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
+    const cJSON *m = manifest_get(&job->man, it->out_path);
+    const char *mkey = m ? json_str(m, "key") : NULL;
+    if (!ci || ci->n_outs != 1 || (mkey && strcmp(mkey, ci->key) == 0))
+        return;
+    const struct ckpt_output *o = &ci->outs[0];
+    manifest_put(&job->man, manifest_entry_new(o->path, o->sha256, o->bytes, def->name, it->id,
+                                               ci->key, ci->model ? ci->model : def->model,
+                                               it->prompt, ci->done_ts, ci->media, NULL));
+}
+
 static void start_stage(struct engine *e, struct job *job, size_t s)
 {
     struct stage_run *sr = &job->st[s];
@@ -232,6 +248,7 @@ static void start_stage(struct engine *e, struct job *job, size_t s)
             it->state = IS_DONE;
             sr->n_cached++;
             sr->n_done++;
+            sync_manifest(job, it);
             manifest_set_edited(&job->man, it->out_path, it->verdict == CK_EDITED);
             if (it->verdict == CK_EDITED) {
                 sr->n_edited++;

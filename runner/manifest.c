@@ -29,6 +29,27 @@ void manifest_load(struct manifest *m, const char *job_dir)
     free(path);
 }
 
+cJSON *manifest_entry_new(const char *path, const char *sha256, int64_t bytes, const char *stage,
+                          const char *item, const char *key, const char *model, const char *prompt,
+                          const char *created, const cJSON *media, const cJSON *tokens)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "path", path);
+    cJSON_AddStringToObject(m, "sha256", sha256);
+    json_add_i64(m, "bytes", bytes);
+    cJSON_AddStringToObject(m, "stage", stage);
+    cJSON_AddStringToObject(m, "item", item);
+    cJSON_AddStringToObject(m, "key", key);
+    json_add_str_or_null(m, "model", model);
+    json_add_str_or_null(m, "prompt", prompt);
+    json_add_str_or_null(m, "created", created && created[0] ? created : NULL);
+    cJSON_AddItemToObject(m, "media", media ? cJSON_Duplicate(media, 1) : cJSON_CreateNull());
+    if (tokens)
+        cJSON_AddItemToObject(m, "tokens", cJSON_Duplicate(tokens, 1));
+    cJSON_AddBoolToObject(m, "edited", false);
+    return m;
+}
+
 void manifest_put(struct manifest *m, cJSON *entry)
 {
     const char *p = json_str(entry, "path");

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct manifest {
     struct strmap by_path; /* path -> cJSON entry (owned) */
@@ -18,6 +19,11 @@ struct manifest {
 
 /* Load JOB/manifest.json; a missing or unreadable manifest gives an empty one. */
 void manifest_load(struct manifest *m, const char *job_dir);
+/* A new entry for one artifact (caller owns it until manifest_put). `media` and `tokens` are
+ * copied; NULL leaves them out. */
+cJSON *manifest_entry_new(const char *path, const char *sha256, int64_t bytes, const char *stage,
+                          const char *item, const char *key, const char *model, const char *prompt,
+                          const char *created, const cJSON *media, const cJSON *tokens);
 /* Add or replace the entry for entry.path; takes ownership of `entry`. */
 void manifest_put(struct manifest *m, cJSON *entry);
 cJSON *manifest_get(const struct manifest *m, const char *path);

@@ -47,7 +47,10 @@ fake_start --faults "$T_DIR/faults2.json" --hang-ms 5000
 job3=$(new_job broken)
 gf run --set narration.timeout=2s "$job3"
 assert_eq "broken replies are retried to success" 0 "$GF_RC"
-assert_eq "six retries" 6 "$(events "$job3/progress.jsonl" retry)"
+# a connection reset before any reply byte may be retried inside libcurl (a fresh connection,
+# the request never answered); every other fault shows up as a retry event
+retries=$(events "$job3/progress.jsonl" retry)
+check "five or six retries ($retries)" test "$retries" -ge 5 -a "$retries" -le 6
 assert_eq "all 18 artifacts" 18 "$(jq '.artifacts | length' "$job3/manifest.json")"
 assert_eq "a corrupt PNG is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("not a valid PNG")))] | length' "$job3/progress.jsonl")"
 assert_eq "invalid base64 is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("base64")))] | length' "$job3/progress.jsonl")"

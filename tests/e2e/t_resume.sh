@@ -32,6 +32,14 @@ for f in "$job"/images/*.png; do [ "$(png_size "$f")" = "1376x768" ] || fail "$f
 ok "every image decodes after the crash"
 assert_eq "no temporary files left" 0 "$(find "$job" -name '.*.tmp-*' | wc -l)"
 
+# a lost manifest is rebuilt from the progress log, media facts included, with no call
+rm "$job/manifest.json"
+before=$(fake_count true)
+gf run "$job"
+assert_eq "rebuilding the manifest calls nothing" 0 $(( $(fake_count true) - before ))
+assert_eq "the manifest is rebuilt with every artifact" 18 "$(jq '.artifacts | length' "$job/manifest.json")"
+assert_eq "rebuilt entries keep image sizes" 8 "$(jq '[.artifacts[] | select(.media.width == 1376)] | length' "$job/manifest.json")"
+
 # SIGINT mid-run: exit 3, interrupted, then resume
 job2=$(new_job interrupted)
 before=$(fake_count true)
