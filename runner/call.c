@@ -213,7 +213,14 @@ void engine_fail_item(struct engine *e, struct item *it, cJSON *error, const cha
     struct job *job = it->job;
     struct stage_run *sr = &job->st[it->stage];
     write_callrec(it, "failed", error, response_body, response_len, http_status, NULL, NULL, NULL);
-    engine_note(e, job, -1, "%s/%s failed: %s", stage_name(it), it->id, json_str(error, "message"));
+    const char *api_status = json_str(error, "status");
+    if (http_status > 0 && (http_status < 200 || http_status > 299))
+        engine_note(e, job, -1, "%s/%s failed: HTTP %ld%s%s: %s", stage_name(it), it->id,
+                    http_status, api_status ? " " : "", api_status ? api_status : "",
+                    json_str(error, "message"));
+    else
+        engine_note(e, job, -1, "%s/%s failed (%s): %s", stage_name(it), it->id,
+                    json_str(error, "kind"), json_str(error, "message"));
     cJSON *f = base_fields(it);
     cJSON_AddStringToObject(f, "key", it->key);
     cJSON_AddNumberToObject(f, "attempts", it->attempts);

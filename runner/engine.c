@@ -356,8 +356,8 @@ static void end_job(struct engine *e, struct job *job)
     job->ended = true;
     engine_note(e, job, -1, "%s in %.1fs: %lld call%s, %lld tokens; %zu/%zu stages done%s%s", state,
                 (double)ms / 1000.0, (long long)job->calls, job->calls == 1 ? "" : "s",
-                (long long)job->tokens, done, job->wf.n_stages, failed ? ", failed: " : "",
-                failed ? "see `gemflow status`" : "");
+                (long long)job->tokens, done, job->wf.n_stages,
+                failed ? "; see: gemflow status " : "", failed ? job->dir : "");
 }
 
 /* --- progress ------------------------------------------------------------------------------ */

@@ -56,10 +56,16 @@ void json_pretty(const cJSON *v, struct buf *out)
     buf_addc(out, '\n');
 }
 
+const cJSON *json_field(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
 const char *json_str(const cJSON *obj, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    const cJSON *v = json_field(obj, name);
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
 }
 
 double json_num(const cJSON *obj, const char *name, double def)

@@ -9,6 +9,9 @@
 
 /* Pretty-print with two-space indentation and a final newline (for files people edit). */
 void json_pretty(const cJSON *v, struct buf *out);
+/* Borrowed member of an object, treating JSON null like an absent member; NULL when obj is not
+ * an object. */
+const cJSON *json_field(const cJSON *obj, const char *name);
 /* Borrowed string member, or NULL when absent or not a string. */
 const char *json_str(const cJSON *obj, const char *name);
 /* Number member, or `def` when absent or not a number. */
