@@ -1,6 +1,9 @@
-/* cmd_plan: `gemflow plan JOB...`: what a run would call, and why, without calling. */
+/* cmd_plan: `gemflow plan JOB...`: what a run would call, why, and what it would cost, without
+ * calling anything. */
 #include "cli.h"
 #include "look.h"
+#include "planwhy.h"
+#include "prices.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -12,78 +15,144 @@ static const struct option plan_options[] = {
     {"set", required_argument, NULL, OPT_SET},
     {"workflow", required_argument, NULL, OPT_WORKFLOW},
     {"endpoint", required_argument, NULL, OPT_ENDPOINT},
+    {"prices", required_argument, NULL, 'P'},
     {NULL, 0, NULL, 0},
 };
 
-static const char *why(const struct job *job, const struct item *it)
+/* Sums for one stage or the whole job. */
+struct tally {
+    size_t calls;
+    double in, out, usd;
+    size_t unpriced; /* calls whose cost is unknown */
+    bool any_estimate;
+};
+
+static void add_call(struct tally *t, const struct prices *pr, const char *model,
+                     const struct call_estimate *ce, double n, const char **why)
 {
-    if (it->input_error)
-        return it->input_error;
-    if (look_failed_last(job, it))
-        return "failed last time";
-    return ckpt_verdict_name(it->verdict);
+    double usd;
+    t->calls += (size_t)n;
+    t->in += ce->in_tokens * n;
+    t->out += ce->out_tokens * n;
+    if (prices_cost(pr, model, ce->in_tokens, ce->out_tokens, ce->images, &usd, why))
+        t->usd += usd * n;
+    else
+        t->unpriced += (size_t)n;
+    t->any_estimate = true;
 }
 
-static void print_plan(struct job *job, struct look_stage *looks)
+static void print_cost(const struct tally *t, const char *why)
 {
-    const struct workflow *wf = &job->wf;
-    printf("job %s (workflow %s, endpoint %s)\n", job->dir, wf->name ? wf->name : wf->path,
-           job->endpoint);
-    size_t now = 0, later = 0;
-    bool unknown = false;
-    for (size_t k = 0; k < wf->n_stages; k++) {
-        size_t s = wf->order[k];
-        const struct stage_def *def = &wf->stages[s];
-        const struct look_stage *ls = &looks[s];
-        printf("  %-12s %-7s %-32s ", def->name, stage_kind_name(def->kind), def->model);
-        switch (ls->state) {
-        case LOOK_AFTER:
-            if (ls->expected)
-                printf("after %s (about %zu item%s)\n", ls->after, ls->expected,
-                       ls->expected == 1 ? "" : "s");
-            else
-                printf("after %s\n", ls->after);
-            later += ls->expected;
-            unknown |= ls->expected == 0;
-            continue;
-        case LOOK_ERROR:
-            printf("cannot start: %s\n", ls->error);
-            continue;
-        default:
-            break;
-        }
+    if (!t->calls) {
+        printf("-");
+        return;
+    }
+    printf("~%.0f in / ~%.0f out tokens, ", t->in, t->out);
+    if (t->unpriced == t->calls)
+        printf("cost unknown (%s)", why ? why : "no price");
+    else if (t->unpriced)
+        printf("~$%.4f + %zu calls of unknown price", t->usd, t->unpriced);
+    else
+        printf("~$%.4f", t->usd);
+}
+
+static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
+                        const struct prices *pr, struct tally *total)
+{
+    const struct stage_def *def = &job->wf.stages[s];
+    const struct stage_run *sr = &job->st[s];
+    struct tally t = {0};
+    const char *why = NULL;
+    printf("  %-12s %-7s %-30s ", def->name, stage_kind_name(def->kind), def->model);
+    switch (ls->state) {
+    case LOOK_AFTER: {
+        size_t n = ls->expected ? ls->expected : 1;
+        struct call_estimate ce;
+        planwhy_estimate(job, s, NULL, &ce);
+        add_call(&t, pr, def->model, &ce, (double)n, &why);
+        printf("after %s (%s%zu item%s)\n", ls->after, ls->expected ? "about " : "at least ", n,
+               n == 1 ? "" : "s");
+        printf("      %-16s estimate: ", "");
+        print_cost(&t, why);
+        printf("\n");
+        break;
+    }
+    case LOOK_ERROR:
+        printf("cannot start: %s\n", ls->error);
+        break;
+    default:
         printf("%zu item%s: %zu cached", ls->n_items, ls->n_items == 1 ? "" : "s", ls->n_cached);
         if (ls->n_edited)
             printf(" (%zu edited)", ls->n_edited);
         printf(", %zu to call\n", ls->n_call);
-        now += ls->n_call;
-        const struct stage_run *sr = &job->st[s];
         for (size_t i = 0; i < sr->n_items; i++) {
             const struct item *it = &sr->items[i];
+            bool cached = !it->input_error && (it->verdict == CK_DONE || it->verdict == CK_EDITED);
             if (it->verdict == CK_EDITED && !it->input_error)
                 printf("      %-16s edited by hand: kept (gemflow rerun regenerates it)\n", it->id);
-            if (!it->input_error && (it->verdict == CK_DONE || it->verdict == CK_EDITED))
+            if (cached)
                 continue;
-            printf("      %-16s %s\n", it->id, why(job, it));
+            char *reason = planwhy_reason(job, it);
+            printf("      %-16s %s\n", it->id, reason);
+            free(reason);
+            if (!it->input_error) {
+                struct call_estimate ce;
+                planwhy_estimate(job, s, it, &ce);
+                add_call(&t, pr, def->model, &ce, 1, &why);
+            }
+        }
+        if (t.calls) {
+            printf("      %-16s estimate: ", "");
+            print_cost(&t, why);
+            printf("\n");
         }
     }
-    if (later && !unknown)
-        printf("calls: %zu now, about %zu more once upstream stages are done\n", now, later);
-    else if (later || unknown)
-        printf("calls: %zu now, and more once upstream stages are done (their items are not "
-               "known yet)\n",
-               now);
+    total->calls += t.calls;
+    total->in += t.in;
+    total->out += t.out;
+    total->usd += t.usd;
+    total->unpriced += t.unpriced;
+}
+
+static void print_plan(struct job *job, struct look_stage *looks, const struct prices *pr)
+{
+    const struct workflow *wf = &job->wf;
+    printf("job %s (workflow %s, endpoint %s)\n", job->dir, wf->name ? wf->name : wf->path,
+           job->endpoint);
+    struct tally total = {0};
+    size_t now = 0;
+    for (size_t k = 0; k < wf->n_stages; k++) {
+        size_t s = wf->order[k];
+        print_stage(job, s, &looks[s], pr, &total);
+        if (looks[s].state == LOOK_TODO)
+            now += looks[s].n_call;
+    }
+    printf("calls: %zu now", now);
+    if (total.calls > now)
+        printf(", about %zu more once upstream stages are done", total.calls - now);
+    printf("\nestimate: ");
+    if (!total.calls)
+        printf("nothing to call");
     else
-        printf("calls: %zu\n", now);
+        print_cost(&total, "no price known for the models used");
+    printf("\n  (tokens: this job's recorded usage per stage when there is some, else request "
+           "size / 4 in,\n   json/text out = in, 1290 per image, 25 per second of speech; prices: "
+           "%s)\n",
+           pr->file ? pr->file : "none found");
 }
 
 int cmd_plan(int argc, char **argv)
 {
     struct job_cli jc = {0};
+    const char *prices_file = NULL;
     optind = 1;
     opterr = 0;
     int opt, rc = GF_EXIT_OK;
     while ((opt = getopt_long(argc, argv, "", plan_options, NULL)) != -1) {
+        if (opt == 'P') {
+            prices_file = optarg;
+            continue;
+        }
         int r = opt == '?' ? 0 : job_cli_option(&jc, opt, optarg);
         if (r != 1) {
             rc = cli_usage_error("plan", "bad option '%s'", argv[optind - 1]);
@@ -103,12 +172,22 @@ int cmd_plan(int argc, char **argv)
             diag_list_release(&dl);
             continue;
         }
+        struct prices pr;
+        if (prices_load_for_job(&pr, argv[i], prices_file, &dl) < 0) {
+            gf_error(&err, GF_ERR_CONFIG, "the price table has errors");
+            rc = cli_report_open_error(&dl, &err);
+            diag_list_release(&dl);
+            prices_release(&pr);
+            job_close(&job);
+            continue;
+        }
         diag_list_release(&dl);
         struct look_stage *looks = xcalloc(job.wf.n_stages, sizeof *looks);
         look_job(&job, looks);
-        print_plan(&job, looks);
+        print_plan(&job, looks, &pr);
         look_release(&job, looks);
         free(looks);
+        prices_release(&pr);
         job_close(&job);
     }
 out:

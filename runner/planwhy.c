@@ -1,0 +1,260 @@
+/* planwhy: explaining cache misses from the call records, and estimating tokens. */
+#include "planwhy.h"
+#include "buf.h"
+#include "callrec.h"
+#include "fsutil.h"
+#include "jsonutil.h"
+#include "util.h"
+
+#include <string.h>
+
+static cJSON *load_callrec(const struct job *job, const char *stage, const char *item)
+{
+    char *rel = callrec_path(stage, item);
+    char *path = fs_join(job->dir, rel);
+    struct buf b = BUF_INIT;
+    cJSON *v = NULL;
+    if (buf_read_file(&b, path) == 0)
+        v = cJSON_ParseWithLength(b.data, b.len);
+    buf_release(&b);
+    free(path);
+    free(rel);
+    return v;
+}
+
+static const cJSON *at(const cJSON *v, const char *a, const char *b, const char *c)
+{
+    v = json_field(v, a);
+    if (b)
+        v = json_field(v, b);
+    if (c)
+        v = json_field(v, c);
+    return v;
+}
+
+static bool same(const cJSON *a, const cJSON *b)
+{
+    if (!a && !b)
+        return true;
+    return a && b && cJSON_Compare(a, b, 1);
+}
+
+/* The model from ".../models/M:verb". */
+static char *model_of(const char *url)
+{
+    const char *m = url ? strstr(url, "/models/") : NULL;
+    if (!m)
+        return xstrdup("?");
+    m += 8;
+    const char *colon = strchr(m, ':');
+    return colon ? xstrndup(m, (size_t)(colon - m)) : xstrdup(m);
+}
+
+static const char *voice_of(const cJSON *body)
+{
+    return json_str(at(at(body, "generationConfig", "speechConfig", "voiceConfig"),
+                       "prebuiltVoiceConfig", NULL, NULL),
+                    "voiceName");
+}
+
+/* Which stages and inputs a stage's prompt is rendered from. */
+static void add_sources(const struct job *job, const struct stage_def *def, struct buf *out)
+{
+    const struct tmpl *t = def->kind == STAGE_SPEECH ? def->text : def->prompt;
+    size_t n = t ? tmpl_ref_count(t) : 0;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        const char *root = tmpl_ref_at(t, i)->root;
+        const char *from = root;
+        if (strcmp(root, "item") == 0 && def->foreach)
+            from = job->wf.stages[def->foreach_stage].name;
+        else if (strcmp(root, "item_index") == 0)
+            continue;
+        if (strstr(out->data, from))
+            continue;
+        buf_addf(out, "%s%s", any ? ", " : " (rendered from ", from);
+        any = true;
+    }
+    if (any)
+        buf_addc(out, ')');
+}
+
+static void diff_parts(const struct job *job, const struct item *it, const cJSON *rec,
+                       struct buf *out)
+{
+    const struct stage_def *def = &job->wf.stages[it->stage];
+    const cJSON *old = at(rec, "request", "body", NULL);
+    const char *old_url = json_str(json_field(rec, "request"), "url");
+    cJSON *now = cJSON_ParseWithLength(it->body, it->body_len);
+    char *now_url = xasprintf("%s%s", job->origin, it->method_path);
+    int parts = 0;
+#define PART(...)                                                                                  \
+    do {                                                                                           \
+        buf_adds(out, parts++ ? ", " : ": ");                                                      \
+        buf_addf(out, __VA_ARGS__);                                                                \
+    } while (0)
+    char *m_old = model_of(old_url), *m_now = model_of(now_url);
+    if (strcmp(m_old, m_now) != 0)
+        PART("model (%s -> %s)", m_old, m_now);
+    else if (old_url && !str_starts_with(old_url, job->origin))
+        PART("endpoint (now %s)", job->origin);
+    free(m_old);
+    free(m_now);
+    if (!same(json_field(old, "contents"), json_field(now, "contents")) ||
+        !same(at(old, "instances", NULL, NULL), at(now, "instances", NULL, NULL))) {
+        PART("prompt text");
+        add_sources(job, def, out);
+    }
+    if (!same(json_field(old, "systemInstruction"), json_field(now, "systemInstruction")))
+        PART("system instruction");
+    const cJSON *gc_old = json_field(old, "generationConfig");
+    const cJSON *gc_now = json_field(now, "generationConfig");
+    if (!same(json_field(gc_old, "responseJsonSchema"), json_field(gc_now, "responseJsonSchema")))
+        PART("schema");
+    if (!same(json_field(gc_old, "speechConfig"), json_field(gc_now, "speechConfig"))) {
+        const char *a = voice_of(old), *b = voice_of(now);
+        if (a && b && strcmp(a, b) != 0)
+            PART("voice (%s -> %s)", a, b);
+        else
+            PART("speech settings");
+    }
+    const cJSON *ic_old = json_field(gc_old, "imageConfig"),
+                *ic_now = json_field(gc_now, "imageConfig");
+    const cJSON *pa_old = json_field(old, "parameters"), *pa_now = json_field(now, "parameters");
+    if (!same(json_field(ic_old, "aspectRatio"), json_field(ic_now, "aspectRatio")) ||
+        !same(json_field(pa_old, "aspectRatio"), json_field(pa_now, "aspectRatio"))) {
+        const char *a = json_str(ic_old, "aspectRatio"), *b = json_str(ic_now, "aspectRatio");
+        if (a && b)
+            PART("aspect ratio (%s -> %s)", a, b);
+        else
+            PART("aspect ratio");
+    }
+    if (!same(json_field(ic_old, "imageSize"), json_field(ic_now, "imageSize")))
+        PART("image size");
+    /* anything else in generationConfig: temperature and the like */
+    static const char *known[] = {"responseJsonSchema", "speechConfig", "imageConfig"};
+    bool other = false;
+    for (const cJSON *c = gc_now ? gc_now->child : NULL; c; c = c->next) {
+        bool k = false;
+        for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+            k |= strcmp(c->string, known[i]) == 0;
+        if (!k && !same(c, json_field(gc_old, c->string)))
+            other = true;
+    }
+    for (const cJSON *c = gc_old ? gc_old->child : NULL; c; c = c->next) {
+        if (!json_field(gc_now, c->string))
+            other = true;
+    }
+    if (other)
+        PART("generation settings");
+#undef PART
+    if (!parts)
+        buf_adds(out, " (the request differs in a way no part above names)");
+    cJSON_Delete(now);
+    free(now_url);
+}
+
+char *planwhy_reason(const struct job *job, const struct item *it)
+{
+    const struct stage_def *def = &job->wf.stages[it->stage];
+    if (it->input_error)
+        return xasprintf("cannot be built: %s", it->input_error);
+    const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
+    struct buf out = BUF_INIT;
+    if (ci && ci->fail_message && strcmp(ci->failed_key, it->key) == 0) {
+        buf_addf(&out, "failed last time: %s", ci->fail_message);
+        return buf_detach(&out, NULL);
+    }
+    switch (it->verdict) {
+    case CK_NEW:
+        buf_adds(&out, "new");
+        if (ci && ci->fail_message)
+            buf_addf(&out, " (an earlier request failed: %s)", ci->fail_message);
+        break;
+    case CK_MISSING:
+        buf_addf(&out, "output missing (%s)", it->out_path);
+        break;
+    case CK_CHANGED: {
+        buf_adds(&out, "request changed");
+        cJSON *rec = load_callrec(job, def->name, it->id);
+        if (rec && cJSON_GetObjectItemCaseSensitive(rec, "request"))
+            diff_parts(job, it, rec, &out);
+        else
+            buf_adds(&out, " (no call record to compare with)");
+        cJSON_Delete(rec);
+        break;
+    }
+    case CK_DONE:
+    case CK_EDITED:
+        buf_adds(&out, ckpt_verdict_name(it->verdict));
+        break;
+    }
+    return buf_detach(&out, NULL);
+}
+
+struct obs {
+    const char *stage;
+    double in, out;
+    int n;
+};
+
+static void observe_entry(void *val, void *ctx)
+{
+    const cJSON *e = val;
+    struct obs *o = ctx;
+    const char *stage = json_str(e, "stage");
+    const cJSON *t = json_field(e, "tokens");
+    double p = json_num(t, "prompt", -1), out = json_num(t, "output", -1);
+    if (!stage || strcmp(stage, o->stage) != 0 || p < 0 || out < 0)
+        return;
+    o->in += p;
+    o->out += out;
+    o->n++;
+}
+
+/* Mean prompt/output tokens of the stage's recorded artifacts in the manifest. */
+static bool observed(const struct job *job, const char *stage, double *in, double *out)
+{
+    struct obs o = {stage, 0, 0, 0};
+    strmap_each((struct strmap *)&job->man.by_path, observe_entry, &o);
+    if (!o.n)
+        return false;
+    *in = o.in / o.n;
+    *out = o.out / o.n;
+    return true;
+}
+
+void planwhy_estimate(const struct job *job, size_t stage, const struct item *it,
+                      struct call_estimate *out)
+{
+    const struct stage_def *def = &job->wf.stages[stage];
+    memset(out, 0, sizeof *out);
+    out->images = def->kind == STAGE_IMAGE ? 1 : 0;
+    double chars = it && it->body ? (double)it->body_len : 0;
+    if (!it) {
+        /* not expandable yet: the template's own size, plus a paragraph of data */
+        const struct tmpl *t = def->kind == STAGE_SPEECH ? def->text : def->prompt;
+        chars = (t ? (double)strlen(tmpl_source(t)) : 0) + 400;
+    }
+    double in = chars / 4, o;
+    if (observed(job, def->name, &out->in_tokens, &out->out_tokens)) {
+        out->observed = true;
+        out->in_tokens = in > 0 ? in : out->in_tokens; /* the request itself is the better guess */
+        return;
+    }
+    switch (def->kind) {
+    case STAGE_IMAGE:
+        o = 1290;
+        break;
+    case STAGE_SPEECH: {
+        double text = it && it->prompt ? (double)strlen(it->prompt) : chars;
+        o = text / 15.0 * 25.0;
+        break;
+    }
+    default:
+        o = in;
+        break;
+    }
+    out->in_tokens = in;
+    out->out_tokens = o;
+}
