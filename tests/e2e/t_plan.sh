@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# plan calls nothing and says, for every item it would call, why: new, which part of the request
+# changed (model, prompt text and where it comes from, voice, aspect ratio), output missing,
+# failed last time; with token and cost estimates from the price table.
+source "$(dirname "$0")/lib.sh"
+fake_start
+job=$(new_job planned)
+
+gf plan "$job"
+assert_eq "plan exits 0" 0 "$GF_RC"
+assert_contains "a fresh job's analysis is new" "analysis         new" "$(cat "$T_DIR/last.out")"
+assert_file_contains "stages after it wait" "after analysis" "$T_DIR/last.out"
+assert_eq "plan makes no request" 0 "$(fake_count true)"
+check "plan writes nothing into the job" test ! -e "$job/progress.jsonl" -a ! -e "$job/.gemflow"
+
+gf run "$job"
+assert_eq "the run exits 0" 0 "$GF_RC"
+before=$(fake_count true)
+gf plan "${FAST[@]}" "$job"
+assert_file_contains "a finished job has nothing to call" "calls: 0 now" "$T_DIR/last.out"
+assert_file_contains "nothing to call costs nothing" "estimate: nothing to call" "$T_DIR/last.out"
+
+# each kind of change is named
+jq '.scenes[2].image_prompt = "A hand-edited prompt for scene three"' "$job/prompts.json" >"$T_DIR/p.json"
+cp "$T_DIR/p.json" "$job/prompts.json"
+rm "$job/images/s05.png"
+gf plan "${FAST[@]}" --set narration.voice=Puck "$job"
+out=$(cat "$T_DIR/last.out")
+assert_contains "an edited upstream file is named as the source of the prompt change" \
+    "s03              request changed: prompt text (rendered from prompts)" "$out"
+assert_contains "a voice change is named with both voices" "s01              request changed: voice (Kore -> Puck)" "$out"
+assert_contains "a deleted output is named" "s05              output missing (images/s05.png)" "$out"
+assert_contains "the edited file is shown as kept" "prompts          edited by hand: kept" "$out"
+assert_eq "unchanged images are not listed" 0 "$(grep -c '^      s0[1246-8]  *request changed: prompt\|^      s0[1246-8]  *output' "$T_DIR/last.out")"
+gf plan "${FAST[@]}" --set images.aspect_ratio=1:1 "$job"
+assert_file_contains "an aspect ratio change is named with both values" "s01              request changed: aspect ratio (16:9 -> 1:1)" "$T_DIR/last.out"
+gf plan "${FAST[@]}" --set images.model=gemini-2.5-flash-image "$job"
+assert_file_contains "a model change is named" "request changed: model (gemini-3.1-flash-image-preview -> gemini-2.5-flash-image)" "$T_DIR/last.out"
+# cost: 8 images on gemini-2.5-flash-image at $30 per 1M output tokens, each as many output
+# tokens as this job's images used on average (from its manifest), plus input at $0.30 per 1M
+# (a few hundred tokens: under $0.001)
+mean_out=$(jq '[.artifacts[] | select(.stage == "images") | .tokens.output] | add / length' "$job/manifest.json")
+want=$(awk -v m="$mean_out" 'BEGIN { printf "%.4f", 8 * m * 30 / 1e6 }')
+cost=$(grep "^      .*estimate: " "$T_DIR/last.out" | sed -n 's/.*~\$\([0-9.]*\).*/\1/p' | head -1)
+check "the 8-image estimate is \$$want plus under \$0.001 of input (got \$$cost)" \
+    awk -v c="$cost" -v w="$want" 'BEGIN { exit !(c >= w - 0.0001 && c < w + 0.001) }'
+assert_file_contains "a model without a price says so instead of guessing" "no price known" "$T_DIR/last.out"
+
+# a failure is remembered with the API's words
+curl -sf -X POST --data-binary '[{"model": "gemini-3.8-flash-tts", "kind": "400", "times": 1}]' "$FAKE_URL/_fake/faults" >/dev/null
+gf run --set narration.voice=Zephyr "$job"
+gf plan "${FAST[@]}" --set narration.voice=Zephyr "$job"
+assert_file_contains "a failed item says so with the API's words" "failed last time: Request contains an invalid argument." "$T_DIR/last.out"
+
+# prices: an override file, and a malformed one reported with file:line:column
+cat >"$T_DIR/prices.yaml" <<'YAML'
+version: 1
+models:
+  gemini-3.8-flash-tts:
+    input: 1000000
+    output: 0
+YAML
+gf plan "${FAST[@]}" --set narration.voice=Fenrir --prices "$T_DIR/prices.yaml" "$job"
+assert_file_contains "an override price table is used" "prices: $T_DIR/prices.yaml" "$T_DIR/last.out"
+printf 'version: 1\nmodels:\n  m:\n    output: lots\n' >"$T_DIR/bad.yaml"
+gf plan --prices "$T_DIR/bad.yaml" "$job"
+assert_eq "a malformed price table exits 2" 2 "$GF_RC"
+assert_file_contains "it is reported with its place" "bad.yaml:4:13: 'output' must be a number" "$T_DIR/last.err"
+# the only requests since the finished run are the 10 of the run with the new voice (8 narration,
+# the edited scene's image, the deleted image): the plans made none
+assert_eq "plans made no request" 10 "$(( $(fake_count true) - before ))"
+finish
