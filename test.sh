@@ -19,4 +19,21 @@ for variant in build build-asan; do
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --output-on-failure -j "$jobs")
 done
+# Fuzzing, when clang is there: a third build with libFuzzer, each target run FUZZ_SECONDS
+# (default 60) from its seeds (tests/fuzz/README.md). The crashers kept so far are replayed
+# by ctest in both builds above (fuzz/*).
+fuzz_probe=$(mktemp -d)
+echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' >"$fuzz_probe/p.c"
+if command -v clang >/dev/null &&
+    clang -fsanitize=fuzzer,address,undefined "$fuzz_probe/p.c" -o "$fuzz_probe/p" 2>/dev/null; then
+    rm -rf "$fuzz_probe"
+    echo "== build-fuzz: configure, build, run each fuzz target ${FUZZ_SECONDS:-60}s"
+    cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DGEMFLOW_FUZZ=ON -DGEMFLOW_TESTS=OFF \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build build-fuzz -j "$jobs" >/dev/null
+    bash tests/fuzz/run.sh -t "${FUZZ_SECONDS:-60}" -j "$jobs" build-fuzz
+else
+    rm -rf "$fuzz_probe"
+    echo "== build-fuzz: skipped, no clang with libFuzzer (the fuzz regressions still ran under ctest)"
+fi
 echo "== all tests passed (normal and ASan/UBSan builds)"

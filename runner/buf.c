@@ -109,21 +109,30 @@ void buf_release(struct buf *b)
     b->len = b->cap = 0;
 }
 
-int buf_read_file(struct buf *b, const char *path)
+int buf_read_file_max(struct buf *b, const char *path, size_t max)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK so that opening a FIFO without a writer does not wait for one; reads block */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     size_t old = b->len;
+    bool had_storage = b->cap != 0;
     for (;;) {
         buf_grow(b, 65536);
         ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || (n > 0 && b->len - old + (size_t)n > max)) {
+            int e = n < 0 ? errno : EFBIG;
             close(fd);
-            buf_setlen(b, old);
+            /* leave the buffer as it was: also without the storage grown here (EISDIR) */
+            if (had_storage)
+                buf_setlen(b, old);
+            else
+                buf_release(b);
             errno = e;
             return -1;
         }
@@ -134,4 +143,9 @@ int buf_read_file(struct buf *b, const char *path)
     b->data[b->len] = '\0';
     close(fd);
     return 0;
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+    return buf_read_file_max(b, path, SIZE_MAX);
 }

@@ -37,7 +37,12 @@ static inline void buf_reset(struct buf *b)
 char *buf_detach(struct buf *b, size_t *len);
 /* Free the storage and reset to BUF_INIT. */
 void buf_release(struct buf *b);
-/* Append a whole file. Returns 0, or -1 with errno set; on failure `b` keeps its old contents. */
+/* Append a whole file. Returns 0, or -1 with errno set; on failure `b` keeps its old contents.
+ * Opening never blocks: a FIFO nobody writes to reads as empty. */
 int buf_read_file(struct buf *b, const char *path);
+/* The same, failing with EFBIG ("File too large") once more than `max` bytes were read, for
+ * files that must be small (workflows, prompts, schemas): a device such as /dev/zero behind a
+ * symlink never ends. */
+int buf_read_file_max(struct buf *b, const char *path, size_t max);
 
 #endif

@@ -173,14 +173,17 @@ static cJSON *usage_json(const struct outcome *o)
     return u;
 }
 
-static void write_callrec(struct item *it, const char *status, const cJSON *error, const char *body,
-                          size_t body_len, long http_status, const char *saved_as,
-                          const char *model_text, const cJSON *usage)
+void call_write_record(struct item *it, const char *status, const cJSON *error, const char *body,
+                       size_t body_len, long http_status, const char *saved_as,
+                       const char *model_text, const cJSON *usage)
 {
     struct job *job = it->job;
     char ended[40];
     now_rfc3339(ended, sizeof ended);
-    char *url = xasprintf("%s%s", job->origin, it->method_path ? it->method_path : "");
+    const char *method = it->method_path ? it->method_path : "";
+    char *url = stage_is_local(job->wf.stages[it->stage].kind)
+                    ? xasprintf("local:%s", method)
+                    : xasprintf("%s%s", job->origin, method);
     struct callrec rec = {
         .stage = stage_name(it),
         .item = it->id,
@@ -212,7 +215,8 @@ void engine_fail_item(struct engine *e, struct item *it, cJSON *error, const cha
 {
     struct job *job = it->job;
     struct stage_run *sr = &job->st[it->stage];
-    write_callrec(it, "failed", error, response_body, response_len, http_status, NULL, NULL, NULL);
+    call_write_record(it, "failed", error, response_body, response_len, http_status, NULL, NULL,
+                      NULL);
     const char *api_status = json_str(error, "status");
     if (http_status > 0 && (http_status < 200 || http_status > 299))
         engine_note(e, job, -1, "%s/%s failed: HTTP %ld%s%s: %s", stage_name(it), it->id,
@@ -346,8 +350,8 @@ static void done_cb(void *ctx, struct http_result *res)
             engine_fail_item(e, it, error_obj("io", res->status, NULL, err.msg, NULL, NULL),
                              res->body.data, res->body.len, res->status);
         } else {
-            write_callrec(it, "done", NULL, res->body.data, res->body.len, res->status,
-                          it->out_path, o.out.model_text, usage);
+            call_write_record(it, "done", NULL, res->body.data, res->body.len, res->status,
+                              it->out_path, o.out.model_text, usage);
             it->state = IS_DONE;
             job->st[it->stage].n_done++;
             engine_item_finished(e, it);

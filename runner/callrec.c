@@ -43,6 +43,9 @@ static void redact(cJSON *v, const char **saved_as)
              (strcmp(c->string, "data") == 0 && v->string &&
               (strcmp(v->string, "inlineData") == 0 || strcmp(v->string, "inline_data") == 0)))) {
             cJSON *d = media_digest(c->valuestring, saved_as);
+            /* ReplaceItemViaPointer keeps no member name: hand the old one over */
+            d->string = c->string;
+            c->string = NULL;
             cJSON_ReplaceItemViaPointer(v, c, d);
             c = d;
             continue;

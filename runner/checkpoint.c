@@ -90,7 +90,9 @@ static void apply_done(struct ckpt *ck, const cJSON *ev, const char *stage, cons
     {
         const char *path = str_field(o, "path");
         const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(o, "bytes");
-        if (!path || !fs_rel_is_safe(path) || !cJSON_IsNumber(bytes) || bytes->valuedouble < 0 ||
+        /* a size must be a whole number a double holds exactly (a damaged line: 1e300, -1) */
+        if (!path || !fs_rel_is_safe(path) || !cJSON_IsNumber(bytes) ||
+            !(bytes->valuedouble >= 0 && bytes->valuedouble <= 9007199254740992.0) ||
             !is_hex64(str_field(o, "sha256")))
             return;
         n++;

@@ -59,6 +59,21 @@ void job_cli_release(struct job_cli *jc)
     jc->sets = NULL;
 }
 
+int cli_jobs_distinct(const char *cmd, char *const *dirs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct stat a, b;
+        if (stat(dirs[i], &a) < 0)
+            continue; /* job_open says what is wrong with it */
+        for (size_t k = 0; k < i; k++) {
+            if (stat(dirs[k], &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                return cli_usage_error(cmd, "job '%s' is given twice (as '%s' and '%s')", dirs[i],
+                                       dirs[k], dirs[i]);
+        }
+    }
+    return 0;
+}
+
 int cli_report_open_error(const struct diag_list *dl, const struct gf_err *err)
 {
     for (size_t i = 0; i < dl->n; i++) {

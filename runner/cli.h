@@ -20,6 +20,13 @@ int cmd_rerun(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_watch(int argc, char **argv); /* cmd_watch.c: the inbox watcher */
+/* inspection: cmd_log.c, cmd_inspect.c, cmd_accept.c, cmd_report.c, cmd_complete.c */
+int cmd_log(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_complete(int argc, char **argv);
 
 const struct cli_command *cli_find(const char *name);
 /* Print a command's help to stdout (exit 0) or a usage error to stderr (exit 2). */
@@ -40,6 +47,9 @@ enum { OPT_SET = 0x100, OPT_WORKFLOW, OPT_ENDPOINT, OPT_API_KEY_FILE, OPT_JSON }
 /* Handle one shared option; returns 1 when it was one, 0 when not. */
 int job_cli_option(struct job_cli *jc, int opt, const char *arg);
 void job_cli_release(struct job_cli *jc);
+/* A usage error (returns GF_EXIT_USAGE) when two of the job directories are the same
+ * directory (by device and inode, so "j", "./j" and a symlink to it are one); else 0. */
+int cli_jobs_distinct(const char *cmd, char *const *dirs, size_t n);
 /* Print diagnostics then the error; returns the exit code for it. */
 int cli_report_open_error(const struct diag_list *dl, const struct gf_err *err);
 

@@ -1,195 +1,397 @@
 /* cmd_status: `gemflow status [JOB...|--jobs DIR] [--json]`: per job and stage, what is done,
- * what failed and why (the API's own words), what was edited. */
+ * running, failed (with the API's own words) or waiting, what was edited or accepted, and the
+ * time and tokens spent. The JSON form is documented by docs/status.schema.json. */
 #include "cli.h"
 #include "fsutil.h"
+#include "jobfacts.h"
 #include "joblock.h"
 #include "jsonutil.h"
 #include "look.h"
-#include "strmap.h"
+#include "status.h"
+#include "textout.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#define STATUS_JSON_VERSION 1
 
 static const struct option status_options[] = {
     {"jobs", required_argument, NULL, 'J'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"color", optional_argument, NULL, 'C'},
+    {"no-color", no_argument, NULL, 'N'},
     {"set", required_argument, NULL, OPT_SET},
     {"workflow", required_argument, NULL, OPT_WORKFLOW},
+    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
     {NULL, 0, NULL, 0},
 };
 
-/* What the log says about the last run and the latest failure of each item. */
-struct log_facts {
-    cJSON *last_start, *last_end; /* owned copies */
-    struct strmap failures;       /* "stage/item" -> cJSON error (owned) */
-    int64_t calls, tokens;
-};
-
-static int scan_event(void *ctx, const cJSON *ev, size_t lineno)
+static const char *stage_state(const struct look_stage *ls, const struct stage_facts *sf,
+                               bool running)
 {
-    struct log_facts *lf = ctx;
-    const char *name = json_str(ev, "event");
-    if (strcmp(name, "run_start") == 0) {
-        cJSON_Delete(lf->last_start);
-        cJSON_Delete(lf->last_end);
-        lf->last_start = cJSON_Duplicate(ev, 1);
-        lf->last_end = NULL;
-    } else if (strcmp(name, "run_end") == 0) {
-        cJSON_Delete(lf->last_end);
-        lf->last_end = cJSON_Duplicate(ev, 1);
-        lf->calls += (int64_t)json_num(ev, "calls", 0);
-        lf->tokens += (int64_t)json_num(ev, "tokens", 0);
-    } else if (strcmp(name, "item_failed") == 0 && json_str(ev, "stage") && json_str(ev, "item")) {
-        char *k = xasprintf("%s/%s", json_str(ev, "stage"), json_str(ev, "item"));
-        cJSON *e = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(ev, "error"), 1);
-        cJSON_Delete(strmap_put(&lf->failures, k, e));
-        free(k);
-    }
-    return 0;
-}
-
-static void free_json(void *v, void *ctx)
-{
-    cJSON_Delete(v);
-}
-
-static const char *stage_state_name(const struct look_stage *ls)
-{
-    switch (ls->state) {
-    case LOOK_DONE:
+    if (ls->state == LOOK_DONE)
         return "done";
-    case LOOK_TODO:
-        return ls->n_failed_last ? "failed" : ls->n_cached ? "partial" : "pending";
-    case LOOK_AFTER:
-        return "waiting";
-    case LOOK_ERROR:
+    if (running && sf->started_last_run && !sf->ended_last_run)
+        return "running";
+    switch (ls->state) {
+    case LOOK_ERROR: /* its upstream output cannot be used */
         return "failed";
+    case LOOK_AFTER: /* an upstream stage is not done */
+        return "waiting";
+    default:
+        return ls->n_failed_last ? "failed" : ls->n_cached ? "partial" : "pending";
     }
-    return "?";
 }
 
-static cJSON *job_status(struct job *job, struct look_stage *looks, struct log_facts *lf)
+static cJSON *tokens_json(const struct stage_facts *sf)
 {
+    cJSON *t = cJSON_CreateObject();
+    json_add_i64(t, "prompt", sf->tok_prompt);
+    json_add_i64(t, "output", sf->tok_output);
+    json_add_i64(t, "total", sf->tok_total);
+    return t;
+}
+
+static cJSON *failure_json(const struct job *job, const struct item *it, const cJSON *ev)
+{
+    const cJSON *e = json_field(ev, "error");
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "item", it->id);
+    const char *msg = it->input_error ? it->input_error : json_str(e, "message");
+    cJSON_AddStringToObject(f, "message", msg ? msg : look_failed_last(job, it));
+    json_add_str_or_null(f, "kind", it->input_error ? "input" : json_str(e, "kind"));
+    double http = json_num(e, "http_status", 0);
+    if (http > 0 && !it->input_error)
+        cJSON_AddNumberToObject(f, "http_status", http);
+    else
+        cJSON_AddNullToObject(f, "http_status");
+    json_add_str_or_null(f, "status", it->input_error ? NULL : json_str(e, "status"));
+    json_add_str_or_null(f, "finish_reason", it->input_error ? NULL : json_str(e, "finish_reason"));
+    json_add_str_or_null(f, "block_reason", it->input_error ? NULL : json_str(e, "block_reason"));
+    cJSON_AddNumberToObject(f, "attempts", it->input_error ? 0 : json_num(ev, "attempts", 0));
+    json_add_str_or_null(f, "ts", it->input_error ? NULL : json_str(ev, "ts"));
+    return f;
+}
+
+/* The items of an expanded stage: failures, edited and accepted artifacts. */
+static void stage_items_json(const struct job *job, size_t s, const struct job_facts *facts,
+                             cJSON *o)
+{
+    const struct stage_def *def = &job->wf.stages[s];
+    cJSON *fails = cJSON_AddArrayToObject(o, "failures");
+    cJSON *edited = cJSON_AddArrayToObject(o, "edited_items");
+    cJSON *accepted = cJSON_AddArrayToObject(o, "accepted_items");
+    const struct stage_run *sr = &job->st[s];
+    for (size_t i = 0; i < sr->n_items; i++) {
+        const struct item *it = &sr->items[i];
+        bool done = !it->input_error && (it->verdict == CK_DONE || it->verdict == CK_EDITED);
+        if (done && it->verdict == CK_EDITED) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "item", it->id);
+            cJSON_AddStringToObject(e, "path", it->out_path);
+            cJSON_AddItemToArray(edited, e);
+        }
+        const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
+        if (done && ci && ci->accepted) {
+            cJSON *a = cJSON_CreateObject();
+            cJSON_AddStringToObject(a, "item", it->id);
+            cJSON_AddStringToObject(a, "path", it->out_path);
+            json_add_str_or_null(a, "ts", ci->done_ts[0] ? ci->done_ts : NULL);
+            cJSON_AddItemToArray(accepted, a);
+        }
+        if (it->input_error || look_failed_last(job, it))
+            cJSON_AddItemToArray(fails,
+                                 failure_json(job, it, jobfacts_failure(facts, def->name, it->id)));
+    }
+}
+
+static cJSON *stage_json(const struct job *job, size_t s, const struct look_stage *ls,
+                         const struct job_facts *facts, bool running)
+{
+    const struct stage_def *def = &job->wf.stages[s];
+    const struct stage_facts *sf = jobfacts_stage(facts, def->name);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", def->name);
+    cJSON_AddStringToObject(o, "kind", stage_kind_name(def->kind));
+    cJSON_AddStringToObject(o, "model", def->model);
+    cJSON_AddStringToObject(o, "state", stage_state(ls, sf, running));
+    bool expanded = ls->state == LOOK_DONE || ls->state == LOOK_TODO;
+    if (expanded)
+        cJSON_AddNumberToObject(o, "items", (double)ls->n_items);
+    else
+        cJSON_AddNullToObject(o, "items");
+    if (ls->state == LOOK_AFTER && ls->expected)
+        cJSON_AddNumberToObject(o, "expected_items", (double)ls->expected);
+    else
+        cJSON_AddNullToObject(o, "expected_items");
+    cJSON_AddNumberToObject(o, "done", (double)ls->n_cached);
+    cJSON_AddNumberToObject(o, "failed", (double)ls->n_failed_last);
+    cJSON_AddNumberToObject(o, "edited", (double)ls->n_edited);
+    cJSON_AddNumberToObject(o, "in_flight", running ? sf->inflight : 0);
+    cJSON_AddNumberToObject(o, "retries", (double)sf->retries);
+    json_add_str_or_null(o, "after", ls->state == LOOK_AFTER ? ls->after : NULL);
+    json_add_str_or_null(o, "error", ls->error);
+    json_add_str_or_null(o, "started", sf->started[0] ? sf->started : NULL);
+    json_add_str_or_null(o, "ended", sf->ended[0] ? sf->ended : NULL);
+    if (sf->ms >= 0)
+        json_add_i64(o, "ms", sf->ms);
+    else
+        cJSON_AddNullToObject(o, "ms");
+    json_add_i64(o, "calls", sf->calls);
+    cJSON_AddItemToObject(o, "tokens", tokens_json(sf));
+    stage_items_json(job, s, facts, o);
+    cJSON_AddNumberToObject(o, "accepted", cJSON_GetArraySize(json_field(o, "accepted_items")));
+    return o;
+}
+
+/* running > done > failed > the last run's end (killed, interrupted) > new > pending */
+static const char *job_state(long holder, const struct job_facts *facts, const cJSON *stages)
+{
+    if (holder)
+        return "running";
+    bool all_done = true, any_failed = false;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, stages)
+    {
+        all_done &= strcmp(json_str(s, "state"), "done") == 0;
+        any_failed |= strcmp(json_str(s, "state"), "failed") == 0;
+    }
+    const char *last = jobfacts_last_run_state(facts);
+    if (all_done)
+        return "done";
+    if (any_failed)
+        return "failed";
+    if (last && (strcmp(last, "killed") == 0 || strcmp(last, "interrupted") == 0))
+        return last;
+    return last ? "pending" : "new";
+}
+
+static cJSON *last_run_json(const struct job_facts *facts)
+{
+    if (!facts->last_start)
+        return cJSON_CreateNull();
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "state", jobfacts_last_run_state(facts));
+    json_add_str_or_null(r, "started", json_str(facts->last_start, "ts"));
+    json_add_str_or_null(r, "ended", facts->last_end ? json_str(facts->last_end, "ts") : NULL);
+    if (facts->last_end)
+        cJSON_AddNumberToObject(r, "ms", json_num(facts->last_end, "ms", 0));
+    else
+        cJSON_AddNullToObject(r, "ms");
+    cJSON_AddNumberToObject(r, "pid", json_num(facts->last_start, "pid", 0));
+    return r;
+}
+
+cJSON *status_job_json(struct job *job, const struct look_stage *looks,
+                       const struct job_facts *facts)
+{
+    long holder = joblock_holder(job->dir);
+    cJSON *stages = cJSON_CreateArray();
+    size_t total = 0, done = 0, failed = 0;
+    bool total_known = true;
+    for (size_t k = 0; k < job->wf.n_stages; k++) {
+        size_t s = job->wf.order[k];
+        cJSON_AddItemToArray(stages, stage_json(job, s, &looks[s], facts, holder != 0));
+        total += looks[s].n_items;
+        done += looks[s].n_cached;
+        failed += looks[s].n_failed_last;
+        total_known &= looks[s].state == LOOK_DONE || looks[s].state == LOOK_TODO;
+    }
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "job", job->dir);
     cJSON_AddStringToObject(j, "name", job->name);
-    long holder = joblock_holder(job->dir);
-    const char *state = "new";
-    if (holder)
-        state = "running";
-    else if (lf->last_end)
-        state = json_str(lf->last_end, "state");
-    else if (lf->last_start)
-        state = "interrupted"; /* started, never ended: killed */
-    bool all_done = true, any_failed = false;
-    for (size_t s = 0; s < job->wf.n_stages; s++) {
-        all_done &= looks[s].state == LOOK_DONE;
-        any_failed |= strcmp(stage_state_name(&looks[s]), "failed") == 0;
-    }
-    if (!holder && all_done)
-        state = "done";
-    else if (!holder && strcmp(state, "done") == 0)
-        state = any_failed ? "failed" : "pending"; /* something changed since */
-    cJSON_AddStringToObject(j, "state", state);
+    cJSON_AddStringToObject(j, "state", job_state(holder, facts, stages));
     if (holder)
         cJSON_AddNumberToObject(j, "pid", (double)holder);
     else
         cJSON_AddNullToObject(j, "pid");
     cJSON_AddStringToObject(j, "workflow", job->wf.name ? job->wf.name : job->wf.path);
-    json_add_str_or_null(j, "last_run_started",
-                         lf->last_start ? json_str(lf->last_start, "ts") : NULL);
-    json_add_str_or_null(j, "last_run_ended", lf->last_end ? json_str(lf->last_end, "ts") : NULL);
-    json_add_i64(j, "calls", lf->calls);
-    json_add_i64(j, "tokens", lf->tokens);
-    cJSON *stages = cJSON_AddArrayToObject(j, "stages");
-    for (size_t k = 0; k < job->wf.n_stages; k++) {
-        size_t s = job->wf.order[k];
-        const struct look_stage *ls = &looks[s];
-        const struct stage_def *def = &job->wf.stages[s];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", def->name);
-        cJSON_AddStringToObject(o, "kind", stage_kind_name(def->kind));
-        cJSON_AddStringToObject(o, "model", def->model);
-        cJSON_AddStringToObject(o, "state", stage_state_name(ls));
-        cJSON_AddNumberToObject(o, "items", (double)ls->n_items);
-        cJSON_AddNumberToObject(o, "done", (double)ls->n_cached);
-        cJSON_AddNumberToObject(o, "failed", (double)ls->n_failed_last);
-        cJSON_AddNumberToObject(o, "edited", (double)ls->n_edited);
-        json_add_str_or_null(o, "after", ls->state == LOOK_AFTER ? ls->after : NULL);
-        json_add_str_or_null(o, "error", ls->error);
-        cJSON *fails = cJSON_AddArrayToObject(o, "failures");
-        cJSON *edited = cJSON_AddArrayToObject(o, "edited_items");
-        const struct stage_run *sr = &job->st[s];
-        for (size_t i = 0; i < sr->n_items; i++) {
-            const struct item *it = &sr->items[i];
-            if (it->verdict == CK_EDITED && !it->input_error)
-                cJSON_AddItemToArray(edited, cJSON_CreateString(it->out_path));
-            if (!it->input_error && !look_failed_last(job, it))
-                continue;
-            cJSON *f = cJSON_CreateObject();
-            cJSON_AddStringToObject(f, "item", it->id);
-            char *key = xasprintf("%s/%s", def->name, it->id);
-            const cJSON *e = strmap_get(&lf->failures, key);
-            free(key);
-            cJSON_AddNumberToObject(f, "http_status", json_num(e, "http_status", 0));
-            json_add_str_or_null(f, "status", json_str(e, "status"));
-            cJSON_AddStringToObject(f, "message",
-                                    it->input_error
-                                        ? it->input_error
-                                        : (json_str(e, "message") ? json_str(e, "message")
-                                                                  : look_failed_last(job, it)));
-            cJSON_AddItemToArray(fails, f);
-        }
-        cJSON_AddItemToArray(stages, o);
+    cJSON_AddItemToObject(j, "last_run", last_run_json(facts));
+    int64_t last_ms;
+    if (facts->last_ts[0] && tx_parse_ts(facts->last_ts, &last_ms) == 0) {
+        cJSON_AddStringToObject(j, "last_activity", facts->last_ts);
+        int64_t age = (tx_now_epoch_ms() - last_ms) / 1000;
+        cJSON_AddNumberToObject(j, "age_s", (double)(age < 0 ? 0 : age));
+    } else {
+        cJSON_AddNullToObject(j, "last_activity");
+        cJSON_AddNullToObject(j, "age_s");
     }
+    json_add_i64(j, "runs", facts->runs);
+    json_add_i64(j, "calls", facts->calls);
+    json_add_i64(j, "tokens", facts->tokens);
+    cJSON *items = cJSON_AddObjectToObject(j, "items");
+    if (total_known)
+        cJSON_AddNumberToObject(items, "total", (double)total);
+    else
+        cJSON_AddNullToObject(items, "total");
+    cJSON_AddNumberToObject(items, "done", (double)done);
+    cJSON_AddNumberToObject(items, "failed", (double)failed);
+    cJSON_AddItemToObject(j, "stages", stages);
     return j;
 }
 
-static void print_text(const cJSON *j)
+/* --- text output ----------------------------------------------------------------------------- */
+
+static void print_failure(const cJSON *f, const char *indent)
 {
-    printf("%s: %s", json_str(j, "job"), json_str(j, "state"));
-    if (json_num(j, "pid", 0) > 0)
-        printf(" (pid %.0f)", json_num(j, "pid", 0));
-    if (json_str(j, "last_run_ended"))
-        printf(", last run ended %s", json_str(j, "last_run_ended"));
+    printf("%s%s: ", indent, json_str(f, "item"));
+    if (json_num(f, "http_status", 0) > 0)
+        printf("HTTP %.0f%s%s: ", json_num(f, "http_status", 0), json_str(f, "status") ? " " : "",
+               json_str(f, "status") ? json_str(f, "status") : "");
+    else if (json_str(f, "kind") && strcmp(json_str(f, "kind"), "http") != 0)
+        printf("(%s) ", json_str(f, "kind"));
+    printf("%s", json_str(f, "message"));
+    if (json_str(f, "finish_reason"))
+        printf(" [finish %s]", json_str(f, "finish_reason"));
+    if (json_str(f, "block_reason"))
+        printf(" [blocked %s]", json_str(f, "block_reason"));
+    double attempts = json_num(f, "attempts", 0);
+    if (attempts > 0)
+        printf(" (%.0f attempt%s)", attempts, attempts == 1 ? "" : "s");
     printf("\n");
-    const cJSON *s;
-    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(j, "stages"))
-    {
-        printf("  %-12s %-8s", json_str(s, "name"), json_str(s, "state"));
-        if (json_str(s, "after")) {
-            printf(" after %s\n", json_str(s, "after"));
-            continue;
-        }
-        if (json_str(s, "error")) {
-            printf(" %s\n", json_str(s, "error"));
-            continue;
-        }
-        printf(" %3.0f/%-3.0f", json_num(s, "done", 0), json_num(s, "items", 0));
-        if (json_num(s, "failed", 0) > 0)
-            printf(" %.0f failed", json_num(s, "failed", 0));
-        if (json_num(s, "edited", 0) > 0)
-            printf(" %.0f edited", json_num(s, "edited", 0));
+}
+
+static void print_stage(const cJSON *s, bool color)
+{
+    const char *state = json_str(s, "state");
+    printf("  %-12s %s%-8s%s ", json_str(s, "name"), tx_c(color, tx_state_sgr(state)), state,
+           tx_c(color, TX_RESET));
+    if (json_str(s, "after")) {
+        printf("%7s  after %s", "-", json_str(s, "after"));
+        if (json_num(s, "expected_items", 0) > 0)
+            printf(" (about %.0f item%s)", json_num(s, "expected_items", 0),
+                   json_num(s, "expected_items", 0) == 1 ? "" : "s");
         printf("\n");
-        const cJSON *f;
-        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(s, "failures"))
-        {
-            printf("      %s: ", json_str(f, "item"));
-            if (json_num(f, "http_status", 0) > 0)
-                printf("HTTP %.0f %s: ", json_num(f, "http_status", 0),
-                       json_str(f, "status") ? json_str(f, "status") : "");
-            printf("%s\n", json_str(f, "message"));
+        return;
+    }
+    char items[32], t[32] = "-";
+    if (cJSON_IsNumber(json_field(s, "items")))
+        snprintf(items, sizeof items, "%.0f/%.0f", json_num(s, "done", 0), json_num(s, "items", 0));
+    else
+        snprintf(items, sizeof items, "-");
+    if (json_num(s, "ms", -1) >= 0 && strcmp(state, "running") != 0)
+        tx_duration(t, sizeof t, (int64_t)json_num(s, "ms", 0));
+    printf("%7s  %-8s %5.0f %8.0f", items, t, json_num(s, "calls", 0),
+           json_num(json_field(s, "tokens"), "total", 0));
+    struct {
+        const char *field, *word;
+    } notes[] = {{"failed", "failed"},
+                 {"edited", "edited"},
+                 {"accepted", "accepted"},
+                 {"in_flight", "in flight"},
+                 {"retries", "retries"}};
+    for (size_t i = 0; i < ARRAY_SIZE(notes); i++) {
+        double v = json_num(s, notes[i].field, 0);
+        if (v > 0 && (strcmp(notes[i].field, "retries") != 0 || strcmp(state, "running") == 0))
+            printf("  %.0f %s", v, notes[i].word);
+    }
+    printf("\n");
+    if (json_str(s, "error"))
+        printf("      %s\n", json_str(s, "error"));
+    const cJSON *x;
+    cJSON_ArrayForEach(x, json_field(s, "failures")) print_failure(x, "      ");
+    cJSON_ArrayForEach(x, json_field(s, "edited_items")) printf(
+        "      %s edited by hand (kept; gemflow rerun regenerates it)\n", json_str(x, "path"));
+    cJSON_ArrayForEach(x, json_field(s, "accepted_items"))
+        printf("      %s accepted without a call (gemflow accept)\n", json_str(x, "path"));
+}
+
+static void print_header(const cJSON *j, bool color)
+{
+    const char *state = json_str(j, "state");
+    printf("%s%s%s: %s%s%s", tx_c(color, TX_BOLD), json_str(j, "job"), tx_c(color, TX_RESET),
+           tx_c(color, tx_state_sgr(state)), state, tx_c(color, TX_RESET));
+    printf(" (workflow %s", json_str(j, "workflow"));
+    if (json_num(j, "pid", 0) > 0)
+        printf(", pid %.0f", json_num(j, "pid", 0));
+    const cJSON *lr = json_field(j, "last_run");
+    int64_t ms;
+    if (lr && tx_parse_ts(json_str(lr, "started"), &ms) == 0) {
+        char when[40], dur[32];
+        tx_local_time(when, sizeof when, ms, true);
+        printf("; last run: %s, started %s", json_str(lr, "state"), when);
+        if (json_num(lr, "ms", -1) >= 0) {
+            tx_duration(dur, sizeof dur, (int64_t)json_num(lr, "ms", 0));
+            printf(", took %s", dur);
         }
-        const cJSON *e;
-        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(s, "edited_items"))
-            printf("      %s edited by hand\n", e->valuestring);
+    }
+    if (json_num(j, "age_s", -1) >= 0) {
+        char age[32];
+        tx_age(age, sizeof age, (int64_t)json_num(j, "age_s", 0));
+        printf("; last activity %s", age);
+    }
+    printf(")\n");
+    printf("  %.0f call%s, %.0f tokens over %.0f run%s\n", json_num(j, "calls", 0),
+           json_num(j, "calls", 0) == 1 ? "" : "s", json_num(j, "tokens", 0),
+           json_num(j, "runs", 0), json_num(j, "runs", 0) == 1 ? "" : "s");
+}
+
+static void print_detail(const cJSON *j, bool color)
+{
+    print_header(j, color);
+    printf("  %s%-12s %-8s %7s  %-8s %5s %8s%s\n", tx_c(color, TX_DIM), "STAGE", "STATE", "ITEMS",
+           "TIME", "CALLS", "TOKENS", tx_c(color, TX_RESET));
+    const cJSON *s;
+    cJSON_ArrayForEach(s, json_field(j, "stages")) print_stage(s, color);
+}
+
+/* One line per job for `--jobs DIR`. */
+static void print_overview(const cJSON *j, bool color)
+{
+    const char *state = json_str(j, "state");
+    const char *name = json_str(j, "name");
+    if (!name) { /* an invalid job: its directory's last component */
+        name = json_str(j, "job");
+        size_t n = strlen(name);
+        while (n > 1 && name[n - 1] == '/')
+            n--;
+        while (n > 0 && name[n - 1] != '/')
+            n--;
+        name += n;
+    }
+    printf("%-20s %s%-11s%s", name, tx_c(color, tx_state_sgr(state)), state, tx_c(color, TX_RESET));
+    if (strcmp(state, "invalid") == 0) {
+        printf(" %s\n", json_str(j, "error"));
+        return;
+    }
+    int n = 0, done = 0;
+    const cJSON *s, *first_fail = NULL, *fail_stage = NULL;
+    cJSON_ArrayForEach(s, json_field(j, "stages"))
+    {
+        n++;
+        done += strcmp(json_str(s, "state"), "done") == 0;
+        if (!first_fail && cJSON_GetArraySize(json_field(s, "failures")) > 0) {
+            first_fail = cJSON_GetArrayItem(json_field(s, "failures"), 0);
+            fail_stage = s;
+        }
+    }
+    const cJSON *items = json_field(j, "items");
+    char stages[32], its[48], age[32] = "-";
+    snprintf(stages, sizeof stages, "%d/%d", done, n);
+    if (cJSON_IsNumber(json_field(items, "total")))
+        snprintf(its, sizeof its, "%.0f/%.0f", json_num(items, "done", 0),
+                 json_num(items, "total", 0));
+    else
+        snprintf(its, sizeof its, "%.0f/?", json_num(items, "done", 0));
+    if (json_num(j, "age_s", -1) >= 0)
+        tx_age(age, sizeof age, (int64_t)json_num(j, "age_s", 0));
+    printf(" %-7s %-9s %s", stages, its, age);
+    if (first_fail) {
+        printf("%*s %s/", (int)(strlen(age) < 10 ? 10 - strlen(age) : 0), "",
+               json_str(fail_stage, "name"));
+        print_failure(first_fail, "");
+    } else {
+        printf("\n");
     }
 }
 
-static int status_one(const char *dir, struct job_cli *jc, cJSON *all, bool json)
+/* --- driver ---------------------------------------------------------------------------------- */
+
+static int status_one(const char *dir, struct job_cli *jc, cJSON *all)
 {
     struct job job;
     struct diag_list dl = DIAG_LIST_INIT;
@@ -202,27 +404,18 @@ static int status_one(const char *dir, struct job_cli *jc, cJSON *all, bool json
         cJSON_AddStringToObject(j, "state", "invalid");
         cJSON_AddStringToObject(j, "error", err.msg);
         cJSON_AddItemToArray(all, j);
-        if (!json)
-            printf("%s: invalid: %s\n", dir, err.msg);
         return rc;
     }
     diag_list_release(&dl);
-    struct log_facts lf = {0};
-    char *log = fs_join(dir, "progress.jsonl");
-    joblog_replay(log, scan_event, &lf, NULL, NULL);
-    free(log);
+    struct job_facts facts;
+    if (jobfacts_load(&facts, dir, &err) < 0)
+        fprintf(stderr, "gemflow: %s\n", err.msg);
     struct look_stage *looks = xcalloc(job.wf.n_stages, sizeof *looks);
     look_job(&job, looks);
-    cJSON *j = job_status(&job, looks, &lf);
-    if (!json)
-        print_text(j);
-    cJSON_AddItemToArray(all, j);
+    cJSON_AddItemToArray(all, status_job_json(&job, looks, &facts));
     look_release(&job, looks);
     free(looks);
-    cJSON_Delete(lf.last_start);
-    cJSON_Delete(lf.last_end);
-    strmap_each(&lf.failures, free_json, NULL);
-    strmap_release(&lf.failures);
+    jobfacts_release(&facts);
     job_close(&job);
     return GF_EXIT_OK;
 }
@@ -232,11 +425,47 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Every directory under `jobs_dir` (not dotted), sorted; returns -1 when it cannot be read. */
+static int list_jobs(const char *jobs_dir, char ***names, size_t *n)
+{
+    DIR *d = opendir(jobs_dir);
+    if (!d)
+        return -1;
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *p = fs_join(jobs_dir, de->d_name);
+        if (fs_is_dir(p))
+            *VEC_PUSH(*names, *n, cap) = p;
+        else
+            free(p);
+    }
+    closedir(d);
+    if (*n)
+        qsort(*names, *n, sizeof **names, by_name);
+    return 0;
+}
+
+static void print_json(cJSON *all)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "version", STATUS_JSON_VERSION);
+    cJSON_AddItemToObject(root, "jobs", all);
+    struct buf out = BUF_INIT;
+    json_pretty(root, &out);
+    fputs(out.data, stdout);
+    buf_release(&out);
+    cJSON_Delete(root);
+}
+
 int cmd_status(int argc, char **argv)
 {
     struct job_cli jc = {0};
     const char *jobs_dir = NULL;
     bool json = false;
+    enum tx_color_mode cm = TX_COLOR_AUTO;
     optind = 1;
     opterr = 0;
     int opt, rc = GF_EXIT_OK;
@@ -245,58 +474,54 @@ int cmd_status(int argc, char **argv)
             jobs_dir = optarg;
         else if (opt == OPT_JSON)
             json = true;
+        else if ((opt == 'C' || opt == 'N') &&
+                 tx_color_option(opt == 'N', optarg, argc, argv, &cm) == 0)
+            continue;
         else if (opt == '?' || job_cli_option(&jc, opt, optarg) != 1) {
             job_cli_release(&jc);
             return cli_usage_error("status", "bad option '%s'", argv[optind - 1]);
         }
     }
-    cJSON *all = cJSON_CreateArray();
-    if (jobs_dir) {
-        DIR *d = opendir(jobs_dir);
-        if (!d) {
-            job_cli_release(&jc);
-            cJSON_Delete(all);
-            return cli_usage_error("status", "cannot open jobs directory '%s'", jobs_dir);
-        }
-        char **names = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (de->d_name[0] == '.')
-                continue;
-            char *p = fs_join(jobs_dir, de->d_name);
-            if (fs_is_dir(p))
-                *VEC_PUSH(names, n, cap) = p;
-            else
-                free(p);
-        }
-        closedir(d);
-        qsort(names, n, sizeof *names, by_name);
-        for (size_t i = 0; i < n; i++) {
-            status_one(names[i], &jc, all, json);
-            free(names[i]);
-        }
-        free(names);
-    } else if (optind >= argc) {
-        cJSON_Delete(all);
+    char **names = NULL;
+    size_t n = 0;
+    if (jobs_dir && list_jobs(jobs_dir, &names, &n) < 0) {
+        job_cli_release(&jc);
+        return cli_usage_error("status", "cannot open jobs directory '%s'", jobs_dir);
+    }
+    if (!jobs_dir && optind >= argc) {
         job_cli_release(&jc);
         return cli_usage_error("status", "no job given: gemflow status JOB... | --jobs DIR");
     }
+    cJSON *all = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        status_one(names[i], &jc, all);
+        free(names[i]);
+    }
+    free(names);
     for (int i = optind; i < argc; i++) {
-        int r = status_one(argv[i], &jc, all, json);
+        int r = status_one(argv[i], &jc, all);
         if (r != GF_EXIT_OK)
             rc = r;
     }
     if (json) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddNumberToObject(root, "version", 1);
-        cJSON_AddItemToObject(root, "jobs", all);
-        struct buf out = BUF_INIT;
-        json_pretty(root, &out);
-        fputs(out.data, stdout);
-        buf_release(&out);
-        cJSON_Delete(root);
+        print_json(all);
     } else {
+        bool color = tx_use_color(stdout, cm);
+        const cJSON *j;
+        int k = 0;
+        if (jobs_dir)
+            printf("%s%-20s %-11s %-7s %-9s %s%s\n", tx_c(color, TX_DIM), "JOB", "STATE", "STAGES",
+                   "ITEMS", "ACTIVITY", tx_c(color, TX_RESET));
+        cJSON_ArrayForEach(j, all)
+        {
+            if (jobs_dir)
+                print_overview(j, color);
+            else if (strcmp(json_str(j, "state"), "invalid") != 0) {
+                if (k++)
+                    printf("\n");
+                print_detail(j, color);
+            }
+        }
         cJSON_Delete(all);
     }
     job_cli_release(&jc);

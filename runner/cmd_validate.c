@@ -17,11 +17,16 @@ int cmd_validate(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "", validate_options, NULL)) != -1) {
-        if (opt == '?' || job_cli_option(&jc, opt, optarg) != 1) {
-            job_cli_release(&jc);
-            return cli_usage_error("validate", "bad option '%s'", argv[optind - 1]);
-        }
+    while ((opt = getopt_long(argc, argv, ":", validate_options, NULL)) != -1) {
+        int r = opt == '?' || opt == ':' ? 0 : job_cli_option(&jc, opt, optarg);
+        if (r == 1)
+            continue;
+        job_cli_release(&jc);
+        if (opt == ':')
+            return cli_usage_error("validate", "option '%s' needs a value", argv[optind - 1]);
+        if (r < 0)
+            return cli_usage_error("validate", "--set needs KEY=VALUE, got '%s'", optarg);
+        return cli_usage_error("validate", "unknown option '%s'", argv[optind - 1]);
     }
     if (optind + 1 != argc) {
         job_cli_release(&jc);

@@ -1,7 +1,9 @@
 /* engine: the event loop, dispatch within limits, stage bookkeeping and run boundaries. What
  * happens when a call ends is in call.c. */
 #include "engine_int.h"
+#include "display.h"
 #include "jsonutil.h"
+#include "progress.h"
 #include "util.h"
 
 #include <errno.h>
@@ -44,16 +46,18 @@ void engine_install_signals(void)
 
 void engine_note(struct engine *e, const struct job *job, int level, const char *fmt, ...)
 {
-    if (level > e->opts.verbosity)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    char ts[40];
-    now_rfc3339(ts, sizeof ts);
-    fprintf(stderr, "%.8s gemflow: %s: ", ts + 11, job->name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    struct buf msg = BUF_INIT;
+    buf_vaddf(&msg, fmt, ap);
     va_end(ap);
+    /* The display decides what reaches stderr; without one, the plain line. */
+    if (!display_note(job->name, level, msg.data) && level <= e->opts.verbosity) {
+        char ts[40];
+        now_rfc3339(ts, sizeof ts);
+        fprintf(stderr, "%.8s gemflow: %s: %s\n", ts + 11, job->name, msg.data);
+    }
+    buf_release(&msg);
 }
 
 struct engine *engine_new(const struct engine_opts *opts, struct gf_err *err)
@@ -202,20 +206,43 @@ static void stage_event(struct job *job, size_t s, const char *event)
     job_event(job, event, f, true);
 }
 
-/* A cached item's manifest entry may be missing (a crash between item_done and the manifest
- * write, or a deleted manifest): rebuild it from the checkpoint. */
+/* A cached item's manifest entries may be missing (a crash between item_done and the manifest
+ * write, or a deleted manifest): rebuild them from the checkpoint, one per output. */
 static void sync_manifest(struct job *job, const struct item *it)
 {
     const struct stage_def *def = &job->wf.stages[it->stage];
     const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
-    const cJSON *m = manifest_get(&job->man, it->out_path);
-    const char *mkey = m ? json_str(m, "key") : NULL;
-    if (!ci || ci->n_outs != 1 || (mkey && strcmp(mkey, ci->key) == 0))
+    for (size_t k = 0; ci && k < ci->n_outs; k++) {
+        const struct ckpt_output *o = &ci->outs[k];
+        const cJSON *m = manifest_get(&job->man, o->path);
+        const char *mkey = m ? json_str(m, "key") : NULL;
+        if (mkey && strcmp(mkey, ci->key) == 0)
+            continue;
+        cJSON *extra = k ? local_output_media(def, ci->media, k) : NULL;
+        manifest_put(&job->man,
+                     manifest_entry_new(o->path, o->sha256, o->bytes, def->name, it->id, ci->key,
+                                        ci->model ? ci->model : def->model, it->prompt, ci->done_ts,
+                                        k ? extra : ci->media, NULL));
+        cJSON_Delete(extra);
+    }
+}
+
+/* Flag the outputs of a cached item that were edited by hand in the manifest (and clear the
+ * flag on the others). */
+static void mark_edited(struct job *job, const struct item *it)
+{
+    const struct stage_def *def = &job->wf.stages[it->stage];
+    const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
+    if (!ci || ci->n_outs <= 1) {
+        manifest_set_edited(&job->man, it->out_path, it->verdict == CK_EDITED);
         return;
-    const struct ckpt_output *o = &ci->outs[0];
-    manifest_put(&job->man, manifest_entry_new(o->path, o->sha256, o->bytes, def->name, it->id,
-                                               ci->key, ci->model ? ci->model : def->model,
-                                               it->prompt, ci->done_ts, ci->media, NULL));
+    }
+    const char *edited = NULL;
+    if (it->verdict == CK_EDITED)
+        ckpt_judge(&job->ck, job->dir, def->name, it->id, it->key, &edited);
+    for (size_t k = 0; k < ci->n_outs; k++)
+        manifest_set_edited(&job->man, ci->outs[k].path,
+                            edited && strcmp(edited, ci->outs[k].path) == 0);
 }
 
 static void start_stage(struct engine *e, struct job *job, size_t s)
@@ -249,7 +276,7 @@ static void start_stage(struct engine *e, struct job *job, size_t s)
             sr->n_cached++;
             sr->n_done++;
             sync_manifest(job, it);
-            manifest_set_edited(&job->man, it->out_path, it->verdict == CK_EDITED);
+            mark_edited(job, it);
             if (it->verdict == CK_EDITED) {
                 sr->n_edited++;
                 engine_note(e, job, 0, "%s/%s: '%s' was edited by hand; kept", def->name, it->id,
@@ -362,40 +389,14 @@ static void end_job(struct engine *e, struct job *job)
 
 /* --- progress ------------------------------------------------------------------------------ */
 
+/* The progress event: the same figures as the live bars (progress.c). */
 static void progress_event(struct engine *e, struct job *job)
 {
-    double finished = 0, total = 0, remaining_calls = 0;
-    size_t widest = 1;
-    for (size_t s = 0; s < job->wf.n_stages; s++) {
-        if (job->st[s].items && job->wf.stages[s].foreach && job->st[s].n_items > widest)
-            widest = job->st[s].n_items;
-    }
-    for (size_t s = 0; s < job->wf.n_stages; s++) {
-        const struct stage_run *sr = &job->st[s];
-        if (sr->state == SS_WAITING) {
-            /* not expanded yet: as many items as the widest foreach seen so far */
-            double n = job->wf.stages[s].foreach ? (double)widest : 1;
-            total += n;
-            remaining_calls += n;
-        } else if (sr->state != SS_BLOCKED) {
-            total += (double)sr->n_items;
-            finished += (double)(sr->n_done + sr->n_failed);
-            remaining_calls += (double)(sr->n_items - sr->n_done - sr->n_failed);
-        }
-    }
-    cJSON *f = cJSON_CreateObject();
-    double pct = total > 0 ? 100.0 * finished / total : 100.0;
-    cJSON_AddNumberToObject(f, "percent", (double)(int)(pct * 10) / 10);
-    if (e->ok_calls > 0) {
-        double mean = (double)e->ok_ms / (double)e->ok_calls;
-        double width =
-            job->wf.concurrency < remaining_calls ? job->wf.concurrency : remaining_calls;
-        double eta = width > 0 ? remaining_calls * mean / width / 1000.0 : 0;
-        cJSON_AddNumberToObject(f, "eta_s", (double)(int)(eta * 10) / 10);
-    } else {
-        cJSON_AddNullToObject(f, "eta_s");
-    }
-    job_event(job, "progress", f, false);
+    (void)e;
+    struct progress p = PROGRESS_INIT;
+    progress_compute(job, now_ms(), &p);
+    job_event(job, "progress", progress_fields(&p), false);
+    progress_release(&p);
 }
 
 void engine_item_finished(struct engine *e, struct item *it)
@@ -419,12 +420,18 @@ static int64_t dispatch(struct engine *e, int64_t now)
             if (sr->state != SS_RUNNING)
                 continue;
             const char *model = job->wf.stages[s].model;
+            bool local = stage_is_local(job->wf.stages[s].kind);
             for (size_t i = 0; i < sr->n_items; i++) {
                 struct item *it = &sr->items[i];
                 if (it->state != IS_TODO && it->state != IS_WAIT)
                     continue;
                 if (e->stop_level > 0)
                     return wake;
+                if (local) { /* no API call: outside the job's call limits */
+                    if (e->local_inflight < ENGINE_LOCAL_MAX)
+                        local_start(e, it);
+                    continue;
+                }
                 if (job->inflight >= job->wf.concurrency)
                     goto next_job;
                 if (e->opts.max_inflight > 0 && e->inflight >= e->opts.max_inflight)
@@ -498,6 +505,8 @@ enum gf_exit engine_run(struct engine *e)
             engine_stop(e, 2);
         if (e->stop_level >= 2 && http_active(e->http))
             http_abort_all(e->http);
+        if (e->stop_level >= 1 && e->locals)
+            local_abort_all(e); /* an encode is not paid for: redo it rather than wait */
         bool all_ended = true;
         for (size_t j = 0; j < e->n_jobs; j++) {
             struct job *job = e->jobs[j];
@@ -541,6 +550,7 @@ void engine_free(struct engine *e)
 {
     if (!e)
         return;
+    local_free_all(e);
     http_client_free(e->http);
     loop_free(e->loop);
     rl_release(&e->rl);

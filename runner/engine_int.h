@@ -1,5 +1,6 @@
-/* engine_int: the engine's state, shared by engine.c (loop, dispatch, stage bookkeeping) and
- * call.c (what happens when a call ends). Not for other modules. */
+/* engine_int: the engine's state, shared by engine.c (loop, dispatch, stage bookkeeping),
+ * call.c (what happens when a call ends) and local.c (items of local stages: FFmpeg). Not for
+ * other modules. */
 #ifndef GF_ENGINE_INT_H
 #define GF_ENGINE_INT_H
 
@@ -27,7 +28,13 @@ struct engine {
     int signals_seen;   /* SIGINT/SIGTERM received so far */
     /* latencies of successful calls in this run, for the ETA */
     int64_t ok_calls, ok_ms;
+    /* items of local stages running now (local.c) */
+    struct local_run *locals;
+    int local_inflight;
 };
+
+/* Local items run at most this many at a time per process: FFmpeg uses every core itself. */
+#define ENGINE_LOCAL_MAX 1
 
 /* A call in flight. */
 struct call {
@@ -37,6 +44,20 @@ struct call {
 
 /* call.c */
 void call_start(struct engine *e, struct item *it);
+/* Write the item's call record (.gemflow/calls/<stage>/<item>.json); a local item's "url" is
+ * "local:<method>". */
+void call_write_record(struct item *it, const char *status, const cJSON *error, const char *body,
+                       size_t body_len, long http_status, const char *saved_as,
+                       const char *model_text, const cJSON *usage);
+/* local.c */
+void local_start(struct engine *e, struct item *it);
+/* Kill every local item's process (a stop signal): they are left for the next run. */
+void local_abort_all(struct engine *e);
+/* Free what is left (engine_free). */
+void local_free_all(struct engine *e);
+/* The manifest facts of output k > 0 of a local item, from the item's media (caller deletes;
+ * NULL when none). */
+cJSON *local_output_media(const struct stage_def *def, const cJSON *media, size_t k);
 /* engine.c, used by call.c */
 void engine_item_finished(struct engine *e, struct item *it);
 void engine_note(struct engine *e, const struct job *job, int level, const char *fmt, ...)

@@ -1,8 +1,8 @@
 /* expand: turning a stage into items. Renders every template of each item against the job's
  * inputs and upstream outputs, builds the request body through the stage kind, computes the
  * key, and judges the item against the checkpoint. */
-#include "job.h"
 #include "buf.h"
+#include "expand_int.h"
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "schema.h"
@@ -13,12 +13,6 @@
 #include <string.h>
 
 #define ITEM_ID_MAX 64
-
-struct render_ctx {
-    struct job *job;
-    const cJSON *item;
-    cJSON *index;
-};
 
 static const cJSON *resolve(void *ctx, const char *root)
 {
@@ -90,12 +84,12 @@ out:
 }
 
 /* The id of a foreach element: its "id" member made safe, else its position. */
-static char *element_id(const cJSON *el, int index, char **why)
+char *expand_element_id(const cJSON *el, int index, char **why)
 {
     const cJSON *id = cJSON_IsObject(el) ? cJSON_GetObjectItemCaseSensitive(el, "id") : NULL;
     if (!id)
         return xasprintf("%d", index);
-    if (cJSON_IsNumber(id))
+    if (cJSON_IsNumber(id) && id->valuedouble > -1e18 && id->valuedouble < 1e18) /* no UB cast */
         return xasprintf("%lld", (long long)id->valuedouble);
     if (!cJSON_IsString(id)) {
         *why = xstrdup("its id is not a string or a number");
@@ -114,7 +108,7 @@ static char *element_id(const cJSON *el, int index, char **why)
     return tmpl_sanitize_component(id->valuestring);
 }
 
-static int render(const struct tmpl *t, struct render_ctx *rc, int flags, char **out,
+int expand_render(const struct tmpl *t, struct render_ctx *rc, int flags, char **out,
                   struct gf_err *err)
 {
     if (!t) {
@@ -135,9 +129,9 @@ static void build_item(struct job *job, size_t s, struct item *it, struct render
     const struct stage_def *def = &job->wf.stages[s];
     struct gf_err err = GF_ERR_INIT;
     const struct tmpl *main_t = def->kind == STAGE_SPEECH ? def->text : def->prompt;
-    if (render(def->output, rc, TMPL_PATH, &it->out_path, &err) < 0 ||
-        render(main_t, rc, 0, &it->prompt, &err) < 0 ||
-        render(def->system, rc, 0, &it->system, &err) < 0) {
+    if (expand_render(def->output, rc, TMPL_PATH, &it->out_path, &err) < 0 ||
+        expand_render(main_t, rc, 0, &it->prompt, &err) < 0 ||
+        expand_render(def->system, rc, 0, &it->system, &err) < 0) {
         it->input_error = xstrdup(err.msg);
         return;
     }
@@ -168,14 +162,14 @@ static void build_item(struct job *job, size_t s, struct item *it, struct render
     }
 }
 
-/* The array a foreach walks, or NULL with err. */
-static const cJSON *foreach_array(struct job *job, const struct stage_def *def, struct gf_err *err)
+const cJSON *expand_array(struct job *job, size_t src_stage, char *const *segs, size_t n_segs,
+                          const char *key, const char *text, struct gf_err *err)
 {
-    const struct stage_run *src = &job->st[def->foreach_stage];
+    const struct stage_run *src = &job->st[src_stage];
     const cJSON *v = src->value;
     const char *file = src->n_items ? src->items[0].out_path : "?";
-    for (size_t i = 0; v && i < def->n_foreach_segs; i++) {
-        const char *seg = def->foreach_segs[i];
+    for (size_t i = 0; v && i < n_segs; i++) {
+        const char *seg = segs[i];
         if (cJSON_IsArray(v)) {
             char *end;
             long k = strtol(seg, &end, 10);
@@ -185,7 +179,7 @@ static const cJSON *foreach_array(struct job *job, const struct stage_def *def, 
         }
     }
     if (!cJSON_IsArray(v)) {
-        gf_error(err, GF_ERR_INPUT, "foreach '%s': %s holds no array there", def->foreach, file);
+        gf_error(err, GF_ERR_INPUT, "%s '%s': %s holds no array there", key, text, file);
         return NULL;
     }
     return v;
@@ -196,6 +190,8 @@ int job_expand_stage(struct job *job, size_t s, struct gf_err *err)
     const struct stage_def *def = &job->wf.stages[s];
     struct stage_run *sr = &job->st[s];
     struct render_ctx rc = {job, NULL, NULL};
+    if (def->kind == STAGE_VIDEO)
+        return expand_video_stage(job, s, err);
     if (!def->foreach) {
         sr->items = xcalloc(1, sizeof *sr->items);
         sr->n_items = 1;
@@ -206,7 +202,8 @@ int job_expand_stage(struct job *job, size_t s, struct gf_err *err)
         build_item(job, s, it, &rc);
         return 0;
     }
-    const cJSON *arr = foreach_array(job, def, err);
+    const cJSON *arr = expand_array(job, def->foreach_stage, def->foreach_segs, def->n_foreach_segs,
+                                    "foreach", def->foreach, err);
     if (!arr)
         return -1;
     int n = cJSON_GetArraySize(arr);
@@ -221,7 +218,7 @@ int job_expand_stage(struct job *job, size_t s, struct gf_err *err)
         it->stage = s;
         it->index = ++index;
         char *why = NULL;
-        it->id = element_id(el, index, &why);
+        it->id = expand_element_id(el, index, &why);
         if (!it->id) {
             it->id = xasprintf("%d", index);
             it->input_error =

@@ -3,6 +3,7 @@
 #include "job.h"
 #include "fsutil.h"
 #include "joblock.h"
+#include "models.h"
 #include "util.h"
 
 #include <errno.h>
@@ -40,6 +41,14 @@ static int check_text(const char *s, size_t len, int *line, int *col, const char
                 *why = "a byte that is not UTF-8";
                 return -1;
             }
+        }
+        /* The second byte also rules out overlong forms, UTF-16 surrogates and > U+10FFFF. */
+        unsigned char c1 = n > 1 ? (unsigned char)s[i + 1] : 0;
+        if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) ||
+            (c == 0xF4 && c1 >= 0x90)) {
+            *why = c == 0xED ? "an encoded UTF-16 surrogate, which is not UTF-8"
+                             : "an overlong or out-of-range sequence, which is not UTF-8";
+            return -1;
         }
         if (c == '\n') {
             (*line)++;
@@ -102,22 +111,68 @@ out:
     return rc;
 }
 
-static int set_endpoint(struct job *job, const char *chosen, struct gf_err *err)
+/* How many times the templates of stage `d` use input `name`. */
+static size_t input_uses(const struct stage_def *d, const char *name)
+{
+    const struct tmpl *ts[] = {d->prompt, d->system, d->text};
+    size_t n = 0;
+    for (size_t t = 0; t < ARRAY_SIZE(ts); t++) {
+        for (size_t i = 0; ts[t] && i < tmpl_ref_count(ts[t]); i++)
+            n += strcmp(tmpl_ref_at(ts[t], i)->root, name) == 0;
+    }
+    return n;
+}
+
+/* Refuse, before any call, an input that is clearly over the input limit of a model that reads
+ * it: estimated tokens (bytes / 4, models.h) of every use by one stage's templates. */
+static int check_input_sizes(struct job *job, struct gf_err *err)
+{
+    for (size_t s = 0; s < job->wf.n_stages; s++) {
+        const struct stage_def *d = &job->wf.stages[s];
+        int64_t limit = models_input_token_limit(d->model);
+        if (limit <= 0)
+            continue;
+        for (size_t i = 0; i < job->wf.n_inputs; i++) {
+            const struct wf_input *in = &job->wf.inputs[i];
+            uint64_t bytes = (uint64_t)strlen(job->inputs[i]->valuestring);
+            uint64_t sent = bytes * input_uses(d, in->name);
+            int64_t tokens = models_estimate_tokens(sent);
+            if (tokens <= limit)
+                continue;
+            char *path = fs_join(job->dir, in->path);
+            gf_error(err, GF_ERR_INPUT,
+                     "%s: input '%s' is too long for model '%s' of stage '%s': about %lld "
+                     "tokens (%llu bytes / 4), over its input limit of %lld tokens; shorten it "
+                     "or split it into several jobs",
+                     path, in->name, d->model, d->name, (long long)tokens, (unsigned long long)sent,
+                     (long long)limit);
+            free(path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* `from` says where the URL came from ("--endpoint", "$GEMINI_BASE_URL", the workflow file). */
+static int set_endpoint(struct job *job, const char *chosen, const char *from, struct gf_err *err)
 {
     const char *url = chosen;
     const char *scheme_end = strstr(url, "://");
     if (!scheme_end || (!str_starts_with(url, "http://") && !str_starts_with(url, "https://")))
-        return gf_error(err, GF_ERR_CONFIG, "endpoint '%s' is not an http:// or https:// URL", url);
+        return gf_error(err, GF_ERR_CONFIG,
+                        "%s: endpoint '%s' is not an http:// or https:// URL (e.g. "
+                        "https://generativelanguage.googleapis.com)",
+                        from, url);
     const char *host = scheme_end + 3;
     const char *path = strchr(host, '/');
     if (!path)
         path = host + strlen(host);
     if (path == host)
-        return gf_error(err, GF_ERR_CONFIG, "endpoint '%s' has no host", url);
-    if (strpbrk(url, "?#@ "))
+        return gf_error(err, GF_ERR_CONFIG, "%s: endpoint '%s' has no host", from, url);
+    if (strpbrk(url, "?#@ \t\r\n"))
         return gf_error(err, GF_ERR_CONFIG,
-                        "endpoint '%s' must not hold a query, fragment, credentials or spaces",
-                        url);
+                        "%s: endpoint '%s' must not hold a query, fragment, credentials or spaces",
+                        from, url);
     job->endpoint = xstrdup(url);
     job->origin = xstrndup(url, (size_t)(path - url));
     size_t plen = strlen(path);
@@ -167,8 +222,19 @@ int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum
     job->mode = mode;
     job->dir = xstrdup(dir);
     job->name = xstrdup(base_name(dir));
-    if (!fs_is_dir(dir)) {
-        gf_error(err, GF_ERR_CONFIG, "'%s' is not a job directory (no such directory)", dir);
+    struct stat dst;
+    if (stat(dir, &dst) < 0) {
+        if (errno == ENOENT)
+            gf_error(err, GF_ERR_CONFIG, "'%s' is not a job directory (no such directory)", dir);
+        else
+            gf_error_errno(err, GF_ERR_CONFIG, "cannot open job directory '%s'", dir);
+        goto fail_early;
+    }
+    if (!S_ISDIR(dst.st_mode)) {
+        gf_error(err, GF_ERR_CONFIG,
+                 "'%s' is not a job directory (it is a file; a job is a directory holding "
+                 "script.txt)",
+                 dir);
         goto fail_early;
     }
     if (workflow_load_job(&job->wf, dir, &opts->wf, dl) < 0) {
@@ -190,26 +256,32 @@ int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum
         }
         job->st[s].rerun = true;
     }
-    const char *ep = opts->endpoint;
-    if (!ep || !ep[0])
+    const char *ep = opts->endpoint, *ep_from = "--endpoint";
+    if (!ep || !ep[0]) {
         ep = getenv("GEMINI_BASE_URL");
-    if (!ep || !ep[0])
+        ep_from = "$GEMINI_BASE_URL";
+    }
+    if (!ep || !ep[0]) {
         ep = job->wf.endpoint;
+        ep_from = job->wf.path; /* the file that holds `endpoint:` */
+    }
     if (!ep || !ep[0])
         ep = DEFAULT_ENDPOINT;
-    if (set_endpoint(job, ep, err) < 0)
+    if (set_endpoint(job, ep, ep_from, err) < 0)
         goto fail;
     job->inputs = xcalloc(job->wf.n_inputs + 1, sizeof *job->inputs);
     for (size_t i = 0; i < job->wf.n_inputs; i++) {
         if (load_input(job, &job->wf.inputs[i], &job->inputs[i], err) < 0)
             goto fail;
     }
+    if (check_input_sizes(job, err) < 0)
+        goto fail;
     if (mode == JOB_RUN) {
         job->lock_fd = joblock_acquire(dir, err);
         if (job->lock_fd < 0)
-            goto fail;
+            goto fail_setup;
         if (joblog_open(&job->log, dir, &job->log_was_torn, err) < 0)
-            goto fail;
+            goto fail_setup;
         /* We hold the lock: any temporary file left is from a process that died mid-write. */
         job->swept_temporaries = fs_sweep_temporaries(dir);
     }
@@ -218,6 +290,15 @@ int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum
         goto fail;
     manifest_load(&job->man, dir);
     return 0;
+fail_setup:
+    /* Nothing ran: a job directory gemflow cannot write to (read-only, full, not ours) is a
+     * problem of the setup, reported like a configuration error (exit 2). */
+    if (err && err->kind == GF_ERR_IO) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n,
+                 "; gemflow must be able to write into the job directory '%s'", dir);
+        err->kind = GF_ERR_CONFIG;
+    }
 fail:
     job_close(job);
     return -1;

@@ -24,6 +24,14 @@ static const struct cli_command commands[] = {
      "  --api-key-file FILE  read the API key from FILE (must not be readable by others)\n"
      "  -q, --quiet          print only failures and the final line\n"
      "  -v, --verbose        print every call\n"
+     "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
+     "                       --color alone is always\n"
+     "  --no-color           the same as --color=never\n"
+     "\n"
+     "On a terminal, stderr shows a live bar per job and per stage: items done/total, calls\n"
+     "in flight, retries and an ETA from the latencies of this run (none before a call has\n"
+     "answered); elsewhere, one timestamped line per stage start and end, retry, failure and\n"
+     "run end. progress.jsonl's progress events carry the same percent and ETA.\n"
      "\n"
      "The API key comes from --api-key-file, $GEMINI_API_KEY or $GOOGLE_API_KEY.\n"
      "exit status: 0 done, 1 a stage failed, 2 usage or configuration error,\n"
@@ -47,16 +55,105 @@ static const struct cli_command commands[] = {
     {"status", cmd_status, "show the state of jobs",
      "usage: gemflow status [options] JOB... | --jobs DIR\n"
      "\n"
-     "Per stage: state, items done/failed/total, edited artifacts, and for a failure the\n"
-     "item and the API's message.\n"
+     "Per job: its state (running with its pid, done, failed, killed, interrupted, pending,\n"
+     "new), the last run and how long ago anything happened. Per stage: state, items\n"
+     "done/failed/total, time, calls and tokens, edited and accepted artifacts, calls in\n"
+     "flight, and for a failure the item, the HTTP status and the API's own message.\n"
+     "With --jobs DIR, one line per job. Reads only; works while a job runs.\n"
      "\n"
      "options:\n"
-     "  --jobs DIR           every job directory under DIR\n"},
+     "  --jobs DIR           every job directory under DIR, one line each\n"
+     "  --json               JSON on stdout, as documented by docs/status.schema.json\n"
+     "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
+     "                       --color alone is always; --no-color is never\n" JOB_OPTIONS
+     "                       (--set, --workflow and --endpoint change the requests, and so\n"
+     "                       what counts as done: give them as the run had them)\n"},
+    {"log", cmd_log, "show a job's progress log, readable; -f follows it",
+     "usage: gemflow log [options] JOB\n"
+     "\n"
+     "Every event of JOB/progress.jsonl as one aligned line: local time, event, stage/item\n"
+     "and what happened (HTTP status, latency, tokens, retries with their delays, failures\n"
+     "in the API's words). Coloured on a terminal. A line still being written is not shown.\n"
+     "\n"
+     "options:\n"
+     "  -f, --follow         keep reading as the job appends, like tail -f (Ctrl-C ends)\n"
+     "  --json               the JSON lines as they are\n"
+     "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
+     "                       --color alone is always; --no-color is never\n"},
+    {"inspect", cmd_inspect, "show an item's call: request, response, attempts, timings",
+     "usage: gemflow inspect [options] JOB STAGE [ITEM]\n"
+     "\n"
+     "The call record JOB/.gemflow/calls/STAGE/ITEM.json made readable: the request as sent\n"
+     "(prompt, system instruction, settings; inline media as size + sha256 + path; the API\n"
+     "key is never recorded), the response (text parts, finish reason, safety ratings, token\n"
+     "usage, or the API's error), every attempt with its error and retry delay, the timings,\n"
+     "and whether the artifact on disk is still the recorded one. Without ITEM: the item of\n"
+     "a single-item stage, else one line per recorded item.\n"
+     "\n"
+     "options:\n"
+     "  --raw                print the record's JSON\n"
+     "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
+     "                       --color alone is always; --no-color is never\n"},
+    {"accept", cmd_accept, "adopt the artifacts on disk as done for today's request",
+     "usage: gemflow accept [options] JOB STAGE [ITEM...]\n"
+     "\n"
+     "Record the artifacts on disk of the named items (default: every item of STAGE) as done\n"
+     "for the request a run would send today, without calling the API: for when a prompt\n"
+     "edit was cosmetic and paying for the calls again is not wanted. Each artifact must\n"
+     "exist and be usable (a PNG that decodes, a WAV that reads, JSON that matches the\n"
+     "stage's schema); if one is not, nothing is recorded. Items already done are left as\n"
+     "they are. Takes the job's lock. progress.jsonl gets an item_done with \"accepted\":\n"
+     "true per item; 'gemflow status' lists them.\n"
+     "\n"
+     "options:\n" JOB_OPTIONS
+     "exit status: 0 accepted, 2 nothing accepted (see the message), 4 locked\n"},
+    {"report", cmd_report, "write JOB/report.html: prompts beside images, audio, costs, errors",
+     "usage: gemflow report [options] JOB...\n"
+     "\n"
+     "Write JOB/report.html, one self-contained page (no script, no network): the script,\n"
+     "the analysis, per scene its prompt beside its image and its narration with an audio\n"
+     "player, the video when there is one, per stage time, calls, tokens and cost, every\n"
+     "failure in the API's words, and edited or accepted artifacts marked. Media are linked\n"
+     "by relative path, so the page works when the job directory is copied elsewhere.\n"
+     "\n"
+     "options:\n" JOB_OPTIONS},
+    {"__complete", cmd_complete, NULL,
+     "usage: gemflow __complete stages JOB | items JOB STAGE\n"
+     "\n"
+     "Names for the shell completion, one per line (contrib/gemflow.bash-completion).\n"},
     {"validate", cmd_validate, "check a workflow file and report every error",
      "usage: gemflow validate [--set K=V]... WORKFLOW|JOB\n"
      "\n"
      "Load a workflow (a file, or a job directory's workflow) and report every problem as\n"
      "file:line:column: message. exit status: 0 valid, 2 errors found.\n"},
+    {"watch", cmd_watch, "turn scripts dropped into an inbox into jobs, as a service",
+     "usage: gemflow watch [options] INBOX --jobs DIR\n"
+     "\n"
+     "Watch INBOX (inotify) and run each script dropped there as a job DIR/<name>/. A file\n"
+     "*.txt, *.md or *.fountain is taken once it is closed after writing or moved in, and\n"
+     "becomes DIR/<name>/script.txt; a directory moved in (script.txt, optionally\n"
+     "workflow.yaml) becomes a job as it is. Dotfiles, *~, *.swp, *.tmp, *.part and\n"
+     "*.crdownload wait until renamed. Symlinks, FIFOs, devices and scripts over 16 MB are\n"
+     "moved to INBOX/.rejected/ with a .why file. A drop is claimed by an atomic rename, so\n"
+     "several watchers may share one inbox; a taken job name gets a suffix (-2, -3, ...).\n"
+     "At start, unfinished jobs in DIR are resumed and what is in INBOX is taken.\n"
+     "\n"
+     "options:\n"
+     "  --jobs DIR           where jobs go (same filesystem as INBOX); required\n"
+     "  -j N                 run up to N jobs at once (default 4)\n"
+     "  --grace DURATION     on SIGTERM/SIGINT, let calls in flight finish for this long\n"
+     "                       (default 30s; 0 waits for them), then abandon them\n" JOB_OPTIONS
+     "                       (--workflow is for jobs without their own workflow.yaml;\n"
+     "                       --set applies to every job)\n"
+     "  --api-key-file FILE  read the API key from FILE (must not be readable by others)\n"
+     "  -q, --quiet          print only failures\n"
+     "  -v, --verbose        print every call, and drops that are ignored\n"
+     "\n"
+     "SIGTERM/SIGINT: claim nothing more, let calls in flight finish (up to --grace), mark\n"
+     "the rest interrupted, exit 3; the next start resumes them. SIGHUP: load the workflow\n"
+     "again; while it does not load, drops wait in the inbox.\n"
+     "exit status: 2 usage or configuration error (also: the inbox was deleted, moved or\n"
+     "unmounted), 3 stopped by a signal\n"},
 };
 
 const struct cli_command *cli_find(const char *name)
@@ -86,8 +183,10 @@ static void main_help(FILE *f)
           "\n"
           "commands:\n",
           f);
-    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        if (commands[i].summary) /* NULL: hidden (__complete) */
+            fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    }
     fputs("\n'gemflow help COMMAND' or 'gemflow COMMAND --help' shows a command's options.\n"
           "exit status: 0 done, 1 a stage failed, 2 usage or configuration error, 3 interrupted,\n"
           "4 the job is locked by another process\n",

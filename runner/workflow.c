@@ -28,6 +28,8 @@ const char *stage_kind_name(enum stage_kind k)
         return "image";
     case STAGE_SPEECH:
         return "speech";
+    case STAGE_VIDEO:
+        return "video";
     }
     return "?";
 }
@@ -81,7 +83,7 @@ static int parse_file(struct wf_loader *L, const char *file, const struct ydoc_n
 {
     struct buf b = BUF_INIT;
     *doc = NULL;
-    if (buf_read_file(&b, file) < 0) {
+    if (buf_read_file_max(&b, file, WF_FILE_MAX) < 0) {
         if (at)
             wfl_error(L, at, "cannot read workflow '%s': %s", file, strerror(errno));
         else
@@ -442,6 +444,15 @@ void workflow_release(struct workflow *wf)
         free(s->image_size);
         free(s->voice);
         free(s->language);
+        free(s->scenes);
+        for (size_t j = 0; j < s->n_scenes_segs; j++)
+            free(s->scenes_segs[j]);
+        free(s->scenes_segs);
+        tmpl_free(s->image);
+        tmpl_free(s->audio);
+        tmpl_free(s->caption);
+        tmpl_free(s->subtitles);
+        free(s->preset);
         free(s->deps);
     }
     free(wf->stages);

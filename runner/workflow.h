@@ -26,6 +26,13 @@ enum stage_kind {
     STAGE_TEXT,   /* generateContent, text reply written as is */
     STAGE_IMAGE,  /* generateContent with responseModalities IMAGE, or :predict for imagen-* */
     STAGE_SPEECH, /* generateContent with responseModalities AUDIO + speechConfig */
+    STAGE_VIDEO,  /* local: FFmpeg assembles scene images and narrations into an MP4; no API */
+};
+
+/* video: how each scene's still image moves. */
+enum video_motion {
+    VIDEO_MOTION_NONE,     /* the image stands still */
+    VIDEO_MOTION_KENBURNS, /* a slow zoom, in and out on alternate scenes */
 };
 
 const char *stage_kind_name(enum stage_kind k);
@@ -40,7 +47,8 @@ struct stage_def {
     char *name; /* [a-z0-9_-]+, unique */
     struct wf_pos pos;
     enum stage_kind kind;
-    char *model; /* the model this stage calls: its own `model:` or defaults.model; never NULL */
+    char *model; /* the model this stage calls: its own `model:` or defaults.model; never NULL
+                    (video: "ffmpeg", the program that does the work) */
 
     struct tmpl *prompt; /* json, text, image: required */
     struct tmpl *system; /* json, text: optional system instruction; NULL if absent */
@@ -62,6 +70,24 @@ struct stage_def {
     char *image_size;   /* image: "1K" | "2K" | "4K"; NULL = not sent */
     char *voice;        /* speech: prebuilt voice name; required (defaults.voice or stage) */
     char *language;     /* speech: languageCode; NULL = not sent */
+
+    /* video: `scenes` ("STAGE.path.to.array", like foreach) gives the scenes in order; the
+     * per-scene templates (image, audio, caption) see each element as {{item}}. */
+    char *scenes;
+    size_t scenes_stage;
+    char **scenes_segs;
+    size_t n_scenes_segs;
+    struct tmpl *image;     /* per scene: path of its image (PNG); required */
+    struct tmpl *audio;     /* per scene: path of its narration (WAV); required */
+    struct tmpl *caption;   /* per scene: its subtitle text; required with subtitles */
+    struct tmpl *subtitles; /* path of the .srt written beside the video; NULL = none */
+    int fps;                /* frames per second; default 30 */
+    int width, height;      /* output size; 0 = from the first image's aspect ratio */
+    enum video_motion motion;
+    int64_t transition_ms; /* crossfade between scenes; 0 = cut */
+    bool burn_subtitles;   /* also draw the subtitles into the picture */
+    int crf;               /* libx264 constant rate factor; default 20 */
+    char *preset;          /* libx264 preset; default "medium" */
 
     bool has_temperature;
     double temperature;

@@ -107,41 +107,44 @@ static const cJSON *check_path(struct wf_loader *L, const char *file, int line, 
     return cur;
 }
 
-static void resolve_foreach(struct wf_loader *L, size_t i)
+/* Resolve a "STAGE.path.to.list" (`what`: foreach, or a video stage's scenes) into its stage
+ * index, a dependency, and the schema of one element (info->item_schema). */
+static void resolve_array(struct wf_loader *L, size_t i, const char *what, const char *text,
+                          char *const *segs, size_t n_segs, size_t *stage_out)
 {
     struct workflow *wf = L->wf;
     struct stage_def *s = &wf->stages[i];
     struct wf_stage_info *info = &L->info[i];
     const struct ydoc_node *n = info->foreach;
-    char *name = xstrndup(s->foreach, strcspn(s->foreach, "."));
+    char *name = xstrndup(text, strcspn(text, "."));
     int j = workflow_stage_index(wf, name);
     struct buf b = BUF_INIT;
     if (j < 0) {
         add_stage_names(wf, name, &b);
-        wfl_error(L, n, "foreach: unknown stage '%s'%s", name, b.data);
+        wfl_error(L, n, "%s: unknown stage '%s'%s", what, name, b.data);
     } else if ((size_t)j == i) {
         wfl_error(L, n, "stage '%s' cannot loop over its own output", name);
     } else {
         const struct stage_def *src = &wf->stages[j];
-        s->foreach_stage = (size_t)j;
+        *stage_out = (size_t)j;
         add_dep(s, (size_t)j);
         info->item_schema = schema_any();
         if (L->info[j].kind_ok && src->kind != STAGE_JSON) {
-            wfl_error(L, n, "foreach needs a json stage, and '%s' is a %s stage", name,
+            wfl_error(L, n, "%s needs a json stage, and '%s' is a %s stage", what, name,
                       stage_kind_name(src->kind));
         } else if (src->foreach) {
-            wfl_error(L, n, "foreach over stage '%s', which itself has a foreach, is not supported",
-                      name);
+            wfl_error(L, n, "%s over stage '%s', which itself has a foreach, is not supported",
+                      what, name);
         } else if (L->info[j].kind_ok && L->info[j].schema_ok) {
             char *desc = xasprintf("output of stage '%s'", name);
-            const cJSON *sub = check_path(L, n->file, n->line, n->col, src->schema, s->foreach_segs,
-                                          s->n_foreach_segs, name, desc);
+            const cJSON *sub =
+                check_path(L, n->file, n->line, n->col, src->schema, segs, n_segs, name, desc);
             free(desc);
             const cJSON *type = cJSON_GetObjectItemCaseSensitive(sub, "type");
             if (sub && type && !schema_is_array(sub)) {
                 char *t = type_text(type);
-                wfl_error(L, n, "'%s' is not a list (its schema type is %s); foreach needs a list",
-                          s->foreach, t);
+                wfl_error(L, n, "'%s' is not a list (its schema type is %s); %s needs a list", text,
+                          t, what);
                 free(t);
             } else if (sub) {
                 const cJSON *items = cJSON_GetObjectItemCaseSensitive(sub, "items");
@@ -181,7 +184,8 @@ static void check_stage_ref(struct wf_loader *L, size_t i, size_t j, const struc
     }
     switch (src->kind) {
     case STAGE_IMAGE:
-    case STAGE_SPEECH: /* media: nothing to put in a template */
+    case STAGE_SPEECH:
+    case STAGE_VIDEO: /* media: nothing to put in a template */
         diag_add(L->dl, file, r->line, r->col,
                  "'{{%s}}' names stage '%s' of kind %s: its output is media, not text (to wait "
                  "for it, use needs: [%s])",
@@ -204,7 +208,10 @@ static void check_stage_ref(struct wf_loader *L, size_t i, size_t j, const struc
     add_dep(s, j);
 }
 
-static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const struct tmpl_ref *r)
+/* `per_item`: the template is rendered once per foreach element (or video scene), where
+ * {{item}} and {{item_index}} are defined. */
+static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const struct tmpl_ref *r,
+                      bool per_item)
 {
     const struct workflow *wf = L->wf;
     const struct stage_def *s = &wf->stages[i];
@@ -224,7 +231,12 @@ static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const
         return;
     }
     bool item = strcmp(r->root, "item") == 0, index = strcmp(r->root, "item_index") == 0;
-    if ((item || index) && !s->foreach) {
+    if ((item || index) && s->kind == STAGE_VIDEO && !per_item) {
+        diag_add(L->dl, file, r->line, r->col,
+                 "'%s' is only defined in the per-scene fields of a video stage (image, audio, "
+                 "caption)",
+                 r->root);
+    } else if ((item || index) && !per_item) {
         diag_add(L->dl, file, r->line, r->col,
                  "'%s' is only defined in a stage with 'foreach' (stage '%s' has none)", r->root,
                  s->name);
@@ -232,12 +244,12 @@ static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const
         diag_add(L->dl, file, r->line, r->col, "'item_index' is a number and has no field '%s'",
                  r->segs[0]);
     } else if (item && info->foreach_ok) {
-        char *desc = xasprintf("'item', an element of '%s'", s->foreach);
+        char *desc = xasprintf("'item', an element of '%s'", s->foreach ? s->foreach : s->scenes);
         check_path(L, file, r->line, r->col, info->item_schema, r->segs, r->n_segs, "item", desc);
         free(desc);
     } else if (!item && !index) {
         struct buf b = BUF_INIT;
-        add_names(wf, i, s->foreach != NULL, &b);
+        add_names(wf, i, per_item, &b);
         diag_add(L->dl, file, r->line, r->col, "unknown name '%s' in template%s", r->root, b.data);
         buf_release(&b);
     }
@@ -366,11 +378,20 @@ static void pos_text(const struct ydoc_node *n, struct buf *b)
         buf_adds(b, n->file);
 }
 
-static void check_one_output(struct wf_loader *L, size_t i, const char *skel, const char *norm)
+/* One output path template of a stage (its output, or a video stage's subtitles). */
+struct out_entry {
+    size_t stage;
+    const struct tmpl *t;
+    const struct ydoc_node *node;
+    struct buf skel, norm;
+};
+
+static void check_one_output(struct wf_loader *L, const struct out_entry *o)
 {
     const struct workflow *wf = L->wf;
-    const struct stage_def *s = &wf->stages[i];
-    const struct ydoc_node *n = L->info[i].output;
+    const struct stage_def *s = &wf->stages[o->stage];
+    const struct ydoc_node *n = o->node;
+    const char *skel = o->skel.data, *norm = o->norm.data;
     const char *why = wfl_path_problem(skel);
     if (why) {
         wfl_error(L, n, "output path '%s' %s", norm, why);
@@ -385,8 +406,8 @@ static void check_one_output(struct wf_loader *L, size_t i, const char *skel, co
             wfl_error(L, n, "output path '%s' is the input '%s'", norm, wf->inputs[k].name);
     if (s->foreach) {
         bool per_item = false;
-        for (size_t k = 0; k < tmpl_ref_count(s->output); k++) {
-            const char *root = tmpl_ref_at(s->output, k)->root;
+        for (size_t k = 0; k < tmpl_ref_count(o->t); k++) {
+            const char *root = tmpl_ref_at(o->t, k)->root;
             per_item = per_item || !strcmp(root, "item") || !strcmp(root, "item_index");
         }
         if (!per_item)
@@ -397,60 +418,114 @@ static void check_one_output(struct wf_loader *L, size_t i, const char *skel, co
     }
 }
 
-static void check_outputs(struct wf_loader *L)
+static size_t collect_outputs(struct wf_loader *L, struct out_entry **out)
 {
     const struct workflow *wf = L->wf;
-    struct buf *skel = xcalloc(wf->n_stages, sizeof *skel);
-    struct buf *norm = xcalloc(wf->n_stages, sizeof *norm);
+    size_t n = 0, cap = 0;
+    *out = NULL;
     for (size_t i = 0; i < wf->n_stages; i++) {
-        buf_init(&skel[i], 0);
-        buf_init(&norm[i], 0);
-        if (!wf->stages[i].output || !L->info[i].output)
-            continue;
-        output_texts(wf->stages[i].output, &skel[i], &norm[i]);
-        check_one_output(L, i, skel[i].data, norm[i].data);
-        for (size_t j = 0; j < i; j++) {
-            if (!norm[j].len)
+        const struct stage_def *s = &wf->stages[i];
+        const struct tmpl *ts[] = {s->output, s->subtitles};
+        const struct ydoc_node *nodes[] = {L->info[i].output, L->info[i].subtitles};
+        for (size_t k = 0; k < ARRAY_SIZE(ts); k++) {
+            if (!ts[k] || !nodes[k])
                 continue;
-            const char *a = norm[i].data, *b = norm[j].data;
-            size_t la = norm[i].len, lb = norm[j].len;
+            struct out_entry *o = VEC_PUSH(*out, n, cap);
+            o->stage = i;
+            o->t = ts[k];
+            o->node = nodes[k];
+            buf_init(&o->skel, 0);
+            buf_init(&o->norm, 0);
+            output_texts(ts[k], &o->skel, &o->norm);
+        }
+    }
+    return n;
+}
+
+static void check_outputs(struct wf_loader *L, const struct out_entry *outs, size_t n)
+{
+    const struct workflow *wf = L->wf;
+    for (size_t i = 0; i < n; i++) {
+        const struct out_entry *oi = &outs[i];
+        check_one_output(L, oi);
+        for (size_t j = 0; j < i; j++) {
+            const struct out_entry *oj = &outs[j];
+            const char *a = oi->norm.data, *b = oj->norm.data;
+            size_t la = oi->norm.len, lb = oj->norm.len;
             struct buf at = BUF_INIT;
-            pos_text(L->info[j].output, &at);
+            pos_text(oj->node, &at);
             if (strcmp(a, b) == 0)
-                wfl_error(L, L->info[i].output,
+                wfl_error(L, oi->node,
                           "duplicate output path '%s' (also the output of stage '%s' at %s)", a,
-                          wf->stages[j].name, at.data);
-            else if ((la > lb && !strncmp(a, b, lb) && a[lb] == '/' && !strchr(skel[j].data, 1)) ||
-                     (lb > la && !strncmp(a, b, la) && b[la] == '/' && !strchr(skel[i].data, 1)))
-                wfl_error(L, L->info[i].output,
+                          wf->stages[oj->stage].name, at.data);
+            else if ((la > lb && !strncmp(a, b, lb) && a[lb] == '/' && !strchr(oj->skel.data, 1)) ||
+                     (lb > la && !strncmp(a, b, la) && b[la] == '/' && !strchr(oi->skel.data, 1)))
+                wfl_error(L, oi->node,
                           "output path '%s' conflicts with '%s', the output of stage '%s' at %s "
                           "(one would be a directory of the other)",
-                          a, b, wf->stages[j].name, at.data);
+                          a, b, wf->stages[oj->stage].name, at.data);
             buf_release(&at);
         }
     }
+}
+
+/* A video stage depends on the stages whose output template reads exactly like its image or
+ * audio template ("images/{{item.id}}.png"), as if it had named them in needs. */
+static void link_video_inputs(struct wf_loader *L, const struct out_entry *outs, size_t n)
+{
+    struct workflow *wf = L->wf;
     for (size_t i = 0; i < wf->n_stages; i++) {
-        buf_release(&skel[i]);
-        buf_release(&norm[i]);
+        struct stage_def *s = &wf->stages[i];
+        if (s->kind != STAGE_VIDEO || !L->info[i].kind_ok)
+            continue;
+        const struct tmpl *ts[] = {s->image, s->audio};
+        for (size_t k = 0; k < ARRAY_SIZE(ts); k++) {
+            if (!ts[k])
+                continue;
+            struct buf skel = BUF_INIT, norm = BUF_INIT;
+            output_texts(ts[k], &skel, &norm);
+            for (size_t o = 0; o < n; o++)
+                if (outs[o].stage != i && strcmp(outs[o].norm.data, norm.data) == 0)
+                    add_dep(s, outs[o].stage);
+            buf_release(&skel);
+            buf_release(&norm);
+        }
     }
-    free(skel);
-    free(norm);
 }
 
 void wfl_check(struct wf_loader *L)
 {
     struct workflow *wf = L->wf;
-    for (size_t i = 0; i < wf->n_stages; i++)
-        if (wf->stages[i].foreach)
-            resolve_foreach(L, i);
+    for (size_t i = 0; i < wf->n_stages; i++) {
+        struct stage_def *s = &wf->stages[i];
+        if (s->foreach)
+            resolve_array(L, i, "foreach", s->foreach, s->foreach_segs, s->n_foreach_segs,
+                          &s->foreach_stage);
+        else if (s->scenes && L->info[i].foreach)
+            resolve_array(L, i, "scenes", s->scenes, s->scenes_segs, s->n_scenes_segs,
+                          &s->scenes_stage);
+    }
     for (size_t i = 0; i < wf->n_stages; i++) {
         const struct stage_def *s = &wf->stages[i];
-        const struct tmpl *ts[] = {s->prompt, s->system, s->text, s->output};
+        bool video = s->kind == STAGE_VIDEO;
+        const struct tmpl *ts[] = {s->prompt, s->system, s->text,    s->output,
+                                   s->image,  s->audio,  s->caption, s->subtitles};
+        /* per element: every template of a foreach stage but its output (checked apart), and a
+         * video stage's per-scene templates */
+        const bool per_item[] = {true, true, true, s->foreach != NULL, video, video, video, false};
         for (size_t k = 0; k < ARRAY_SIZE(ts); k++)
             for (size_t r = 0; ts[k] && r < tmpl_ref_count(ts[k]); r++)
-                check_ref(L, i, ts[k], tmpl_ref_at(ts[k], r));
+                check_ref(L, i, ts[k], tmpl_ref_at(ts[k], r), per_item[k] && (s->foreach || video));
         check_needs(L, i);
     }
+    struct out_entry *outs;
+    size_t n = collect_outputs(L, &outs);
+    link_video_inputs(L, outs, n);
     check_cycles_and_order(L);
-    check_outputs(L);
+    check_outputs(L, outs, n);
+    for (size_t i = 0; i < n; i++) {
+        buf_release(&outs[i].skel);
+        buf_release(&outs[i].norm);
+    }
+    free(outs);
 }

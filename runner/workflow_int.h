@@ -11,6 +11,7 @@
 #define WF_DEFAULT_TIMEOUT_MS  120000
 #define WF_DEFAULT_RETRIES     5
 #define WF_DEFAULT_CONCURRENCY 8
+#define WF_FILE_MAX            (16u << 20) /* workflow, prompt and schema files: never endless */
 
 /* A stage named in `needs:`. */
 struct wf_need {
@@ -20,13 +21,15 @@ struct wf_need {
 
 /* What the loader knows about a stage beyond struct stage_def, for the cross-stage checks. */
 struct wf_stage_info {
-    const struct ydoc_node *key;    /* the stage's name in the document */
-    bool kind_ok;                   /* kind known: kind-dependent checks apply */
-    bool schema_ok;                 /* json: schema loaded and linted */
-    bool foreach_ok;                /* foreach resolved; item_schema is set */
-    const cJSON *item_schema;       /* foreach: schema of one element (schema_any when unknown) */
-    const struct ydoc_node *output; /* the output value, for positions */
-    const struct ydoc_node *foreach;
+    const struct ydoc_node *key;       /* the stage's name in the document */
+    bool kind_ok;                      /* kind known: kind-dependent checks apply */
+    bool schema_ok;                    /* json: schema loaded and linted */
+    bool foreach_ok;                   /* foreach (video: scenes) resolved; item_schema is set */
+    const cJSON *item_schema;          /* schema of one element of foreach or scenes (schema_any
+                                          when unknown) */
+    const struct ydoc_node *output;    /* the output value, for positions */
+    const struct ydoc_node *foreach;   /* foreach, or a video stage's scenes */
+    const struct ydoc_node *subtitles; /* video: the subtitles value, for positions */
     struct wf_need *needs;
     size_t n_needs, cap_needs;
 };
@@ -119,6 +122,25 @@ void wfl_apply_cli_sets(struct wf_loader *L, const char *const *sets, size_t n);
 extern const char *const wfl_stage_keys[];
 extern const size_t wfl_n_stage_keys;
 void wfl_parse_stages(struct wf_loader *L, const struct ydoc_node *stages);
+/* Compile the template of `key`: inline text, or (may_be_file) a prompt file next to the file
+ * that holds the value. NULL after diagnostics. */
+struct tmpl *wfl_template_field(struct wf_loader *L, const struct ydoc_node *n, const char *key,
+                                bool may_be_file);
+/* A string that must be one of `words` (a copy), or NULL after a diagnostic. */
+char *wfl_choice_field(struct wf_loader *L, const struct ydoc_node *n, const char *key,
+                       const char *what, const char *const *words, size_t count);
+/* "STAGE.path.to.list" of `key` (foreach, scenes): its text and the segments after STAGE. */
+bool wfl_array_path(struct wf_loader *L, const struct ydoc_node *n, const char *key, char **text,
+                    char ***segs, size_t *n_segs);
+
+/* ---- workflow_video.c: the keys of a video stage ---- */
+void wfl_video_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
+                      const struct ydoc_node *st);
+void wfl_video_required(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *st,
+                        const struct ydoc_node *key);
+/* A video stage needs the ffmpeg program: a diagnostic at `at` when it is not on PATH. */
+void wfl_video_needs_ffmpeg(struct wf_loader *L, const struct stage_def *s,
+                            const struct ydoc_node *at);
 
 /* ---- workflow_check.c ---- */
 /* Resolve foreach and needs, check template names against inputs, stages and schemas, compute

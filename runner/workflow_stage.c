@@ -1,5 +1,6 @@
 /* workflow_stage: one stage's keys: kind, which keys apply to it, templates (inline or prompt
- * files), schemas (files or inline), foreach, needs and the per-kind settings. */
+ * files), schemas (files or inline), foreach, needs and the per-kind settings (the video kind's
+ * own settings are in workflow_video.c). */
 #include "schema.h"
 #include "util.h"
 #include "workflow_int.h"
@@ -8,8 +9,10 @@
 #include <string.h>
 
 const char *const wfl_stage_keys[] = {
-    "kind",  "model", "prompt",       "system",     "text",     "schema",      "output",  "foreach",
-    "needs", "voice", "aspect_ratio", "image_size", "language", "temperature", "timeout", "retries",
+    "kind",    "model",      "prompt", "system",       "text",           "schema",   "output",
+    "foreach", "needs",      "voice",  "aspect_ratio", "image_size",     "language", "temperature",
+    "timeout", "retries",    "scenes", "image",        "audio",          "caption",  "subtitles",
+    "fps",     "resolution", "motion", "transition",   "burn_subtitles", "crf",      "preset",
 };
 const size_t wfl_n_stage_keys = ARRAY_SIZE(wfl_stage_keys);
 
@@ -17,6 +20,9 @@ const size_t wfl_n_stage_keys = ARRAY_SIZE(wfl_stage_keys);
 #define K_TEXT   (1u << STAGE_TEXT)
 #define K_IMAGE  (1u << STAGE_IMAGE)
 #define K_SPEECH (1u << STAGE_SPEECH)
+#define K_VIDEO  (1u << STAGE_VIDEO)
+#define K_API    (K_JSON | K_TEXT | K_IMAGE | K_SPEECH)
+#define K_ALL    (K_API | K_VIDEO)
 
 /* The kinds a key applies to; keys not listed apply to every kind. */
 static const struct {
@@ -31,9 +37,26 @@ static const struct {
     {"image_size", K_IMAGE},
     {"voice", K_SPEECH},
     {"language", K_SPEECH},
+    {"model", K_API},
+    {"temperature", K_API},
+    {"timeout", K_API},
+    {"retries", K_API},
+    {"foreach", K_API},
+    {"scenes", K_VIDEO},
+    {"image", K_VIDEO},
+    {"audio", K_VIDEO},
+    {"caption", K_VIDEO},
+    {"subtitles", K_VIDEO},
+    {"fps", K_VIDEO},
+    {"resolution", K_VIDEO},
+    {"motion", K_VIDEO},
+    {"transition", K_VIDEO},
+    {"burn_subtitles", K_VIDEO},
+    {"crf", K_VIDEO},
+    {"preset", K_VIDEO},
 };
 
-static const char *const kinds[] = {"json", "text", "image", "speech"};
+static const char *const kinds[] = {"json", "text", "image", "speech", "video"};
 static const char *const aspect_ratios[] = {"1:1",  "2:3",  "3:2",  "3:4", "4:3", "4:5", "5:4",
                                             "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"};
 static const char *const image_sizes[] = {"1K", "2K", "4K"};
@@ -45,7 +68,7 @@ static unsigned kinds_of(const char *key)
     for (size_t i = 0; i < ARRAY_SIZE(applies); i++)
         if (strcmp(applies[i].key, key) == 0)
             return applies[i].kinds;
-    return K_JSON | K_TEXT | K_IMAGE | K_SPEECH;
+    return K_ALL;
 }
 
 static bool one_of(const char *s, const char *const *words, size_t n)
@@ -85,8 +108,8 @@ static bool is_prompt_file(const char *s)
 
 /* Compile the template of `key`: inline text, or (may_be_file) a prompt file next to the file
  * that holds the value. NULL after diagnostics. */
-static struct tmpl *template_field(struct wf_loader *L, const struct ydoc_node *n, const char *key,
-                                   bool may_be_file)
+struct tmpl *wfl_template_field(struct wf_loader *L, const struct ydoc_node *n, const char *key,
+                                bool may_be_file)
 {
     const char *s = wfl_string(L, n, key);
     struct tmpl *t = NULL;
@@ -107,7 +130,7 @@ static struct tmpl *template_field(struct wf_loader *L, const struct ydoc_node *
     }
     char *path = wfl_join(wfl_dir_of(L, n->file), s);
     struct buf text = BUF_INIT;
-    if (buf_read_file(&text, path) < 0)
+    if (buf_read_file_max(&text, path, WF_FILE_MAX) < 0)
         wfl_error(L, n, "cannot read %s file '%s': %s", key, path, strerror(errno));
     else if (strlen(text.data) != text.len)
         wfl_error(L, n, "%s file '%s' contains a NUL byte (it must be text)", key, path);
@@ -141,7 +164,7 @@ static cJSON *read_schema_file(struct wf_loader *L, struct stage_def *s, const s
 {
     struct buf text = BUF_INIT;
     cJSON *schema = NULL;
-    if (buf_read_file(&text, path) < 0) {
+    if (buf_read_file_max(&text, path, WF_FILE_MAX) < 0) {
         wfl_error(L, n, "cannot read schema file '%s': %s", path, strerror(errno));
     } else {
         const char *end = NULL;
@@ -194,30 +217,39 @@ static void schema_field(struct wf_loader *L, struct stage_def *s, struct wf_sta
     info->schema_ok = np == 0;
 }
 
-static void foreach_field(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
-                          const struct ydoc_node *n)
+bool wfl_array_path(struct wf_loader *L, const struct ydoc_node *n, const char *key, char **text,
+                    char ***segs, size_t *n_segs)
 {
-    const char *str = wfl_string(L, n, "foreach");
+    const char *str = wfl_string(L, n, key);
     if (!str)
-        return;
+        return false;
     for (const char *p = str;; p++) {
         size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
         p += len;
         if (!len || (*p && *p != '.')) {
-            wfl_error(L, n, "bad foreach '%s' (use STAGE.path.to.list, e.g. prompts.scenes)", str);
-            return;
+            wfl_error(L, n, "bad %s '%s' (use STAGE.path.to.list, e.g. %s)", key, str,
+                      strcmp(key, "scenes") == 0 ? "analysis.scenes" : "prompts.scenes");
+            return false;
         }
         if (!*p)
             break;
     }
     size_t cap = 0;
-    s->foreach = xstrdup(str);
-    s->foreach_pos = (struct wf_pos){n->file, n->line, n->col};
-    info->foreach = n;
+    *text = xstrdup(str);
     for (const char *p = strchr(str, '.'); p; p = strchr(p + 1, '.')) {
         size_t len = strcspn(p + 1, ".");
-        *VEC_PUSH(s->foreach_segs, s->n_foreach_segs, cap) = xstrndup(p + 1, len);
+        *VEC_PUSH(*segs, *n_segs, cap) = xstrndup(p + 1, len);
     }
+    return true;
+}
+
+static void foreach_field(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
+                          const struct ydoc_node *n)
+{
+    if (!wfl_array_path(L, n, "foreach", &s->foreach, &s->foreach_segs, &s->n_foreach_segs))
+        return;
+    s->foreach_pos = (struct wf_pos){n->file, n->line, n->col};
+    info->foreach = n;
 }
 
 static void needs_field(struct wf_loader *L, struct wf_stage_info *info, const struct ydoc_node *n)
@@ -241,9 +273,8 @@ static void needs_field(struct wf_loader *L, struct wf_stage_info *info, const s
     }
 }
 
-/* A string that must be one of `words`. */
-static char *choice_field(struct wf_loader *L, const struct ydoc_node *n, const char *key,
-                          const char *what, const char *const *words, size_t count)
+char *wfl_choice_field(struct wf_loader *L, const struct ydoc_node *n, const char *key,
+                       const char *what, const char *const *words, size_t count)
 {
     const char *s = wfl_string(L, n, key);
     if (!s)
@@ -273,11 +304,15 @@ static bool is_language(const char *s)
 
 /* The settings every kind has: model, temperature, timeout, retries. */
 static void common_fields(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *st,
-                          const struct ydoc_node *key)
+                          const struct ydoc_node *key, unsigned kind_bit)
 {
     const struct ydoc_node *v;
     const char *str;
     long long r;
+    if (kind_bit == K_VIDEO) {
+        s->model = xstrdup("ffmpeg"); /* no model: FFmpeg does the work */
+        return;
+    }
     if ((v = ydoc_get(st, "model"))) {
         if ((str = wfl_string(L, v, "model")) && wfl_model_id(L, v, str))
             s->model = xstrdup(str);
@@ -303,27 +338,27 @@ static void kind_fields(struct wf_loader *L, struct stage_def *s, struct wf_stag
     const char *str;
 #define FIELD(k) ((v = ydoc_get(st, k)) && (kinds_of(k) & kind_bit))
     if (FIELD("prompt"))
-        s->prompt = template_field(L, v, "prompt", true);
+        s->prompt = wfl_template_field(L, v, "prompt", true);
     if (FIELD("system"))
-        s->system = template_field(L, v, "system", true);
+        s->system = wfl_template_field(L, v, "system", true);
     if (FIELD("text"))
-        s->text = template_field(L, v, "text", true);
+        s->text = wfl_template_field(L, v, "text", true);
     if ((v = ydoc_get(st, "output"))) {
-        s->output = template_field(L, v, "output", false);
+        s->output = wfl_template_field(L, v, "output", false);
         info->output = v;
     }
     if (FIELD("schema"))
         schema_field(L, s, info, v);
-    if ((v = ydoc_get(st, "foreach")))
+    if (FIELD("foreach"))
         foreach_field(L, s, info, v);
     if ((v = ydoc_get(st, "needs")))
         needs_field(L, info, v);
     if (FIELD("aspect_ratio"))
-        s->aspect_ratio = choice_field(L, v, "aspect_ratio", "aspect ratio", aspect_ratios,
-                                       ARRAY_SIZE(aspect_ratios));
+        s->aspect_ratio = wfl_choice_field(L, v, "aspect_ratio", "aspect ratio", aspect_ratios,
+                                           ARRAY_SIZE(aspect_ratios));
     if (FIELD("image_size"))
-        s->image_size =
-            choice_field(L, v, "image_size", "image size", image_sizes, ARRAY_SIZE(image_sizes));
+        s->image_size = wfl_choice_field(L, v, "image_size", "image size", image_sizes,
+                                         ARRAY_SIZE(image_sizes));
     if (FIELD("voice") && (str = wfl_string(L, v, "voice")) && wfl_voice(L, v, str))
         s->voice = xstrdup(str);
     if (FIELD("language") && (str = wfl_string(L, v, "language"))) {
@@ -332,6 +367,8 @@ static void kind_fields(struct wf_loader *L, struct stage_def *s, struct wf_stag
         else
             wfl_error(L, v, "bad language code '%s' (use a BCP-47 code such as en-US)", str);
     }
+    if (kind_bit == K_VIDEO)
+        wfl_video_fields(L, s, info, st);
 #undef FIELD
 }
 
@@ -354,6 +391,8 @@ static void required_fields(struct wf_loader *L, struct stage_def *s, const stru
             wfl_error(L, key, "stage '%s' has no 'voice' (set it here or in defaults.voice)",
                       s->name);
     }
+    if (s->kind == STAGE_VIDEO)
+        wfl_video_required(L, s, st, key);
     if (!ydoc_get(st, "output"))
         wfl_error(L, key,
                   "stage '%s' has no 'output' (required: the file it writes in the job "
@@ -366,9 +405,10 @@ static void parse_stage(struct wf_loader *L, struct stage_def *s, struct wf_stag
 {
     const struct ydoc_node *kn = ydoc_get(st, "kind");
     const char *kind = NULL;
-    unsigned bit = K_JSON | K_TEXT | K_IMAGE | K_SPEECH; /* unknown kind: read every key */
+    unsigned bit = K_ALL; /* unknown kind: read every key */
     if (!kn) {
-        wfl_error(L, key, "stage '%s' has no 'kind' (one of json, text, image, speech)", s->name);
+        wfl_error(L, key, "stage '%s' has no 'kind' (one of json, text, image, speech, video)",
+                  s->name);
     } else if ((kind = wfl_string(L, kn, "kind"))) {
         for (size_t i = 0; i < ARRAY_SIZE(kinds) && !info->kind_ok; i++) {
             if (strcmp(kind, kinds[i]) == 0) {
@@ -381,7 +421,7 @@ static void parse_stage(struct wf_loader *L, struct stage_def *s, struct wf_stag
             struct buf b = BUF_INIT;
             wfl_add_suggestion(&b, kind, kinds, ARRAY_SIZE(kinds));
             wfl_error(L, kn, "unknown stage kind '%s'%s", kind,
-                      b.len ? b.data : " (kinds: json, text, image, speech)");
+                      b.len ? b.data : " (kinds: json, text, image, speech, video)");
             buf_release(&b);
         }
     }
@@ -394,10 +434,12 @@ static void parse_stage(struct wf_loader *L, struct stage_def *s, struct wf_stag
             wfl_error(L, k, "'%s' does not apply to a stage of kind %s", k->str, kind);
     }
     free(where);
-    common_fields(L, s, st, key);
+    common_fields(L, s, st, key, bit);
     kind_fields(L, s, info, st, bit);
     if (info->kind_ok)
         required_fields(L, s, st, key);
+    if (info->kind_ok && s->kind == STAGE_VIDEO)
+        wfl_video_needs_ffmpeg(L, s, kn);
 }
 
 void wfl_parse_stages(struct wf_loader *L, const struct ydoc_node *stages)

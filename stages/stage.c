@@ -17,8 +17,15 @@ const struct stage_ops *stage_ops_for(enum stage_kind kind)
         return &stage_image_ops;
     case STAGE_SPEECH:
         return &stage_speech_ops;
+    case STAGE_VIDEO: /* local: no request, see video.h */
+        return NULL;
     }
     return NULL;
+}
+
+bool stage_is_local(enum stage_kind kind)
+{
+    return kind == STAGE_VIDEO;
 }
 
 void stage_output_release(struct stage_output *out)

@@ -1,6 +1,7 @@
 /* stage: what a stage kind does with one item, and nothing else (no scheduling, no sockets):
  * turn the rendered prompt into a request body, and turn a parsed reply into the bytes of the
- * item's artifact, verified. One file per kind: json.c, text.c, image.c, speech.c. */
+ * item's artifact, verified. One file per kind: json.c, text.c, image.c, speech.c. The local
+ * kind video (FFmpeg, no API call) has its own interface in video.h. */
 #ifndef GF_STAGE_H
 #define GF_STAGE_H
 
@@ -53,7 +54,10 @@ struct stage_ops {
                   struct stage_output *out, struct stage_failure *fail);
 };
 
+/* The API operations of a kind; NULL for a local kind (see stage_is_local). */
 const struct stage_ops *stage_ops_for(enum stage_kind kind);
+/* A kind that runs a program here instead of calling the API (video). */
+bool stage_is_local(enum stage_kind kind);
 void stage_output_release(struct stage_output *out);
 bool stage_fail_is_retryable(enum stage_fail_kind kind);
 const char *stage_fail_kind_name(enum stage_fail_kind kind);

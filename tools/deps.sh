@@ -8,6 +8,12 @@ GEMFLOW_PACKAGES=(
     libcurl4-openssl-dev libyaml-dev libcjson-dev libpng-dev libsndfile1-dev libssl-dev
     libmicrohttpd-dev libcmocka-dev
     curl jq ffmpeg
+    # the inspection commands' tests: report.html in a real headless browser (driven by node
+    # over the DevTools pipe), status --json against its JSON Schema, the man page's lint,
+    # and `script` (bsdutils) for a terminal
+    chromium nodejs python3-jsonschema groff-base bsdutils
+    # test.sh's fuzzing build: clang with its libFuzzer and sanitizer runtimes
+    clang libclang-rt-dev
 )
 
 missing=()

@@ -113,12 +113,23 @@ new_job() {
 export GEMINI_API_KEY="${GEMINI_API_KEY:-test-key-e2e}"
 # The bundled workflow paces its image and TTS models at 10 requests per minute (real quotas);
 # tests lift that so a job takes seconds. Pass "${FAST[@]}" to direct invocations of run.
-FAST=(--set limits.rpm.gemini-3.1-flash-image-preview=6000 --set limits.rpm.gemini-3.8-flash-tts=6000)
+FAST_RPM=(--set limits.rpm.gemini-3.1-flash-image-preview=6000 --set limits.rpm.gemini-3.8-flash-tts=6000)
+# Its last stage encodes a 1080p video with FFmpeg; FAST_VIDEO makes that a small, quick encode
+# (still real). FAST (both) needs a workflow with a 'video' stage (others refuse --set video.*):
+# pass FAST_RPM alone with such a workflow, as gf does with --workflow. A test about the video
+# itself passes its own video settings.
+FAST_VIDEO=(--set video.resolution=320x180 --set video.fps=10 --set video.preset=ultrafast)
+FAST=("${FAST_RPM[@]}" "${FAST_VIDEO[@]}")
 gf() {
     local cmd=$1
     shift
     case "$cmd" in
-    run | rerun) set -- "$cmd" "${FAST[@]}" "$@" ;;
+    run | rerun)
+        case " $* " in
+        *" --workflow "*) set -- "$cmd" "${FAST_RPM[@]}" "$@" ;; # maybe no video stage
+        *) set -- "$cmd" "${FAST[@]}" "$@" ;;
+        esac
+        ;;
     *) set -- "$cmd" "$@" ;;
     esac
     "$GEMFLOW" "$@" >"$T_DIR/last.out" 2>"$T_DIR/last.err"

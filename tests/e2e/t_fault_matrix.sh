@@ -41,7 +41,7 @@ case_run() {
     case "$expect" in
     retried)
         [ "$retries" -ge 1 ] || [ "$kind" = reset ] || { fail "$name: no retry logged"; ok_case=0; }
-        [ "$(jq '.artifacts | length' "$job/manifest.json")" = 18 ] || { fail "$name: not every artifact made"; ok_case=0; }
+        [ "$(jq '.artifacts | length' "$job/manifest.json")" = 20 ] || { fail "$name: not every artifact made"; ok_case=0; }
         [ -z "$words" ] || jq -s -e --arg w "$words" 'map(select(.event=="retry" and (.reason | test($w; "i")))) | length > 0' "$log" >/dev/null ||
             { fail "$name: retry reason lacks '$words'"; ok_case=0; }
         ;;

@@ -10,7 +10,7 @@ fake_start --faults "$T_DIR/faults.json" --retry-delay 0.7s
 job=$(new_job burst)
 gf run "$job"
 assert_eq "a 503/429 burst completes" 0 "$GF_RC"
-assert_eq "every artifact made" 18 "$(jq '.artifacts | length' "$job/manifest.json")"
+assert_eq "every artifact made (18 from the API, the video and its subtitles)" 20 "$(jq '.artifacts | length' "$job/manifest.json")"
 assert_eq "5 retries logged" 5 "$(events "$job/progress.jsonl" retry)"
 assert_eq "503 retries quote the API" 3 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("overloaded")))] | length' "$job/progress.jsonl")"
 assert_eq "429 retries wait the advised 0.7s" 2 "$(jq -s '[.[] | select(.event=="retry" and .stage=="images" and .delay_ms == 700)] | length' "$job/progress.jsonl")"

@@ -51,7 +51,7 @@ assert_eq "broken replies are retried to success" 0 "$GF_RC"
 # the request never answered); every other fault shows up as a retry event
 retries=$(events "$job3/progress.jsonl" retry)
 check "five or six retries ($retries)" test "$retries" -ge 5 -a "$retries" -le 6
-assert_eq "all 18 artifacts" 18 "$(jq '.artifacts | length' "$job3/manifest.json")"
+assert_eq "all 20 artifacts (18 from the API, the video and its subtitles)" 20 "$(jq '.artifacts | length' "$job3/manifest.json")"
 assert_eq "a corrupt PNG is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("not a valid PNG")))] | length' "$job3/progress.jsonl")"
 assert_eq "invalid base64 is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("base64")))] | length' "$job3/progress.jsonl")"
 assert_eq "a timeout is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("[Tt]imeout|timed out")))] | length' "$job3/progress.jsonl")"

@@ -27,7 +27,7 @@ gf run "$job"
 assert_eq "resume exits 0" 0 "$GF_RC"
 resumed=$(( $(fake_count true) - before ))
 assert_eq "resume calls exactly the $((18 - recorded)) unrecorded items" $((18 - recorded)) "$resumed"
-assert_eq "all 18 artifacts recorded" 18 "$(jq '.artifacts | length' "$job/manifest.json")"
+assert_eq "all 20 artifacts recorded (18 calls, the video and its subtitles)" 20 "$(jq '.artifacts | length' "$job/manifest.json")"
 for f in "$job"/images/*.png; do [ "$(png_size "$f")" = "1376x768" ] || fail "$f does not decode"; done
 ok "every image decodes after the crash"
 assert_eq "no temporary files left" 0 "$(find "$job" -name '.*.tmp-*' | wc -l)"
@@ -37,7 +37,8 @@ rm "$job/manifest.json"
 before=$(fake_count true)
 gf run "$job"
 assert_eq "rebuilding the manifest calls nothing" 0 $(( $(fake_count true) - before ))
-assert_eq "the manifest is rebuilt with every artifact" 18 "$(jq '.artifacts | length' "$job/manifest.json")"
+assert_eq "the manifest is rebuilt with every artifact" 20 "$(jq '.artifacts | length' "$job/manifest.json")"
+assert_eq "rebuilt entries keep the video's facts" '"video/mp4" "application/x-subrip"' "$(jq -r '[.artifacts[] | select(.stage == "video")] | sort_by(.path) | reverse | map(.media.type | tojson) | join(" ")' "$job/manifest.json")"
 assert_eq "rebuilt entries keep image sizes" 8 "$(jq '[.artifacts[] | select(.media.width == 1376)] | length' "$job/manifest.json")"
 
 # SIGINT mid-run: exit 3, interrupted, then resume

@@ -37,8 +37,15 @@ for id in $ids; do
 done
 ok "8 WAVs decode with the fake's frame counts"
 
-# manifest.json lists every artifact with its real sha256
-assert_eq "manifest lists 18 artifacts" 18 "$(jq '.artifacts | length' "$job/manifest.json")"
+# the video stage ends the job: video.mp4 with one stream of each kind, as long as the
+# narrations minus the 7 crossfades of 0.5 s (t_video.sh checks it in depth)
+assert_eq "video.mp4: a video and an audio stream" "video,audio" "$(ffprobe -v error -show_entries stream=codec_type -of csv=p=0 "$job/video.mp4" | paste -sd,)"
+narrated=$(for id in $ids; do ffprobe -v error -show_entries format=duration -of csv=p=0 "$job/audio/$id.wav"; done | awk '{ s += $1 } END { printf "%.3f", s - 7 * 0.5 }')
+check "video.mp4 lasts the narrations minus the crossfades ($narrated s)" awk -v a="$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$job/video.mp4")" -v b="$narrated" 'BEGIN { d = a - b; exit !(d < 0.1 && d > -0.1) }'
+assert_eq "subtitles.srt: one cue per scene" 8 "$(grep -c -- '-->' "$job/subtitles.srt")"
+
+# manifest.json lists every artifact with its real sha256 (18 from the API, video.mp4, subtitles.srt)
+assert_eq "manifest lists 20 artifacts" 20 "$(jq '.artifacts | length' "$job/manifest.json")"
 bad=0
 while read -r path sha; do
     [ "$(sha256sum "$job/$path" | cut -d' ' -f1)" = "$sha" ] || bad=$((bad + 1))
@@ -48,11 +55,14 @@ assert_eq "image entries carry width/height" 8 "$(jq '[.artifacts[] | select(.me
 
 # progress.jsonl: valid JSON lines, the right events
 check "progress.jsonl parses line by line" jq -e . "$job/progress.jsonl" >/dev/null
-assert_eq "18 item_done events" 18 "$(events "$job/progress.jsonl" item_done)"
+assert_eq "19 item_done events (18 calls and the video)" 19 "$(events "$job/progress.jsonl" item_done)"
 assert_eq "run ends done" '"done"' "$(jq -s 'map(select(.event=="run_end")) | last | .state' "$job/progress.jsonl")"
 assert_eq "18 requests made" 18 "$(fake_count true)"
-assert_eq "call records for every item" 18 "$(find "$job/.gemflow/calls" -name '*.json' | wc -l)"
+assert_eq "call records for every item" 19 "$(find "$job/.gemflow/calls" -name '*.json' | wc -l)"
 assert_eq "call record keeps no base64 image" 0 "$(grep -c 'iVBORw0KGgo' "$job/.gemflow/calls/images/s01.json")"
+assert_eq "call record keeps the image's size and digest in place of its data" \
+    "$(sha256sum "$job/images/s01.png" | cut -d' ' -f1)" \
+    "$(jq -r '.response.body.candidates[0].content.parts[] | select(.inlineData) | .inlineData.data.sha256' "$job/.gemflow/calls/images/s01.json")"
 assert_eq "call record points at the saved file" '"images/s01.png"' "$(jq '.saved_as' "$job/.gemflow/calls/images/s01.json")"
 assert_eq "images and narration overlap in time" true "$(jq -s '
     (map(select(.event=="call_start" and .stage=="narration")) | first | .ts) <
@@ -63,5 +73,6 @@ before=$(fake_count true)
 gf run "$job"
 assert_eq "second run exits 0" 0 "$GF_RC"
 assert_eq "second run makes 0 requests" "$before" "$(fake_count true)"
+assert_eq "second run encodes nothing" 1 "$(events "$job/progress.jsonl" encode_start)"
 assert_eq "second run records no call_start" 0 "$(jq -s '(map(select(.event=="run_start")) | length) as $n | [foreach .[] as $e (0; if $e.event=="run_start" then .+1 else . end; select(. == $n) | $e) | select(.event=="call_start")] | length' "$job/progress.jsonl")"
 finish

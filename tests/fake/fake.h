@@ -391,6 +391,8 @@ const char *fk_image_ratios(const struct fk_model *m); /* for error messages */
 int fk_imagen_dims(const char *aspect, int scale, int *w, int *h);
 /* Encode a deterministic RGB image; caller frees. Never NULL (aborts like fk_malloc). */
 unsigned char *fk_png_make(int w, int h, uint64_t seed, size_t *len);
+/* Per-pixel grain amplitude of generated images (0 = none, the default). */
+void fk_png_set_grain(int amplitude);
 void fk_png_corrupt(unsigned char *png, size_t len); /* break the IDAT, keep the CRCs valid */
 /* 16-bit mono little-endian PCM, `frames` samples; caller frees. */
 unsigned char *fk_pcm_make(long frames, uint64_t seed);

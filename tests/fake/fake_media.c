@@ -125,6 +125,25 @@ static void paint_setup(struct painting *pt, int w, int h, uint64_t seed)
     }
 }
 
+static int grain; /* set once at start-up, before any thread serves */
+
+void fk_png_set_grain(int amplitude)
+{
+    grain = amplitude;
+}
+
+static void add_grain(unsigned char *row, int w, int y)
+{
+    uint64_t x = fk_mix((uint64_t)y * 0x9E3779B97F4A7C15ULL + 1);
+    for (int i = 0; i < 3 * w; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int v = row[i] + (int)(x % (uint64_t)(2 * grain + 1)) - grain;
+        row[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+}
+
 static void paint_row(const struct painting *pt, unsigned char *row, int w, int h, int y)
 {
     const unsigned char *a = y < pt->horizon ? pt->top : pt->ground;
@@ -146,6 +165,8 @@ static void paint_row(const struct painting *pt, unsigned char *row, int w, int 
         for (int x = x0; x <= x1; x++)
             memcpy(row + 3 * x, pt->disc[i].rgb, 3);
     }
+    if (grain)
+        add_grain(row, w, y);
 }
 
 static void png_write_cb(png_structp png, png_bytep data, size_t len)

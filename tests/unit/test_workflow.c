@@ -88,7 +88,7 @@ static void test_bundled_loads(void **state)
     assert_string_equal(wf.path, path);
     assert_null(wf.job_path);
     assert_null(wf.endpoint);
-    assert_int_equal(wf.n_stages, 4);
+    assert_int_equal(wf.n_stages, 5);
     assert_int_equal(wf.n_inputs, 1);
     assert_string_equal(wf.inputs[0].name, "script");
     assert_string_equal(wf.inputs[0].path, "script.txt");
@@ -129,9 +129,60 @@ static void test_bundled_loads(void **state)
     assert_true(order_of(&wf, "analysis") < order_of(&wf, "prompts"));
     assert_true(order_of(&wf, "prompts") < order_of(&wf, "images"));
     assert_true(order_of(&wf, "analysis") < order_of(&wf, "narration"));
+
+    /* the video stage: local, last, after the stages whose files it reads */
+    const struct stage_def *vi = stage(&wf, "video");
+    assert_int_equal(vi->kind, STAGE_VIDEO);
+    assert_string_equal(vi->model, "ffmpeg");
+    assert_string_equal(vi->scenes, "analysis.scenes");
+    assert_int_equal(vi->scenes_stage, (size_t)workflow_stage_index(&wf, "analysis"));
+    assert_int_equal(vi->fps, 30);
+    assert_int_equal(vi->width, 0); /* from the images */
+    assert_int_equal(vi->motion, VIDEO_MOTION_KENBURNS);
+    assert_int_equal(vi->transition_ms, 500);
+    assert_false(vi->burn_subtitles);
+    assert_int_equal(vi->crf, 20);
+    assert_string_equal(vi->preset, "veryfast");
+    assert_non_null(vi->subtitles);
+    assert_non_null(vi->caption);
+    assert_true(depends_on(&wf, "video", "analysis"));
+    assert_true(depends_on(&wf, "video", "images"));
+    assert_true(depends_on(&wf, "video", "narration"));
+    assert_int_equal(order_of(&wf, "video"), 4);
     workflow_release(&wf);
     assert_null(wf.stages);
     free(path);
+}
+
+static void test_video_stage(void **state)
+{
+    struct workflow wf;
+    load_ok(&wf, GOOD "/video.yaml", NULL, 0);
+    const struct stage_def *v = stage(&wf, "film");
+    assert_int_equal(v->kind, STAGE_VIDEO);
+    assert_string_equal(v->model, "ffmpeg");
+    assert_int_equal(v->scenes_stage, (size_t)workflow_stage_index(&wf, "beats"));
+    assert_int_equal(v->n_scenes_segs, 1);
+    assert_string_equal(v->scenes_segs[0], "list");
+    assert_int_equal(v->width, 1280);
+    assert_int_equal(v->height, 720);
+    assert_int_equal(v->fps, 25);
+    assert_int_equal(v->motion, VIDEO_MOTION_NONE);
+    assert_int_equal(v->transition_ms, 250);
+    assert_true(v->burn_subtitles);
+    assert_int_equal(v->crf, 28);
+    assert_string_equal(v->preset, "veryfast");
+    assert_string_equal(tmpl_source(v->subtitles), "film/film.srt");
+    /* no needs: the stages writing pics/{{item.id}}.png and voice/{{item.id}}.wav */
+    assert_int_equal(v->n_deps, 3);
+    assert_true(depends_on(&wf, "film", "beats"));
+    assert_true(depends_on(&wf, "film", "pictures"));
+    assert_true(depends_on(&wf, "film", "voices"));
+    assert_false(depends_on(&wf, "film", "unrelated"));
+    assert_true(order_of(&wf, "film") > order_of(&wf, "pictures"));
+    assert_true(order_of(&wf, "film") > order_of(&wf, "voices"));
+    assert_string_equal(stage_kind_name(STAGE_VIDEO), "video");
+    workflow_release(&wf);
 }
 
 static void test_stage_index_and_kind_names(void **state)
@@ -176,7 +227,7 @@ static void test_use_and_set(void **state)
     assert_string_equal(wf.path, bundled);
     assert_string_equal(wf.job_path, GOOD "/use-set.yaml");
     assert_string_equal(wf.name, "my-video");
-    assert_int_equal(wf.n_stages, 4);
+    assert_int_equal(wf.n_stages, 5);
     assert_string_equal(stage(&wf, "images")->model, "gemini-3-pro-image-preview");
     assert_string_equal(stage(&wf, "images")->aspect_ratio, "1:1");
     assert_string_equal(stage(&wf, "narration")->voice, "Puck");
@@ -283,7 +334,7 @@ static void test_cli_set_error_location(void **state)
     const char *want[] = {
         "--set imagez.model=x: unknown stage 'imagez' (did you mean 'images'?)",
         "--set music.model=x: unknown stage 'music' (stages: analysis, prompts, images, "
-        "narration)",
+        "narration, video)",
         "--set images.voice=Kore: 'voice' does not apply to a stage of kind image",
         "--set narration.timeout=10 minutes: bad duration '10 minutes' (use e.g. 30s, 500ms, 2m)",
     };
@@ -677,6 +728,7 @@ int main(void)
     setenv("GEMFLOW_WORKFLOWS", GEMFLOW_SOURCE_DIR "/workflows", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bundled_loads),
+        cmocka_unit_test(test_video_stage),
         cmocka_unit_test(test_stage_index_and_kind_names),
         cmocka_unit_test(test_find_bundled),
         cmocka_unit_test(test_use_and_set),

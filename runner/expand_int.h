@@ -1,0 +1,29 @@
+/* expand_int: shared by expand.c (API stages) and expand_video.c (the video stage); not for
+ * other modules. */
+#ifndef GF_EXPAND_INT_H
+#define GF_EXPAND_INT_H
+
+#include "job.h"
+
+/* What templates of one item see: the job's inputs and stage values, and the current element. */
+struct render_ctx {
+    struct job *job;
+    const cJSON *item; /* {{item}}, NULL outside a foreach or scene */
+    cJSON *index;      /* {{item_index}}, NULL outside a foreach or scene */
+};
+
+/* Render `t` (NULL renders as NULL) into a new string (*out, caller frees). */
+int expand_render(const struct tmpl *t, struct render_ctx *rc, int flags, char **out,
+                  struct gf_err *err);
+/* The item id of a foreach element: its "id" member made safe, else its 1-based position.
+ * NULL with *why (caller frees) when the id cannot be used. */
+char *expand_element_id(const cJSON *el, int index, char **why);
+/* The array at `segs` in the value of stage `src`; `key` and `text` name it in the error
+ * ("foreach", "prompts.scenes"). */
+const cJSON *expand_array(struct job *job, size_t src, char *const *segs, size_t n_segs,
+                          const char *key, const char *text, struct gf_err *err);
+
+/* expand_video.c: the single item of a video stage. */
+int expand_video_stage(struct job *job, size_t s, struct gf_err *err);
+
+#endif

@@ -1,0 +1,18 @@
+/* models: what gemflow knows about model families without asking the API, for checks made
+ * before any call (docs/bad-inputs.md lists the limits). Model IDs stay configuration: an
+ * unknown family is not an error, it only goes unchecked (the API's own message then says). */
+#ifndef GF_MODELS_H
+#define GF_MODELS_H
+
+#include <stdint.h>
+
+/* The documented input token limit of `model`'s family, or 0 when the family is unknown:
+ * imagen-* 480; *-tts* 8,192; gemini-2.5-flash-image* 32,768; other *-image* 65,536; other
+ * gemini-* 1,048,576. */
+int64_t models_input_token_limit(const char *model);
+
+/* The estimate gemflow uses to refuse a request before calling: one token per 4 bytes
+ * (rounded up). It is meant to catch what is clearly over a limit; the API decides the rest. */
+int64_t models_estimate_tokens(uint64_t bytes);
+
+#endif

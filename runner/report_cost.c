@@ -1,0 +1,71 @@
+/* report_cost: what a job cost, from the tokens its calls reported and the per-model price table
+ * (workflows/prices.yaml, or JOB/prices.yaml); a model without a price is "unknown", never 0. */
+#include "jsonutil.h"
+#include "report.h"
+#include "strmap.h"
+#include "util.h"
+
+#include <string.h>
+
+bool report_stage_cost(struct buf *b, const struct report_ctx *rc, const cJSON *stage, double *usd,
+                       const char **why)
+{
+    const char *name = json_str(stage, "name");
+    int s = workflow_stage_index(&rc->job->wf, name);
+    const struct stage_facts *sf = jobfacts_stage(rc->facts, name);
+    const char *reason = NULL;
+    *usd = 0;
+    bool known;
+    if (s >= 0 && rc->job->wf.stages[s].kind == STAGE_VIDEO) {
+        buf_adds(b, "none"); /* runs locally, calls no API */
+        return true;
+    }
+    if (sf->calls == 0) {
+        known = true;
+    } else if (rc->prices_problem) {
+        known = false;
+        reason = rc->prices_problem;
+    } else {
+        const cJSON *t = json_field(stage, "tokens");
+        known = prices_cost(rc->prices, json_str(stage, "model"), json_num(t, "prompt", 0),
+                            json_num(t, "output", 0), (int)sf->produced, usd, &reason);
+    }
+    if (known)
+        buf_addf(b, "$%.4f", *usd);
+    else
+        buf_adds(b, "unknown");
+    if (why)
+        *why = reason;
+    return known;
+}
+
+void report_job_cost(struct buf *b, const struct report_ctx *rc)
+{
+    double total = 0;
+    struct buf models = BUF_INIT, scratch = BUF_INIT;
+    struct strmap seen = STRMAP_INIT;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, json_field(rc->status, "stages"))
+    {
+        double usd;
+        if (report_stage_cost(&scratch, rc, s, &usd, NULL)) {
+            total += usd;
+            continue;
+        }
+        const char *model = json_str(s, "model");
+        if (!strmap_get(&seen, model)) { /* each model once */
+            strmap_put(&seen, model, (void *)model);
+            buf_addf(&models, "%s%s", models.len ? ", " : "", model);
+        }
+    }
+    if (!models.len) {
+        buf_addf(b, "$%.4f", total);
+    } else {
+        buf_addf(b, "unknown: at least $%.4f, and no estimate for ", total);
+        html_esc(b, models.data);
+        buf_adds(b, " (see the stage table)");
+    }
+    strmap_release(&seen);
+    buf_release(&models);
+    buf_release(&scratch);
+}

@@ -1,0 +1,148 @@
+/* workflow_video: the keys of a `kind: video` stage (scenes, per-scene templates, subtitles and
+ * the encoding settings), their defaults, and the check that FFmpeg is installed. */
+#include "child.h"
+#include "util.h"
+#include "workflow_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define VIDEO_DEFAULT_FPS    30
+#define VIDEO_DEFAULT_CRF    20
+#define VIDEO_SIDE_MIN       16
+#define VIDEO_SIDE_MAX       8192
+#define VIDEO_TRANSITION_MAX 10000 /* ms */
+
+static const char *const motions[] = {"none", "kenburns"};
+static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",  "fast",
+                                      "medium",    "slow",      "slower",   "veryslow"};
+
+static bool bool_field(struct wf_loader *L, const struct ydoc_node *n, const char *key, bool *out)
+{
+    if (n->kind == YDOC_SCALAR && ydoc_scalar_type(n) == YDOC_T_BOOL) {
+        *out = n->str[0] == 't' || n->str[0] == 'T';
+        return true;
+    }
+    wfl_error(L, n, "'%s' must be true or false, not %s", key, ydoc_describe(n));
+    return false;
+}
+
+/* "WIDTHxHEIGHT", both even (4:2:0 video) and within limits. */
+static void resolution_field(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n)
+{
+    const char *str = wfl_string(L, n, "resolution");
+    if (!str)
+        return;
+    size_t dw = strspn(str, "0123456789");
+    size_t dh = dw && str[dw] == 'x' ? strspn(str + dw + 1, "0123456789") : 0;
+    int w = dw && dw <= 5 ? atoi(str) : 0, h = dh && dh <= 5 ? atoi(str + dw + 1) : 0;
+    if (dh && str[dw + 1 + dh] == '\0' && w >= VIDEO_SIDE_MIN && h >= VIDEO_SIDE_MIN &&
+        w <= VIDEO_SIDE_MAX && h <= VIDEO_SIDE_MAX && w % 2 == 0 && h % 2 == 0) {
+        s->width = w;
+        s->height = h;
+        return;
+    }
+    wfl_error(L, n,
+              "bad resolution '%s' (use WIDTHxHEIGHT with even numbers from %d to %d, e.g. "
+              "1920x1080)",
+              str, VIDEO_SIDE_MIN, VIDEO_SIDE_MAX);
+}
+
+/* A duration from 0 (cuts) to VIDEO_TRANSITION_MAX. */
+static void transition_field(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n)
+{
+    const char *str = wfl_string(L, n, "transition");
+    int64_t ms;
+    if (!str)
+        return;
+    if (wfl_parse_duration(str, &ms) < 0)
+        wfl_error(L, n, "bad duration '%s' (use e.g. 0.5s, 500ms, or 0s for cuts)", str);
+    else if (ms > VIDEO_TRANSITION_MAX)
+        wfl_error(L, n, "'transition' of '%s' is too long (at most %d s)", str,
+                  VIDEO_TRANSITION_MAX / 1000);
+    else
+        s->transition_ms = ms;
+}
+
+void wfl_video_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
+                      const struct ydoc_node *st)
+{
+    const struct ydoc_node *v;
+    long long x;
+    s->fps = VIDEO_DEFAULT_FPS;
+    s->crf = VIDEO_DEFAULT_CRF;
+    s->motion = VIDEO_MOTION_NONE;
+    if ((v = ydoc_get(st, "scenes")) &&
+        wfl_array_path(L, v, "scenes", &s->scenes, &s->scenes_segs, &s->n_scenes_segs))
+        info->foreach = v;
+    if ((v = ydoc_get(st, "image")))
+        s->image = wfl_template_field(L, v, "image", false);
+    if ((v = ydoc_get(st, "audio")))
+        s->audio = wfl_template_field(L, v, "audio", false);
+    if ((v = ydoc_get(st, "caption")))
+        s->caption = wfl_template_field(L, v, "caption", false);
+    if ((v = ydoc_get(st, "subtitles"))) {
+        s->subtitles = wfl_template_field(L, v, "subtitles", false);
+        info->subtitles = v;
+    }
+    if ((v = ydoc_get(st, "fps")) && wfl_int(L, v, "fps", 1, 120, &x))
+        s->fps = (int)x;
+    if ((v = ydoc_get(st, "resolution")))
+        resolution_field(L, s, v);
+    if ((v = ydoc_get(st, "motion"))) {
+        char *m = wfl_choice_field(L, v, "motion", "motion", motions, ARRAY_SIZE(motions));
+        if (m)
+            s->motion = strcmp(m, "kenburns") == 0 ? VIDEO_MOTION_KENBURNS : VIDEO_MOTION_NONE;
+        free(m);
+    }
+    if ((v = ydoc_get(st, "transition")))
+        transition_field(L, s, v);
+    if ((v = ydoc_get(st, "burn_subtitles")))
+        bool_field(L, v, "burn_subtitles", &s->burn_subtitles);
+    if ((v = ydoc_get(st, "crf")) && wfl_int(L, v, "crf", 0, 51, &x))
+        s->crf = (int)x;
+    if ((v = ydoc_get(st, "preset")))
+        s->preset = wfl_choice_field(L, v, "preset", "preset", presets, ARRAY_SIZE(presets));
+    if (!s->preset)
+        s->preset = xstrdup("medium");
+}
+
+void wfl_video_required(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *st,
+                        const struct ydoc_node *key)
+{
+    if (!ydoc_get(st, "scenes"))
+        wfl_error(L, key,
+                  "stage '%s' has no 'scenes' (required for kind video: the list of scenes in "
+                  "order, e.g. analysis.scenes)",
+                  s->name);
+    if (!ydoc_get(st, "image"))
+        wfl_error(L, key,
+                  "stage '%s' has no 'image' (required for kind video: each scene's image, e.g. "
+                  "images/{{item.id}}.png)",
+                  s->name);
+    if (!ydoc_get(st, "audio"))
+        wfl_error(L, key,
+                  "stage '%s' has no 'audio' (required for kind video: each scene's narration, "
+                  "e.g. audio/{{item.id}}.wav)",
+                  s->name);
+    const struct ydoc_node *subs = ydoc_get(st, "subtitles");
+    if (subs && !ydoc_get(st, "caption"))
+        wfl_error(L, subs,
+                  "'subtitles' needs 'caption' (each scene's subtitle text, e.g. "
+                  "\"{{item.narration}}\")");
+    const struct ydoc_node *burn = ydoc_get(st, "burn_subtitles");
+    if (burn && s->burn_subtitles && !subs)
+        wfl_error(L, burn, "'burn_subtitles' needs 'subtitles' (the .srt file to draw)");
+}
+
+void wfl_video_needs_ffmpeg(struct wf_loader *L, const struct stage_def *s,
+                            const struct ydoc_node *at)
+{
+    char *path = child_find_program("ffmpeg");
+    if (!path)
+        wfl_error(L, at,
+                  "stage '%s' runs FFmpeg, and 'ffmpeg' is not installed (not found on PATH); "
+                  "install the Debian package 'ffmpeg' (apt-get install ffmpeg)",
+                  s->name);
+    free(path);
+}

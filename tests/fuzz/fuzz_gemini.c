@@ -1,0 +1,88 @@
+/* fuzz_gemini: the Gemini wire parsers on arbitrary bytes: gemini_reply_parse for both verbs,
+ * the helpers over a parsed reply, every stage kind's check of a reply (base64, PNG decoding,
+ * PCM/WAV, JSON against the bundled analysis schema), and gemini_error_parse. */
+#include "fuzz.h"
+#include "buf.h"
+#include "gemini.h"
+#include "stage.h"
+
+#include <string.h>
+#include <strings.h>
+
+static struct stage_def defs[4];
+
+static void init(void)
+{
+    static int ready;
+    if (ready)
+        return;
+    ready = 1;
+    struct buf b = BUF_INIT;
+    if (buf_read_file(&b, GEMFLOW_SOURCE_DIR "/workflows/schemas/analysis.json") < 0)
+        abort();
+    defs[0].kind = STAGE_JSON;
+    defs[0].model = "gemini-3.5-flash";
+    defs[0].schema = cJSON_Parse(b.data); /* kept for the whole process */
+    buf_release(&b);
+    FUZZ_CHECK(defs[0].schema != NULL);
+    defs[1].kind = STAGE_TEXT;
+    defs[1].model = "gemini-3.5-flash";
+    defs[2].kind = STAGE_IMAGE;
+    defs[2].model = "gemini-3.1-flash-image-preview";
+    defs[3].kind = STAGE_SPEECH;
+    defs[3].model = "gemini-3.8-flash-tts";
+    defs[3].voice = "Kore";
+}
+
+static void check_reply(const struct gemini_reply *r, enum gemini_verb verb)
+{
+    for (size_t i = 0; i < r->n_parts; i++) {
+        const struct gemini_part *p = &r->parts[i];
+        FUZZ_CHECK(!p->data || strlen(p->data) == p->data_len);
+    }
+    free(gemini_reply_text(r));
+    const struct gemini_part *img = gemini_reply_media(r, "image/");
+    FUZZ_CHECK(!img || strncasecmp(img->mime, "image/", 6) == 0);
+    (void)gemini_reply_media(r, "audio/");
+    (void)gemini_finish_is_blocked(r->finish_reason);
+    for (size_t k = 0; k < 4; k++) {
+        if (verb == GEMINI_PREDICT && defs[k].kind != STAGE_IMAGE)
+            continue;
+        struct stage_output out;
+        struct stage_failure fail;
+        memset(&out, 0, sizeof out);
+        memset(&fail, 0, sizeof fail);
+        if (stage_ops_for(defs[k].kind)->accept(&defs[k], r, &out, &fail) == 0) {
+            FUZZ_CHECK(out.data.len > 0);
+            stage_output_release(&out);
+        } else {
+            FUZZ_CHECK(fail.message[0] != '\0');
+            FUZZ_CHECK(memchr(fail.message, '\0', sizeof fail.message) != NULL);
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    init();
+    char *body = fuzz_copy(data, size);
+    const enum gemini_verb verbs[] = {GEMINI_GENERATE, GEMINI_PREDICT};
+    for (size_t v = 0; v < 2; v++) {
+        struct gemini_reply r;
+        struct gf_err err = GF_ERR_INIT;
+        if (gemini_reply_parse(body, size, verbs[v], &r, &err) == 0) {
+            check_reply(&r, verbs[v]);
+            gemini_reply_release(&r);
+        } else {
+            FUZZ_CHECK(err.msg[0] != '\0');
+        }
+    }
+    static const int statuses[] = {400, 403, 404, 429, 500, 502, 503};
+    struct gemini_error ge;
+    gemini_error_parse(statuses[size % 7], body, size, &ge);
+    FUZZ_CHECK(ge.message != NULL);
+    FUZZ_CHECK(ge.retry_delay_ms >= -1);
+    gemini_error_release(&ge);
+    free(body);
+    return 0;
+}

@@ -1,0 +1,491 @@
+/* test_video: the video stage's pure parts: the scene timeline (frames, crossfades, caption
+ * times), the .srt text, the default size, the request (spec) round trip, FFmpeg's argument
+ * vector and filter graph, its progress lines and version, and reading an MP4's boxes. Expected
+ * values are worked out by hand in the comments. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "util.h"
+#include "video.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- helpers ---- */
+
+/* Three scenes at 24 kHz lasting 2.0 s, 3.5 s and 1.25 s. */
+static void three_scenes(struct video_spec *v, int fps, int64_t transition_ms)
+{
+    static const int64_t frames[] = {48000, 84000, 30000};
+    static const char *const captions[] = {"First scene.", "Second\r\n\r\nscene.", "  "};
+    memset(v, 0, sizeof *v);
+    v->ffmpeg = xstrdup("5");
+    v->output = xstrdup("video.mp4");
+    v->subtitles = xstrdup("subtitles.srt");
+    v->fps = fps;
+    v->width = 1920;
+    v->height = 1080;
+    v->transition_ms = transition_ms;
+    v->crf = 20;
+    v->preset = xstrdup("medium");
+    v->n_scenes = 3;
+    v->scenes = xcalloc(3, sizeof *v->scenes);
+    for (int k = 0; k < 3; k++) {
+        struct video_scene *s = &v->scenes[k];
+        s->id = xasprintf("s%02d", k + 1);
+        s->image = xasprintf("images/s%02d.png", k + 1);
+        s->audio = xasprintf("audio/s%02d.wav", k + 1);
+        memset(s->image_sha256, 'a' + k, SHA256_HEX_LEN);
+        memset(s->audio_sha256, 'd' + k, SHA256_HEX_LEN);
+        s->width = 1376;
+        s->height = 768;
+        s->sample_rate = 24000;
+        s->frames = frames[k];
+        s->caption = xstrdup(captions[k]);
+    }
+}
+
+static void assert_near(double a, double b)
+{
+    if (fabs(a - b) > 1e-9)
+        fail_msg("%.9f is not %.9f", a, b);
+}
+
+/* ---- timeline ---- */
+
+static void test_timeline_cuts(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct gf_err err = GF_ERR_INIT;
+    three_scenes(&v, 30, 0);
+    assert_int_equal(video_timeline(&v, &t, &err), 0);
+    /* 2.0 + 3.5 + 1.25 = 6.75 s = 202.5 frames, rounded to 203 */
+    assert_near(t.total_s, 6.75);
+    assert_int_equal(t.total_frames, 203);
+    assert_int_equal(t.fade_frames, 0);
+    /* starts at 0, 2.0 s = 60 and 5.5 s = 165 frames */
+    assert_int_equal(t.start_frame[0], 0);
+    assert_int_equal(t.start_frame[1], 60);
+    assert_int_equal(t.start_frame[2], 165);
+    assert_int_equal(t.frames[0], 60);
+    assert_int_equal(t.frames[1], 105);
+    assert_int_equal(t.frames[2], 38);
+    assert_int_equal(t.frames[0] + t.frames[1] + t.frames[2], t.total_frames);
+    assert_near(t.cue_start[1], 2.0);
+    assert_near(t.cue_end[1], 5.5);
+    assert_near(t.cue_end[2], 6.75);
+    video_timeline_release(&t);
+    video_spec_release(&v);
+}
+
+static void test_timeline_crossfades(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct gf_err err = GF_ERR_INIT;
+    three_scenes(&v, 30, 500);
+    assert_int_equal(video_timeline(&v, &t, &err), 0);
+    /* scenes start at 0, 2.0 - 0.5 = 1.5 and 5.5 - 1.0 = 4.5 s; total 6.75 - 2 x 0.5 = 5.75 s */
+    assert_near(t.total_s, 5.75);
+    assert_int_equal(t.total_frames, 173); /* 172.5 rounded */
+    assert_int_equal(t.fade_frames, 15);
+    assert_int_equal(t.start_frame[1], 45);
+    assert_int_equal(t.start_frame[2], 135);
+    /* each picture lasts its narration: 2.0 s = 60 frames, 3.5 s = 105, the last to the end */
+    assert_int_equal(t.frames[0], 60);
+    assert_int_equal(t.frames[1], 105);
+    assert_int_equal(t.frames[2], 173 - 135);
+    /* captions change in the middle of each crossfade: 1.75 s and 4.75 s */
+    assert_near(t.cue_start[0], 0);
+    assert_near(t.cue_end[0], 1.75);
+    assert_near(t.cue_start[1], 1.75);
+    assert_near(t.cue_end[1], 4.75);
+    assert_near(t.cue_start[2], 4.75);
+    assert_near(t.cue_end[2], 5.75);
+    video_timeline_release(&t);
+    video_spec_release(&v);
+}
+
+static void test_timeline_too_short(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct gf_err err = GF_ERR_INIT;
+    three_scenes(&v, 30, 1500); /* scene 2 (3.5 s) needs 2 x 1.5 s: fine; scene 3 has 1.25 s */
+    assert_int_equal(video_timeline(&v, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "scene 's03' lasts 1.250 s"));
+    assert_non_null(strstr(err.msg, "too short for its 1 transition of 1.500 s"));
+    assert_null(t.frames);
+    video_spec_release(&v);
+}
+
+static void test_timeline_one_scene(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct gf_err err = GF_ERR_INIT;
+    three_scenes(&v, 25, 5000);
+    v.n_scenes = 1; /* the others stay allocated: release frees by n_scenes, so free them */
+    for (int k = 1; k < 3; k++) {
+        free(v.scenes[k].id);
+        free(v.scenes[k].image);
+        free(v.scenes[k].audio);
+        free(v.scenes[k].caption);
+    }
+    assert_int_equal(video_timeline(&v, &t, &err), 0); /* no neighbour: no transition */
+    assert_near(t.total_s, 2.0);
+    assert_int_equal(t.total_frames, 50);
+    assert_int_equal(t.fade_frames, 0);
+    assert_int_equal(t.frames[0], 50);
+    video_timeline_release(&t);
+    video_spec_release(&v);
+}
+
+/* ---- subtitles ---- */
+
+static void test_srt(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct gf_err err = GF_ERR_INIT;
+    struct buf out = BUF_INIT;
+    three_scenes(&v, 30, 500);
+    assert_int_equal(video_timeline(&v, &t, &err), 0);
+    /* the third caption is blank: no cue; the blank line inside the second is dropped */
+    assert_int_equal(video_srt(&v, &t, &out), 2);
+    assert_string_equal(out.data, "1\n00:00:00,000 --> 00:00:01,750\nFirst scene.\n\n"
+                                  "2\n00:00:01,750 --> 00:00:04,750\nSecond\nscene.\n\n");
+    buf_release(&out);
+    video_timeline_release(&t);
+    /* hours, minutes and milliseconds */
+    t.n = 1;
+    double start = 3725.5, end = 3725.5 + 0.0014;
+    t.cue_start = &start;
+    t.cue_end = &end;
+    assert_int_equal(video_srt(&v, &t, &out), 1);
+    assert_string_equal(out.data, "1\n01:02:05,500 --> 01:02:05,501\nFirst scene.\n\n");
+    buf_release(&out);
+    video_spec_release(&v);
+}
+
+/* ---- size ---- */
+
+static void test_default_size(void **state)
+{
+    static const struct {
+        int w, h, want_w, want_h;
+    } cases[] = {
+        {1376, 768, 1920, 1080}, /* Gemini's "16:9" (1.79) is 16:9 */
+        {1344, 768, 1920, 1080}, /* 1.75: within 3 % of 16:9 */
+        {768, 1376, 1080, 1920},  {1024, 1024, 1080, 1080}, {1200, 896, 1440, 1080}, /* 4:3 */
+        {1584, 672, 2520, 1080},                                                     /* 21:9 */
+        {2000, 1000, 2160, 1080}, /* 2:1 is no common ratio: kept */
+        {384, 3072, 480, 3840},   /* 1:8: the long side is capped at 3840 */
+        {101, 99, 1080, 1080},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        int w, h;
+        video_default_size(cases[i].w, cases[i].h, &w, &h);
+        if (w != cases[i].want_w || h != cases[i].want_h)
+            fail_msg("%dx%d -> %dx%d, expected %dx%d", cases[i].w, cases[i].h, w, h,
+                     cases[i].want_w, cases[i].want_h);
+        assert_int_equal(w % 2, 0);
+        assert_int_equal(h % 2, 0);
+    }
+}
+
+/* ---- the request ---- */
+
+static char *spec_text(const struct video_spec *v)
+{
+    cJSON *j = video_spec_json(v);
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return s;
+}
+
+static void test_spec_round_trip(void **state)
+{
+    struct video_spec v, back;
+    struct gf_err err = GF_ERR_INIT;
+    three_scenes(&v, 30, 500);
+    v.motion = VIDEO_MOTION_KENBURNS;
+    v.burn_subtitles = true;
+    char *text = spec_text(&v);
+    cJSON *j = cJSON_Parse(text);
+    assert_int_equal(video_spec_from_json(j, &back, &err), 0);
+    cJSON_Delete(j);
+    char *again = spec_text(&back);
+    assert_string_equal(text, again);
+    assert_int_equal(back.n_scenes, 3);
+    assert_int_equal(back.scenes[1].frames, 84000);
+    assert_int_equal(back.motion, VIDEO_MOTION_KENBURNS);
+    assert_true(back.burn_subtitles);
+    assert_string_equal(back.scenes[0].caption, "First scene.");
+    free(again);
+
+    /* every setting and every input's sha256 is part of it */
+    back.fps = 24;
+    again = spec_text(&back);
+    assert_string_not_equal(text, again);
+    free(again);
+    back.fps = 30;
+    back.scenes[2].image_sha256[0] = 'z';
+    again = spec_text(&back);
+    assert_string_not_equal(text, again);
+    free(again);
+    free(text);
+    video_spec_release(&back);
+    video_spec_release(&v);
+}
+
+static void test_spec_damaged(void **state)
+{
+    struct video_spec v;
+    struct gf_err err = GF_ERR_INIT;
+    const char *bad[] = {
+        "{}",
+        "{\"ffmpeg\":\"5\",\"output\":\"v.mp4\",\"settings\":{\"fps\":30,\"width\":2,\"height\":2,"
+        "\"crf\":20,\"preset\":\"fast\"},\"scenes\":[]}",
+        "{\"ffmpeg\":\"5\",\"output\":\"v.mp4\",\"settings\":{\"fps\":30,\"width\":2,\"height\":2,"
+        "\"crf\":20,\"preset\":\"fast\"},\"scenes\":[{\"id\":\"a\",\"image\":{\"path\":\"a.png\","
+        "\"sha256\":\"short\"},\"audio\":{\"path\":\"a.wav\"}}]}",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        cJSON *j = cJSON_Parse(bad[i]);
+        assert_int_equal(video_spec_from_json(j, &v, &err), -1);
+        assert_non_null(strstr(err.msg, "incomplete or damaged"));
+        assert_null(v.scenes);
+        cJSON_Delete(j);
+    }
+}
+
+/* ---- FFmpeg's arguments ---- */
+
+static int find_arg(char **argv, const char *s)
+{
+    for (int i = 0; argv[i]; i++)
+        if (strcmp(argv[i], s) == 0)
+            return i;
+    return -1;
+}
+
+static const char *graph_of(char **argv)
+{
+    int i = find_arg(argv, "-filter_complex");
+    assert_true(i > 0);
+    return argv[i + 1];
+}
+
+static void test_argv(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct gf_err err = GF_ERR_INIT;
+    three_scenes(&v, 30, 500);
+    free(v.scenes[0].image);
+    v.scenes[0].image = xstrdup("-x:y.png"); /* reads like an option and a protocol */
+    assert_int_equal(video_timeline(&v, &t, &err), 0);
+    char **argv = video_ffmpeg_argv("/usr/bin/ffmpeg", &v, &t, ".video.mp4.tmp-7", NULL);
+    int n = 0;
+    while (argv[n])
+        n++;
+    assert_string_equal(argv[0], "/usr/bin/ffmpeg");
+    assert_string_equal(argv[n - 1], "file:.video.mp4.tmp-7");
+    assert_string_equal(argv[n - 2], "mp4");
+    assert_string_equal(argv[find_arg(argv, "-movflags") + 1], "+faststart");
+    assert_string_equal(argv[find_arg(argv, "-progress") + 1], "pipe:1");
+    assert_true(find_arg(argv, "-nostdin") > 0);
+    assert_string_equal(argv[find_arg(argv, "-r") + 1], "30");
+    assert_string_equal(argv[find_arg(argv, "-crf") + 1], "20");
+    assert_string_equal(argv[find_arg(argv, "-preset") + 1], "medium");
+    assert_string_equal(argv[find_arg(argv, "libx264") - 1], "-c:v");
+    assert_string_equal(argv[find_arg(argv, "aac") - 1], "-c:a");
+    assert_true(find_arg(argv, "file:-x:y.png") > 0);
+    assert_string_equal(argv[find_arg(argv, "file:-x:y.png") - 1], "-i");
+    assert_true(find_arg(argv, "file:audio/s03.wav") > 0);
+    assert_int_equal(find_arg(argv, "-x:y.png"), -1);
+    const char *g = graph_of(argv);
+    /* pictures hold exactly their frames; crossfades start where the next scene does */
+    assert_non_null(strstr(g, "loop=loop=59:size=1"));
+    assert_non_null(strstr(g, "loop=loop=104:size=1"));
+    assert_non_null(strstr(g, "settb=1/30,setpts=N[v0]"));
+    assert_non_null(strstr(g, "xfade=transition=fade:duration=0.500000:offset=1.500000"));
+    assert_non_null(strstr(g, "xfade=transition=fade:duration=0.500000:offset=4.500000"));
+    assert_non_null(strstr(g, "acrossfade=d=0.500000"));
+    assert_null(strstr(g, "subtitles="));
+    assert_null(strstr(g, "zoompan"));
+    video_argv_free(argv);
+    video_timeline_release(&t);
+    video_spec_release(&v);
+}
+
+static void test_argv_cuts_motion_burn(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct gf_err err = GF_ERR_INIT;
+    three_scenes(&v, 10, 0);
+    v.motion = VIDEO_MOTION_KENBURNS;
+    assert_int_equal(video_timeline(&v, &t, &err), 0);
+    char **argv = video_ffmpeg_argv("ffmpeg", &v, &t, "o.tmp-1", "subs/a:b,c'd.srt");
+    const char *g = graph_of(argv);
+    assert_non_null(strstr(g, "concat=n=3:v=1:a=0[vc]"));
+    assert_non_null(strstr(g, "concat=n=3:v=0:a=1[ac]"));
+    assert_null(strstr(g, "xfade"));
+    /* scene 1 (2 s at 10 fps): 20 frames zooming in; scene 2 zooms out */
+    assert_non_null(strstr(g, "zoompan=z='1+0.12*on/19'"));
+    assert_non_null(strstr(g, ":d=20:s=1920x1080:fps=10"));
+    assert_non_null(strstr(g, "zoompan=z='1.12-0.12*on/34'"));
+    /* the file name escaped for the option (\: \') and then for the graph (\\ \, \') */
+    assert_non_null(strstr(g, "subtitles=filename=subs/a\\\\:b\\,c\\\\\\'d.srt,null[vout]"));
+    video_argv_free(argv);
+    video_timeline_release(&t);
+    video_spec_release(&v);
+}
+
+/* ---- progress and version ---- */
+
+static void test_progress_lines(void **state)
+{
+    struct video_progress p = {-1, 0, false};
+    assert_false(video_progress_line(&p, "frame=10"));
+    assert_false(video_progress_line(&p, "out_time_us=N/A"));
+    assert_int_equal(p.out_time_us, -1);
+    assert_false(video_progress_line(&p, "out_time_us=1500000"));
+    assert_false(video_progress_line(&p, "speed=2.5x"));
+    assert_false(video_progress_line(&p, "speed=N/A"));
+    assert_true(video_progress_line(&p, "progress=continue"));
+    assert_int_equal(p.out_time_us, 1500000);
+    assert_true(p.speed == 2.5);
+    assert_false(p.end);
+    assert_false(video_progress_line(&p, "garbage"));
+    assert_true(video_progress_line(&p, "progress=end"));
+    assert_true(p.end);
+}
+
+static void test_ffmpeg_major(void **state)
+{
+    char *v = video_ffmpeg_major("ffmpeg version 5.1.9-0+deb12u1 Copyright (c) 2000-2026\n");
+    assert_string_equal(v, "5");
+    free(v);
+    v = video_ffmpeg_major("ffmpeg version n6.1.1 Copyright");
+    assert_string_equal(v, "6");
+    free(v);
+    v = video_ffmpeg_major("ffmpeg version 7 Copyright");
+    assert_string_equal(v, "7");
+    free(v);
+    v = video_ffmpeg_major("ffmpeg version N-113000-gabcdef Copyright");
+    assert_string_equal(v, "N-113000-gabcdef");
+    free(v);
+    assert_null(video_ffmpeg_major("sh: ffmpeg: not found"));
+}
+
+/* ---- the MP4 ---- */
+
+static void put32(struct buf *b, uint32_t v)
+{
+    unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 8), (unsigned char)v};
+    buf_add(b, c, 4);
+}
+
+static void box(struct buf *b, const char *type, const struct buf *body)
+{
+    put32(b, (uint32_t)(8 + body->len));
+    buf_add(b, type, 4);
+    buf_add(b, body->data, body->len);
+}
+
+/* ftyp, then moov (mvhd: timescale 1000, duration 12345; two empty traks) and mdat, in `order`. */
+static char *write_mp4(bool moov_first)
+{
+    struct buf ftyp = BUF_INIT, mvhd = BUF_INIT, trak = BUF_INIT, moovb = BUF_INIT;
+    struct buf moov = BUF_INIT, mdatb = BUF_INIT, mdat = BUF_INIT, file = BUF_INIT;
+    buf_adds(&ftyp, "isom");
+    put32(&ftyp, 512);
+    buf_adds(&ftyp, "isomiso2");
+    put32(&mvhd, 0); /* version 0, flags */
+    put32(&mvhd, 0); /* created */
+    put32(&mvhd, 0); /* modified */
+    put32(&mvhd, 1000);
+    put32(&mvhd, 12345);
+    for (int i = 0; i < 80; i++)
+        buf_addc(&mvhd, 0);
+    box(&moovb, "mvhd", &mvhd);
+    box(&moovb, "trak", &trak);
+    box(&moovb, "trak", &trak);
+    box(&moov, "moov", &moovb);
+    buf_adds(&mdatb, "media bytes");
+    box(&mdat, "mdat", &mdatb);
+    box(&file, "ftyp", &ftyp);
+    buf_add(&file, moov_first ? moov.data : mdat.data, moov_first ? moov.len : mdat.len);
+    buf_add(&file, moov_first ? mdat.data : moov.data, moov_first ? mdat.len : moov.len);
+    char *path = xstrdup("/tmp/test_video_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, file.data, file.len), (ssize_t)file.len);
+    close(fd);
+    struct buf *all[] = {&ftyp, &mvhd, &trak, &moovb, &moov, &mdatb, &mdat, &file};
+    for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+        buf_release(all[i]);
+    return path;
+}
+
+static void test_mp4_check(void **state)
+{
+    struct mp4_facts f;
+    struct gf_err err = GF_ERR_INIT;
+    char *path = write_mp4(true);
+    assert_int_equal(video_mp4_check(path, &f, &err), 0);
+    assert_near(f.duration_s, 12.345);
+    assert_int_equal(f.tracks, 2);
+    assert_true(f.faststart);
+    unlink(path);
+    free(path);
+
+    path = write_mp4(false);
+    assert_int_equal(video_mp4_check(path, &f, &err), 0);
+    assert_false(f.faststart);
+    unlink(path);
+    free(path);
+
+    path = xstrdup("/tmp/test_video_XXXXXX");
+    int fd = mkstemp(path);
+    assert_int_equal(write(fd, "not a video\n", 12), 12);
+    close(fd);
+    assert_int_equal(video_mp4_check(path, &f, &err), -1);
+    assert_non_null(strstr(err.msg, "is not an MP4 file"));
+    unlink(path);
+    assert_int_equal(video_mp4_check(path, &f, &err), -1);
+    assert_non_null(strstr(err.msg, "cannot open"));
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_timeline_cuts),
+        cmocka_unit_test(test_timeline_crossfades),
+        cmocka_unit_test(test_timeline_too_short),
+        cmocka_unit_test(test_timeline_one_scene),
+        cmocka_unit_test(test_srt),
+        cmocka_unit_test(test_default_size),
+        cmocka_unit_test(test_spec_round_trip),
+        cmocka_unit_test(test_spec_damaged),
+        cmocka_unit_test(test_argv),
+        cmocka_unit_test(test_argv_cuts_motion_burn),
+        cmocka_unit_test(test_progress_lines),
+        cmocka_unit_test(test_ffmpeg_major),
+        cmocka_unit_test(test_mp4_check),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
