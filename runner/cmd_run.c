@@ -100,7 +100,7 @@ static int run_jobs(struct job_cli *jc, enum display_color color, char **dirs, s
         diag_list_release(&dl);
         opened++;
     }
-    struct engine_opts eo = {.api_key = key, .verbosity = jc->verbosity};
+    struct engine_opts eo = {.api_key = key, .verbosity = jc->verbosity, .share_concurrency = true};
     struct engine *e = engine_new(&eo, &err);
     if (!e) {
         fprintf(stderr, "gemflow: %s\n", err.msg);

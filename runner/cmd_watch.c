@@ -5,18 +5,17 @@
 #include "engine.h"
 #include "fsutil.h"
 #include "joblock.h"
+#include "jobfacts.h"
 #include "joblog.h"
 #include "jsonutil.h"
 #include "loop.h"
 #include "util.h"
 #include "watch.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +25,6 @@
 #define DEFAULT_JOBS     4
 #define MAX_JOBS         256
 #define DEFAULT_GRACE_MS 30000
-#define LOG_TAIL_BYTES   65536
 
 enum { OPT_JOBS_DIR = 0x200, OPT_GRACE };
 
@@ -153,22 +151,6 @@ static int check_workflow(const struct watcher *w, struct gf_err *err)
 
 /* --- jobs -------------------------------------------------------------------------------- */
 
-static const char *err_kind_name(enum gf_err_kind k)
-{
-    switch (k) {
-    case GF_ERR_USAGE:
-        return "usage";
-    case GF_ERR_CONFIG:
-        return "config";
-    case GF_ERR_INPUT:
-        return "input";
-    case GF_ERR_LOCKED:
-        return "locked";
-    default:
-        return "io";
-    }
-}
-
 /* A job that cannot start (bad workflow, bad input) stays in DIR with its reason: a run_start
  * and a run_end {state: failed, error: {kind, message}} in its progress log, so `gemflow
  * status` shows it and the next start of the watcher does not try it again. */
@@ -202,7 +184,7 @@ static void record_failure(struct watcher *w, const char *dir, const char *workf
         cJSON_AddNumberToObject(f, "tokens", 0);
         cJSON_AddNullToObject(f, "cost_estimate");
         cJSON *e = cJSON_AddObjectToObject(f, "error");
-        cJSON_AddStringToObject(e, "kind", err_kind_name(why->kind));
+        cJSON_AddStringToObject(e, "kind", gf_err_kind_name(why->kind));
         cJSON_AddStringToObject(e, "message", msg.data);
         joblog_append(&log, "run_end", f, true, &err);
     }
@@ -253,57 +235,6 @@ static bool start_job(struct watcher *w, const char *dir)
     return started;
 }
 
-struct last_run {
-    bool seen, ended;
-    char state[16];
-};
-
-static int note_boundary(void *ctx, const cJSON *ev, size_t lineno)
-{
-    struct last_run *lr = ctx;
-    const char *name = json_str(ev, "event");
-    if (name && strcmp(name, "run_start") == 0) {
-        lr->seen = true;
-        lr->ended = false;
-    } else if (name && strcmp(name, "run_end") == 0) {
-        lr->seen = lr->ended = true;
-        const char *s = json_str(ev, "state");
-        snprintf(lr->state, sizeof lr->state, "%s", s ? s : "");
-    }
-    return 0;
-}
-
-/* Whether a job in DIR is unfinished: it never ran, its last run was killed (no run_end), or
- * interrupted. A job whose last run ended done or failed waits for `gemflow run`/`rerun`.
- * Only the log's tail is read unless no run boundary is in it. */
-static bool job_is_unfinished(const char *dir)
-{
-    char *path = fs_join(dir, "progress.jsonl");
-    struct last_run lr = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0) {
-        off_t off = st.st_size > LOG_TAIL_BYTES ? st.st_size - LOG_TAIL_BYTES : 0;
-        char *data = xmalloc(LOG_TAIL_BYTES + 1);
-        ssize_t n = pread(fd, data, LOG_TAIL_BYTES, off);
-        if (n > 0) {
-            char *start = data;
-            if (off > 0) {
-                char *nl = memchr(data, '\n', (size_t)n);
-                start = nl ? nl + 1 : data + n;
-            }
-            joblog_replay_mem(start, (size_t)(data + n - start), note_boundary, &lr, NULL);
-        }
-        free(data);
-        if (!lr.seen && off > 0)
-            joblog_replay(path, note_boundary, &lr, NULL, NULL);
-    }
-    if (fd >= 0)
-        close(fd);
-    free(path);
-    return !lr.seen || !lr.ended || strcmp(lr.state, "interrupted") == 0;
-}
-
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -331,7 +262,7 @@ static void scan_jobs(struct watcher *w)
     if (n)
         qsort(names, n, sizeof *names, by_name);
     for (size_t i = 0; i < n; i++) {
-        if (job_is_unfinished(names[i]))
+        if (jobfacts_unfinished(names[i]))
             strq_push(&w->resumes, names[i]);
         else
             free(names[i]);
@@ -551,28 +482,6 @@ static void on_reload(void *ctx)
 
 /* --- the command ------------------------------------------------------------------------- */
 
-/* "30s", "1.5s", "500ms", "2m", "1h"; a bare number is seconds. */
-static int parse_duration(const char *s, int64_t *ms)
-{
-    if (!isdigit((unsigned char)s[0]))
-        return -1;
-    char *end;
-    double v = strtod(s, &end);
-    double unit = 1000;
-    if (strcmp(end, "ms") == 0)
-        unit = 1;
-    else if (strcmp(end, "m") == 0)
-        unit = 60000;
-    else if (strcmp(end, "h") == 0)
-        unit = 3600000;
-    else if (*end && strcmp(end, "s") != 0)
-        return -1;
-    if (!isfinite(v) || v * unit > 7 * 86400000.0)
-        return -1;
-    *ms = (int64_t)(v * unit + 0.5);
-    return 0;
-}
-
 static int parse(struct watcher *w, int argc, char **argv)
 {
     optind = 1;
@@ -591,7 +500,7 @@ static int parse(struct watcher *w, int argc, char **argv)
                                        MAX_JOBS, optarg);
             continue;
         case OPT_GRACE:
-            if (parse_duration(optarg, &w->grace_ms) < 0)
+            if (parse_duration_ms(optarg, &w->grace_ms) < 0 || w->grace_ms > 7 * 86400000LL)
                 return cli_usage_error("watch", "--grace needs a duration such as 30s, got '%s'",
                                        optarg);
             continue;
@@ -636,7 +545,10 @@ static int prepare(struct watcher *w)
 static int serve(struct watcher *w, const char *key)
 {
     struct gf_err err = GF_ERR_INIT;
-    struct engine_opts eo = {.api_key = key, .verbosity = w->jc.verbosity, .grace_ms = w->grace_ms};
+    struct engine_opts eo = {.api_key = key,
+                             .verbosity = w->jc.verbosity,
+                             .grace_ms = w->grace_ms,
+                             .share_concurrency = true};
     w->e = engine_new(&eo, &err);
     if (!w->e) {
         fprintf(stderr, "gemflow: %s\n", err.msg);

@@ -164,6 +164,8 @@ void engine_add_job(struct engine *e, struct job *job)
     e->n_jobs++;
     for (size_t i = 0; i < job->wf.n_rpm; i++)
         rl_set(&e->rl, job->wf.rpm[i].model, job->wf.rpm[i].rpm);
+    if (e->opts.share_concurrency && job->wf.concurrency > e->opts.max_inflight)
+        e->opts.max_inflight = job->wf.concurrency;
     job->started_ms = now_ms();
 
     cJSON *f = cJSON_CreateObject();

@@ -17,12 +17,14 @@
 struct engine;
 
 struct engine_opts {
-    const char *api_key; /* required */
-    int max_inflight;    /* cap on calls in flight over all jobs; 0 = only the jobs' limits */
-    int verbosity;       /* -1 quiet, 0 normal, 1 verbose */
-    uint64_t seed;       /* backoff jitter; 0 = from the clock */
-    int64_t grace_ms;    /* after a stop signal, abandon calls still in flight after this long;
-                            0 = wait for them (a second signal abandons them at once) */
+    const char *api_key;    /* required */
+    int max_inflight;       /* cap on calls in flight over all jobs; 0 = only the jobs' limits */
+    bool share_concurrency; /* the jobs of this process share one concurrency limit: the cap
+                               rises to the largest limits.concurrency of the jobs added */
+    int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
+    uint64_t seed;          /* backoff jitter; 0 = from the clock */
+    int64_t grace_ms;       /* after a stop signal, abandon calls still in flight after this long;
+                               0 = wait for them (a second signal abandons them at once) */
 };
 
 /* Hooks for commands that drive the engine for longer than one batch of jobs (watch) or that

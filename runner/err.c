@@ -89,3 +89,19 @@ void diag_list_release(struct diag_list *dl)
     dl->v = NULL;
     dl->n = dl->cap = 0;
 }
+
+const char *gf_err_kind_name(enum gf_err_kind k)
+{
+    switch (k) {
+    case GF_ERR_USAGE:
+        return "usage";
+    case GF_ERR_CONFIG:
+        return "config";
+    case GF_ERR_INPUT:
+        return "input";
+    case GF_ERR_LOCKED:
+        return "locked";
+    default:
+        return "io";
+    }
+}

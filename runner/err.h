@@ -45,6 +45,8 @@ int gf_error_errno(struct gf_err *err, enum gf_err_kind kind, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 /* The exit code an error kind maps to. */
 enum gf_exit gf_err_exit_code(const struct gf_err *err);
+/* "usage", "config", "input", "locked" or "io": the kind as progress.jsonl names it. */
+const char *gf_err_kind_name(enum gf_err_kind k);
 
 /* A diagnostic with its place: "file:line:column: message". line/col are 1-based; 0 = unknown. */
 struct diag {

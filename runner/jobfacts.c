@@ -5,8 +5,11 @@
 #include "jsonutil.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const struct stage_facts no_facts = {.ms = -1};
 
@@ -156,4 +159,54 @@ const char *jobfacts_last_run_state(const struct job_facts *f)
         return "killed";
     const char *s = json_str(f->last_end, "state");
     return s ? s : "killed";
+}
+
+#define LOG_TAIL_BYTES 65536
+
+struct last_run {
+    bool seen, ended;
+    char state[16];
+};
+
+static int note_boundary(void *ctx, const cJSON *ev, size_t lineno)
+{
+    struct last_run *lr = ctx;
+    const char *name = json_str(ev, "event");
+    if (name && strcmp(name, "run_start") == 0) {
+        lr->seen = true;
+        lr->ended = false;
+    } else if (name && strcmp(name, "run_end") == 0) {
+        lr->seen = lr->ended = true;
+        const char *s = json_str(ev, "state");
+        snprintf(lr->state, sizeof lr->state, "%s", s ? s : "");
+    }
+    return 0;
+}
+
+bool jobfacts_unfinished(const char *dir)
+{
+    char *path = fs_join(dir, "progress.jsonl");
+    struct last_run lr = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        off_t off = st.st_size > LOG_TAIL_BYTES ? st.st_size - LOG_TAIL_BYTES : 0;
+        char *data = xmalloc(LOG_TAIL_BYTES + 1);
+        ssize_t n = pread(fd, data, LOG_TAIL_BYTES, off);
+        if (n > 0) {
+            char *start = data;
+            if (off > 0) {
+                char *nl = memchr(data, '\n', (size_t)n);
+                start = nl ? nl + 1 : data + n;
+            }
+            joblog_replay_mem(start, (size_t)(data + n - start), note_boundary, &lr, NULL);
+        }
+        free(data);
+        if (!lr.seen && off > 0)
+            joblog_replay(path, note_boundary, &lr, NULL, NULL);
+    }
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return !lr.seen || !lr.ended || strcmp(lr.state, "interrupted") == 0;
 }

@@ -57,5 +57,9 @@ const cJSON *jobfacts_failure(const struct job_facts *f, const char *stage, cons
 /* "done" | "failed" | "interrupted" (the last run_end's state), "killed" (a run_start without
  * run_end), or NULL when the job never ran. */
 const char *jobfacts_last_run_state(const struct job_facts *f);
+/* Whether the job in DIR is unfinished: it never ran, its last run was killed (no run_end) or
+ * interrupted. A job whose last run ended done or failed waits for `gemflow run`/`rerun`.
+ * Cheap for long logs: only the tail is read unless no run boundary is in it. */
+bool jobfacts_unfinished(const char *dir);
 
 #endif

@@ -2,8 +2,10 @@
 #include "util.h"
 #include "buf.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -104,4 +106,32 @@ void now_rfc3339(char *out, size_t n)
     char base[24];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(out, n, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+}
+
+int parse_duration_ms(const char *s, int64_t *out_ms)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+    size_t digits = strspn(s, "0123456789");
+    const char *p = s + digits;
+    if (!digits)
+        return -1;
+    if (*p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+        if (!frac)
+            return -1;
+        p += 1 + frac;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+        if (strcmp(p, units[i].unit) == 0) {
+            double v = strtod(s, NULL) * units[i].ms;
+            if (v > 1e15)
+                return -1;
+            *out_ms = (int64_t)llround(v);
+            return 0;
+        }
+    }
+    return -1;
 }

@@ -30,4 +30,8 @@ int64_t now_ms(void);
 /* Wall clock in RFC 3339 with milliseconds, UTC: "2026-11-25T12:00:00.123Z" (out >= 32 bytes). */
 void now_rfc3339(char *out, size_t n);
 
+/* A duration: digits with an optional fraction, then "ms", "s", "m", "h" or nothing (seconds):
+ * "30s", "1.5s", "500ms", "2m". Returns 0 with *out_ms, or -1 when it is not one. */
+int parse_duration_ms(const char *s, int64_t *out_ms);
+
 #endif

@@ -88,8 +88,6 @@ bool wfl_int(struct wf_loader *L, const struct ydoc_node *n, const char *key, lo
 bool wfl_number(struct wf_loader *L, const struct ydoc_node *n, const char *key, double lo,
                 double hi, bool lo_open, double *out);
 bool wfl_duration(struct wf_loader *L, const struct ydoc_node *n, const char *key, int64_t *out_ms);
-/* Parse "120s", "1.5s", "500ms", "2m", "1h" or a number of seconds; -1 when malformed. */
-int wfl_parse_duration(const char *s, int64_t *out_ms);
 bool wfl_model_id(struct wf_loader *L, const struct ydoc_node *n, const char *model);
 bool wfl_voice(struct wf_loader *L, const struct ydoc_node *n, const char *voice);
 /* [a-z][a-z0-9_-]* (lower_only) or [A-Za-z_][A-Za-z0-9_-]* */

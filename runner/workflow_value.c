@@ -89,41 +89,13 @@ bool wfl_number(struct wf_loader *L, const struct ydoc_node *n, const char *key,
     return false;
 }
 
-int wfl_parse_duration(const char *s, int64_t *out_ms)
-{
-    static const struct {
-        const char *unit;
-        double ms;
-    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
-    size_t digits = strspn(s, "0123456789");
-    const char *p = s + digits;
-    if (!digits)
-        return -1;
-    if (*p == '.') {
-        size_t frac = strspn(p + 1, "0123456789");
-        if (!frac)
-            return -1;
-        p += 1 + frac;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-        if (strcmp(p, units[i].unit) == 0) {
-            double v = strtod(s, NULL) * units[i].ms;
-            if (v > 1e15)
-                return -1;
-            *out_ms = (int64_t)llround(v);
-            return 0;
-        }
-    }
-    return -1;
-}
-
 bool wfl_duration(struct wf_loader *L, const struct ydoc_node *n, const char *key, int64_t *out_ms)
 {
     const char *s = wfl_string(L, n, key);
     if (!s)
         return false;
     int64_t ms;
-    if (wfl_parse_duration(s, &ms) < 0) {
+    if (parse_duration_ms(s, &ms) < 0) {
         wfl_error(L, n, "bad duration '%s' (use e.g. 30s, 500ms, 2m)", s);
         return false;
     }

@@ -55,7 +55,7 @@ static void transition_field(struct wf_loader *L, struct stage_def *s, const str
     int64_t ms;
     if (!str)
         return;
-    if (wfl_parse_duration(str, &ms) < 0)
+    if (parse_duration_ms(str, &ms) < 0)
         wfl_error(L, n, "bad duration '%s' (use e.g. 0.5s, 500ms, or 0s for cuts)", str);
     else if (ms > VIDEO_TRANSITION_MAX)
         wfl_error(L, n, "'transition' of '%s' is too long (at most %d s)", str,

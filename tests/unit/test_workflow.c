@@ -538,12 +538,12 @@ static void test_durations(void **state)
     static const char *const bad[] = {"10 minutes", "-3s", "1.s", "s", "", "3d", "1e3", "2 m"};
     for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
         int64_t ms = -1;
-        assert_int_equal(wfl_parse_duration(ok[i].text, &ms), 0);
+        assert_int_equal(parse_duration_ms(ok[i].text, &ms), 0);
         assert_int_equal(ms, ok[i].ms);
     }
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         int64_t ms;
-        assert_int_equal(wfl_parse_duration(bad[i], &ms), -1);
+        assert_int_equal(parse_duration_ms(bad[i], &ms), -1);
     }
 }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Several jobs in one `gemflow run`: they share one concurrency limit (the largest
+# limits.concurrency among them) and the per-model rate limits, so the server never sees more
+# calls at once, or faster, than one job's settings allow.
+source "$(dirname "$0")/lib.sh"
+# the fake allows the image model 10 requests per (scaled) 1-second minute and answers 429 above
+fake_start --latency-ms 150 --rpm gemini-3.1-flash-image-preview=10 --minute-ms 1000
+jobs=()
+for j in 1 2 3; do jobs+=("$(new_job "j$j")"); done
+# 600 rpm = 10 per second, as the fake allows; concurrency 3 for each job and for the process
+"$GEMFLOW" run -q "${FAST[@]}" --set limits.concurrency=3 \
+    --set limits.rpm.gemini-3.1-flash-image-preview=600 "${jobs[@]}" >"$T_DIR/out" 2>"$T_DIR/err"
+assert_eq "three jobs in one run exit 0" 0 "$?"
+for j in "${jobs[@]}"; do
+    assert_eq "$(basename "$j"): every artifact" 20 "$(jq '.artifacts | length' "$j/manifest.json")"
+done
+assert_eq "54 requests, none repeated" 54 "$(fake_count '.status == 200')"
+# the most calls open at one moment over the three jobs, from their call_start/call_end events
+most=$(cat "${jobs[@]/%//progress.jsonl}" | jq -rs 'def t: (.ts | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) + (.ts | capture("\\.(?<ms>[0-9]+)Z$").ms | tonumber / 1000);
+  [.[] | select(.event == "call_start" or .event == "call_end") | {t: t, d: (if .event == "call_start" then 1 else -1 end)}]
+  | sort_by(.t, .d) | reduce .[] as $x ({n: 0, m: 0}; .n += $x.d | .m = ([.m, .n] | max)) | .m')
+check "at most 3 calls in flight over the three jobs (saw $most; 9 if each job had its own 3)" test "$most" -le 3
+check "the shared limit is used (saw $most in flight at once)" test "$most" -ge 2
+assert_eq "the image model's rate held across the jobs: no 429" 0 "$(fake_count '.status == 429')"
+finish
