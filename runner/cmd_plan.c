@@ -63,16 +63,21 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
     const struct stage_run *sr = &job->st[s];
     struct tally t = {0};
     const char *why = NULL;
+    bool local = stage_is_local(def->kind); /* runs a program here: no call, no cost */
     printf("  %-12s %-7s %-30s ", def->name, stage_kind_name(def->kind), def->model);
     switch (ls->state) {
     case LOOK_AFTER: {
         size_t n = ls->expected ? ls->expected : 1;
-        struct call_estimate ce;
-        planwhy_estimate(job, s, NULL, &ce);
-        add_call(&t, pr, def->model, &ce, (double)n, &why);
         printf("after %s (%s%zu item%s)\n", ls->after, ls->expected ? "about " : "at least ", n,
                n == 1 ? "" : "s");
         printf("      %-16s estimate: ", "");
+        if (local) {
+            printf("runs %s here: no API call, no cost\n", def->model);
+            break;
+        }
+        struct call_estimate ce;
+        planwhy_estimate(job, s, NULL, &ce);
+        add_call(&t, pr, def->model, &ce, (double)n, &why);
         print_cost(&t, why);
         printf("\n");
         break;
@@ -84,7 +89,7 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
         printf("%zu item%s: %zu cached", ls->n_items, ls->n_items == 1 ? "" : "s", ls->n_cached);
         if (ls->n_edited)
             printf(" (%zu edited)", ls->n_edited);
-        printf(", %zu to call\n", ls->n_call);
+        printf(", %zu to %s\n", ls->n_call, local ? "run" : "call");
         for (size_t i = 0; i < sr->n_items; i++) {
             const struct item *it = &sr->items[i];
             bool cached = !it->input_error && (it->verdict == CK_DONE || it->verdict == CK_EDITED);
@@ -95,7 +100,7 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
             char *reason = planwhy_reason(job, it);
             printf("      %-16s %s\n", it->id, reason);
             free(reason);
-            if (!it->input_error) {
+            if (!it->input_error && !local) {
                 struct call_estimate ce;
                 planwhy_estimate(job, s, it, &ce);
                 add_call(&t, pr, def->model, &ce, 1, &why);
@@ -105,6 +110,8 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
             printf("      %-16s estimate: ", "");
             print_cost(&t, why);
             printf("\n");
+        } else if (local && ls->n_call) {
+            printf("      %-16s estimate: runs %s here: no API call, no cost\n", "", def->model);
         }
     }
     total->calls += t.calls;
@@ -124,7 +131,7 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
     for (size_t k = 0; k < wf->n_stages; k++) {
         size_t s = wf->order[k];
         print_stage(job, s, &looks[s], pr, &total);
-        if (looks[s].state == LOOK_TODO)
+        if (looks[s].state == LOOK_TODO && !stage_is_local(wf->stages[s].kind))
             now += looks[s].n_call;
     }
     printf("calls: %zu now", now);
