@@ -108,6 +108,7 @@ struct job {
     struct engine *engine; /* the engine running it, NULL otherwise */
     int inflight;
     int64_t started_ms;
+    int64_t manifest_ms; /* monotonic time manifest.json was last written */
     int64_t calls, tokens;
     bool ended, failed, interrupted;
 };
