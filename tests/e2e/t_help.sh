@@ -98,7 +98,7 @@ assert_eq "option values are skipped" "$stages" "$(comp accept --set images.aspe
 assert_eq "--color values" "always" "$(comp log --color al)"
 
 # cmake --install puts the man page and the completion in place
-build=$(dirname "$GEMFLOW")
+build=${GEMFLOW_BUILD_DIR:-$(dirname "$GEMFLOW")} # the CMake build holding gemflow
 if [ -f "$build/CMakeCache.txt" ]; then
     cmake --install "$build" --prefix "$T_DIR/prefix" >"$T_DIR/install.out" 2>&1
     assert_eq "cmake --install exits 0" 0 "$?"

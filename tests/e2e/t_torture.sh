@@ -29,13 +29,16 @@ make_job() {
 
 # calls in flight at the kill in the last run segment of a log: a call_start whose outcome was
 # not recorded (no item_done, item_failed or retry after it; a call_end alone is not a record)
+# (line by line: a torn last line is skipped, as the runner's replay skips it)
 inflight_of_last_segment() {
-    jq -s '
+    local n
+    n=$(jq -nR '[inputs | fromjson? // empty] |
       (to_entries | map(select(.value.event == "run_start")) | last | .key) as $from
       | .[$from:] | reduce .[] as $e ({};
           if $e.event == "call_start" then .[$e.stage + "/" + $e.item] = 1
           elif ($e.event == "item_done" or $e.event == "item_failed" or $e.event == "retry")
-          then del(.[$e.stage + "/" + $e.item]) else . end) | length' "$1" 2>/dev/null || echo 0
+          then del(.[$e.stage + "/" + $e.item]) else . end) | length' "$1" 2>/dev/null)
+    echo "${n:-0}"
 }
 
 jobs_made=0
