@@ -113,7 +113,8 @@ static void note_stop(struct engine *e)
                         e->opts.grace_ms > 0 ? " (up to the grace period)"
                                              : " (signal again to abandon them)");
         else if (job->inflight > 0)
-            engine_note(e, job, -1, "abandoning %d calls in flight", job->inflight);
+            engine_note(e, job, -1, "abandoning %d call%s in flight", job->inflight,
+                        job->inflight == 1 ? "" : "s");
     }
 }
 
