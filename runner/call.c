@@ -41,6 +41,17 @@ static cJSON *base_fields(const struct item *it)
 
 static void done_cb(void *ctx, struct http_result *res);
 
+/* The reply is in: give the slot back before the reply is decoded and written, so that the
+ * engine's refill can start the next call at once (http.c drain). */
+static void released_cb(void *ctx)
+{
+    struct call *c = ctx;
+    c->released = true;
+    c->it->replied_ms = now_ms();
+    c->it->job->inflight--;
+    c->e->inflight--;
+}
+
 void call_start(struct engine *e, struct item *it)
 {
     struct job *job = it->job;
@@ -65,7 +76,7 @@ void call_start(struct engine *e, struct item *it)
     struct gf_err err = GF_ERR_INIT;
     job->inflight++;
     e->inflight++;
-    if (http_submit(e->http, &req, done_cb, c, &err) < 0) {
+    if (http_submit_released(e->http, &req, done_cb, released_cb, c, &err) < 0) {
         struct http_result res;
         memset(&res, 0, sizeof res);
         res.transport_error = true;
@@ -286,7 +297,7 @@ static void call_end_event(struct item *it, const struct http_result *res, const
 {
     cJSON *f = base_fields(it);
     cJSON_AddNumberToObject(f, "http_status", (double)res->status);
-    json_add_i64(f, "ms", now_ms() - it->started_ms);
+    json_add_i64(f, "ms", it->replied_ms - it->started_ms); /* latency, not our work */
     cJSON_AddNumberToObject(f, "bytes", (double)res->body.len);
     cJSON_AddItemToObject(f, "tokens", cJSON_Duplicate(usage, 1));
     json_add_str_or_null(f, "finish_reason", o->have_reply ? o->reply.finish_reason : NULL);
@@ -321,9 +332,12 @@ static void done_cb(void *ctx, struct http_result *res)
     struct item *it = c->it;
     struct job *job = it->job;
     const struct stage_def *def = &job->wf.stages[it->stage];
+    if (!c->released) {
+        it->replied_ms = now_ms();
+        job->inflight--;
+        e->inflight--;
+    }
     free(c);
-    job->inflight--;
-    e->inflight--;
     job->calls++;
 
     struct outcome o;
@@ -344,7 +358,7 @@ static void done_cb(void *ctx, struct http_result *res)
 
     if (o.ok) {
         e->ok_calls++;
-        e->ok_ms += now_ms() - it->started_ms;
+        e->ok_ms += it->replied_ms - it->started_ms;
         struct gf_err err = GF_ERR_INIT;
         if (commit(e, it, &o, usage, &err) < 0) {
             engine_fail_item(e, it, error_obj("io", res->status, NULL, err.msg, NULL, NULL),

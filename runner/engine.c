@@ -65,6 +65,15 @@ void engine_note(struct engine *e, const struct job *job, int level, const char 
     buf_release(&msg);
 }
 
+static int64_t dispatch(struct engine *e, int64_t now);
+
+/* Replies are in and their slots free: start what can start before they are processed. */
+static void refill(void *ctx)
+{
+    struct engine *e = ctx;
+    dispatch(e, now_ms());
+}
+
 struct engine *engine_new(const struct engine_opts *opts, struct gf_err *err)
 {
     struct engine *e = xcalloc(1, sizeof *e);
@@ -75,6 +84,7 @@ struct engine *engine_new(const struct engine_opts *opts, struct gf_err *err)
         return NULL;
     }
     e->loop = loop_new(e->http);
+    http_set_refill(e->http, refill, e);
     e->rng = opts->seed ? opts->seed : (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();
     if (!e->rng)
         e->rng = 1;

@@ -40,6 +40,7 @@ struct engine {
 struct call {
     struct engine *e;
     struct item *it;
+    bool released; /* its slot was given back before its reply was processed */
 };
 
 /* call.c */

@@ -13,7 +13,9 @@ struct transfer {
     CURL *easy;
     struct curl_slist *headers;
     http_done_fn done;
+    void (*released)(void *ctx);
     void *ctx;
+    CURLcode code; /* its result, once finished */
     struct buf body;
     char *content_type, *retry_after;
     char errbuf[CURL_ERROR_SIZE];
@@ -25,7 +27,15 @@ struct http_client {
     CURLM *multi;
     struct transfer *list;
     size_t active;
+    http_refill_fn refill;
+    void *refill_ctx;
 };
+
+void http_set_refill(struct http_client *c, http_refill_fn refill, void *ctx)
+{
+    c->refill = refill;
+    c->refill_ctx = ctx;
+}
 
 static int curl_ready;
 
@@ -88,8 +98,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
 int http_submit(struct http_client *c, const struct http_request *req, http_done_fn done, void *ctx,
                 struct gf_err *err)
 {
+    return http_submit_released(c, req, done, NULL, ctx, err);
+}
+
+int http_submit_released(struct http_client *c, const struct http_request *req, http_done_fn done,
+                         void (*released)(void *ctx), void *ctx, struct gf_err *err)
+{
     struct transfer *t = xcalloc(1, sizeof *t);
     t->done = done;
+    t->released = released;
     t->ctx = ctx;
     t->body = (struct buf)BUF_INIT;
     t->easy = curl_easy_init();
@@ -141,7 +158,21 @@ int http_submit(struct http_client *c, const struct http_request *req, http_done
     return 0;
 }
 
-static void finish(struct http_client *c, struct transfer *t, CURLcode code, const char *why)
+/* Take a transfer out of the multi handle and the list. */
+static void detach(struct http_client *c, struct transfer *t)
+{
+    curl_multi_remove_handle(c->multi, t->easy);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        c->list = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    c->active--;
+}
+
+/* Run a detached transfer's completion callback and free it. */
+static void complete(struct transfer *t, CURLcode code, const char *why)
 {
     struct http_result res;
     memset(&res, 0, sizeof res);
@@ -167,14 +198,6 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode code, con
             snprintf(res.error, sizeof res.error, "%s",
                      t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
     }
-    curl_multi_remove_handle(c->multi, t->easy);
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        c->list = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    c->active--;
     t->done(t->ctx, &res);
     buf_release(&res.body);
     curl_slist_free_all(t->headers);
@@ -184,18 +207,57 @@ static void finish(struct http_client *c, struct transfer *t, CURLcode code, con
     free(t);
 }
 
-/* Complete finished transfers; returns how many. */
+static void finish(struct http_client *c, struct transfer *t, CURLcode code, const char *why)
+{
+    detach(c, t);
+    complete(t, code, why);
+}
+
+/* Whether the server asked for less: a 429 or a 5xx. */
+static bool pushback(struct transfer *t)
+{
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    return status == 429 || status >= 500;
+}
+
+/* Complete finished transfers; returns how many. They are all taken out first and their slots
+ * released, the refill hook starts what can start and that is sent, and only then do their
+ * completion callbacks decode and write their replies. */
 static int drain(struct http_client *c)
 {
     CURLMsg *m;
-    int left, n = 0;
+    int left, running;
+    struct transfer *done = NULL, **tail = &done;
+    int n = 0;
+    bool any_released = false, any_pushback = false;
     while ((m = curl_multi_info_read(c->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
         struct transfer *t = NULL;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        finish(c, t, m->data.result, NULL);
+        t->code = m->data.result;
+        detach(c, t); /* m is invalid from here on */
+        t->next = NULL;
+        *tail = t;
+        tail = &t->next;
         n++;
+    }
+    for (struct transfer *t = done; t; t = t->next) {
+        any_pushback |= pushback(t);
+        if (t->released) {
+            t->released(t->ctx);
+            any_released = true;
+        }
+    }
+    if (any_released && !any_pushback && c->refill) {
+        c->refill(c->refill_ctx);
+        curl_multi_perform(c->multi, &running); /* send what it started */
+    }
+    while (done) {
+        struct transfer *t = done;
+        done = t->next;
+        complete(t, t->code, NULL);
     }
     return n;
 }

@@ -40,12 +40,23 @@ struct http_result {
 };
 
 typedef void (*http_done_fn)(void *ctx, struct http_result *res);
+/* Refill hook (http_set_refill): transfers have finished and their slots are free; start
+ * what can start now. It runs after each finished transfer's `released` notice and before
+ * any of their completion callbacks, and what it submits is sent at once, so a new call does
+ * not wait for the previous one's reply to be decoded and written. */
+typedef void (*http_refill_fn)(void *ctx);
 
 struct http_client *http_client_new(struct gf_err *err);
 void http_client_free(struct http_client *c);
 
 int http_submit(struct http_client *c, const struct http_request *req, http_done_fn done, void *ctx,
                 struct gf_err *err);
+/* Set the refill hook. A transfer submitted with a `released` function (http_submit_released)
+ * gets that notice, with its ctx, just before the hook runs; the hook is skipped for a batch
+ * that holds a 429 or 5xx reply (the server is asking for less, not more). */
+void http_set_refill(struct http_client *c, http_refill_fn refill, void *ctx);
+int http_submit_released(struct http_client *c, const struct http_request *req, http_done_fn done,
+                         void (*released)(void *ctx), void *ctx, struct gf_err *err);
 /* Wait up to timeout_ms for network activity or for one of the extra fds to become readable,
  * then complete finished transfers (their callbacks run inside this call). revents[i] is set
  * non-zero for each extra fd that is readable (or hung up). */

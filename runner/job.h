@@ -50,6 +50,7 @@ struct item {
     int attempts;          /* calls made in this run */
     int64_t not_before_ms; /* IS_WAIT: monotonic time before which it must not start */
     int64_t started_ms;    /* monotonic time of the current attempt */
+    int64_t replied_ms;    /* monotonic time its reply was in (before it was processed) */
     int64_t first_start_ms;
     char started_ts[40]; /* wall clock of the first attempt */
     cJSON *attempt_log;  /* per-attempt records for the call record */

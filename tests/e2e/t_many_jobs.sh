@@ -15,10 +15,8 @@ for j in "${jobs[@]}"; do
     assert_eq "$(basename "$j"): every artifact" 20 "$(jq '.artifacts | length' "$j/manifest.json")"
 done
 assert_eq "54 requests, none repeated" 54 "$(fake_count '.status == 200')"
-# the most calls open at one moment over the three jobs, from their call_start/call_end events
-most=$(cat "${jobs[@]/%//progress.jsonl}" | jq -rs 'def t: (.ts | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) + (.ts | capture("\\.(?<ms>[0-9]+)Z$").ms | tonumber / 1000);
-  [.[] | select(.event == "call_start" or .event == "call_end") | {t: t, d: (if .event == "call_start" then 1 else -1 end)}]
-  | sort_by(.t, .d) | reduce .[] as $x ({n: 0, m: 0}; .n += $x.d | .m = ([.m, .n] | max)) | .m')
+# the most calls open at one moment over the three jobs (call_start to the transfer's end)
+most=$(bash "$SRC_DIR/tests/tools/max-in-flight.sh" "${jobs[@]/%//progress.jsonl}")
 check "at most 3 calls in flight over the three jobs (saw $most; 9 if each job had its own 3)" test "$most" -le 3
 check "the shared limit is used (saw $most in flight at once)" test "$most" -ge 2
 assert_eq "the image model's rate held across the jobs: no 429" 0 "$(fake_count '.status == 429')"

@@ -393,6 +393,8 @@ int fk_imagen_dims(const char *aspect, int scale, int *w, int *h);
 unsigned char *fk_png_make(int w, int h, uint64_t seed, size_t *len);
 /* Per-pixel grain amplitude of generated images (0 = none, the default). */
 void fk_png_set_grain(int amplitude);
+/* Paint each image size once and cut audio from one long PCM (benchmarks). Before serving. */
+void fk_media_cache_enable(void);
 void fk_png_corrupt(unsigned char *png, size_t len); /* break the IDAT, keep the CRCs valid */
 /* 16-bit mono little-endian PCM, `frames` samples; caller frees. */
 unsigned char *fk_pcm_make(long frames, uint64_t seed);

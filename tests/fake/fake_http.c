@@ -180,11 +180,15 @@ enum MHD_Result fk_http_access(void *cls, struct MHD_Connection *conn, const cha
         if (s->cfg.jitter_ms > 0) /* uniform in latency +- jitter, from (seed, seq) */
             delay +=
                 (int64_t)((2 * fk_unit(fk_mix3(s->cfg.seed, r->seq, 3)) - 1) * s->cfg.jitter_ms);
-        if (delay > 0 && !fk_server_sleep(s, delay)) {
+        /* The latency is the whole time to the answer, as a client sees it: the reply is
+         * generated first (a large PNG takes a while), then the rest of the latency passes. */
+        fk_api_handle(s, r, &rep);
+        int64_t left = delay - (fk_mono_ms() - r->start_ms);
+        if (left > 0 && !fk_server_sleep(s, left)) {
+            fk_reply_release(&rep);
             r->status = 0;
             return MHD_NO;
         }
-        fk_api_handle(s, r, &rep);
     }
     if (!rep.body && rep.mode != FK_SEND_HANG && rep.mode != FK_SEND_RESET)
         fk_error(&rep, 500, "INTERNAL", "fake-gemini: no reply was produced", NULL);
