@@ -184,9 +184,21 @@ static cJSON *usage_json(const struct outcome *o)
     return u;
 }
 
+static void write_record(struct item *it, const char *status, const cJSON *error, const char *body,
+                         size_t body_len, cJSON *parsed, long http_status, const char *saved_as,
+                         const char *model_text, const cJSON *usage);
+
 void call_write_record(struct item *it, const char *status, const cJSON *error, const char *body,
                        size_t body_len, long http_status, const char *saved_as,
                        const char *model_text, const cJSON *usage)
+{
+    write_record(it, status, error, body, body_len, NULL, http_status, saved_as, model_text, usage);
+}
+
+/* `parsed`, when not NULL, is the body already parsed; it is redacted in place. */
+static void write_record(struct item *it, const char *status, const cJSON *error, const char *body,
+                         size_t body_len, cJSON *parsed, long http_status, const char *saved_as,
+                         const char *model_text, const cJSON *usage)
 {
     struct job *job = it->job;
     char ended[40];
@@ -206,6 +218,7 @@ void call_write_record(struct item *it, const char *status, const cJSON *error, 
         .http_status = http_status,
         .response_body = body,
         .response_len = body_len,
+        .response_json = parsed,
         .saved_as = saved_as,
         .model_text = model_text,
         .attempts = it->attempt_log,
@@ -364,8 +377,15 @@ static void done_cb(void *ctx, struct http_result *res)
             engine_fail_item(e, it, error_obj("io", res->status, NULL, err.msg, NULL, NULL),
                              res->body.data, res->body.len, res->status);
         } else {
-            call_write_record(it, "done", NULL, res->body.data, res->body.len, res->status,
-                              it->out_path, o.out.model_text, usage);
+            /* the media are on disk: drop the decoded copy and the raw body before the record
+             * is made from the parsed reply (redacted in place: no second parse) */
+            buf_release(&o.out.data);
+            bool parsed = o.have_reply && o.reply.root;
+            if (parsed)
+                buf_release(&res->body);
+            write_record(it, "done", NULL, res->body.data, res->body.len,
+                         parsed ? o.reply.root : NULL, res->status, it->out_path, o.out.model_text,
+                         usage);
             it->state = IS_DONE;
             job->st[it->stage].n_done++;
             engine_item_finished(e, it);

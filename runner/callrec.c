@@ -7,6 +7,7 @@
 #include "sha256.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define BODY_TEXT_MAX 4096
@@ -16,22 +17,53 @@ char *callrec_path(const char *stage, const char *item)
     return xasprintf(".gemflow/calls/%s/%s.json", stage, item);
 }
 
+/* Size and SHA-256 of base64 media, decoded a slice at a time (no copy of the whole). */
+static int digest_base64(const char *b64, size_t len, size_t *bytes, char hex[SHA256_HEX_LEN + 1])
+{
+    enum { SLICE = 64 * 1024 }; /* characters, a multiple of 4 */
+    struct sha256_ctx *sc = sha256_new();
+    struct buf raw = BUF_INIT;
+    *bytes = 0;
+    int rc = 0;
+    for (size_t at = 0; at < len && rc == 0; at += SLICE) {
+        size_t n = len - at < SLICE ? len - at : SLICE;
+        raw.len = 0;
+        rc = base64_decode(b64 + at, n, &raw, NULL);
+        if (rc == 0) {
+            sha256_update(sc, raw.data, raw.len);
+            *bytes += raw.len;
+        }
+    }
+    sha256_final_hex(sc, hex);
+    buf_release(&raw);
+    return rc;
+}
+
 static cJSON *media_digest(const char *b64, const char **saved_as)
 {
     cJSON *d = cJSON_CreateObject();
-    struct buf raw = BUF_INIT;
-    if (base64_decode(b64, strlen(b64), &raw, NULL) == 0) {
-        char hex[SHA256_HEX_LEN + 1];
-        sha256_hex(raw.data, raw.len, hex);
-        cJSON_AddNumberToObject(d, "bytes", (double)raw.len);
+    size_t len = strlen(b64), bytes;
+    char hex[SHA256_HEX_LEN + 1];
+    /* padding or a line break inside a slice makes it fail: then decode the whole at once */
+    bool ok = digest_base64(b64, len, &bytes, hex) == 0;
+    if (!ok) {
+        struct buf raw = BUF_INIT;
+        ok = base64_decode(b64, len, &raw, NULL) == 0;
+        if (ok) {
+            sha256_hex(raw.data, raw.len, hex);
+            bytes = raw.len;
+        }
+        buf_release(&raw);
+    }
+    if (ok) {
+        cJSON_AddNumberToObject(d, "bytes", (double)bytes);
         cJSON_AddStringToObject(d, "sha256", hex);
     } else {
-        cJSON_AddNumberToObject(d, "base64_chars", (double)strlen(b64));
+        cJSON_AddNumberToObject(d, "base64_chars", (double)len);
         cJSON_AddStringToObject(d, "error", "not valid base64");
     }
     json_add_str_or_null(d, "saved_as", *saved_as);
     *saved_as = NULL; /* only the first media part is the saved one */
-    buf_release(&raw);
     return d;
 }
 
@@ -92,10 +124,14 @@ int callrec_write(const char *job_dir, const struct callrec *rec, struct gf_err 
                           body_value(rec->request_body, strlen(rec->request_body), NULL));
     cJSON *resp = cJSON_AddObjectToObject(root, "response");
     cJSON_AddNumberToObject(resp, "http_status", (double)rec->http_status);
-    if (rec->response_body)
+    if (rec->response_json) {
+        callrec_redact(rec->response_json, rec->saved_as);
+        cJSON_AddItemReferenceToObject(resp, "body", rec->response_json);
+    } else if (rec->response_body) {
         cJSON_AddItemToObject(resp, "body",
                               body_value(rec->response_body, rec->response_len, rec->saved_as));
-    else
+    }
+    if (!rec->response_json && !rec->response_body)
         cJSON_AddNullToObject(resp, "body");
     if (rec->model_text)
         cJSON_AddStringToObject(root, "model_text", rec->model_text);

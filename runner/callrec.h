@@ -17,6 +17,9 @@ struct callrec {
     long http_status;
     const char *response_body; /* NULL when there was no response */
     size_t response_len;
+    /* The response already parsed (optional): used instead of parsing response_body again,
+     * and redacted in place, so its inline media strings are gone afterwards. */
+    cJSON *response_json;
     const char *saved_as; /* artifact written from the response, NULL if none */
     const char *model_text;
     const cJSON *attempts; /* borrowed */
