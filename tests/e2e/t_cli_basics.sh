@@ -40,12 +40,18 @@ assert_file_contains "world-readable key file is explained" "chmod 600" "$T_DIR/
 
 # a locked job: exit 4 naming the holder's pid
 mkdir -p "$job/.gemflow"
-flock "$job/.gemflow/lock" -c "echo 424242 > '$job/.gemflow/lock'; sleep 3" &
+# the holder keeps the lock until the run has ended, however slow it is (e.g. under valgrind)
+flock "$job/.gemflow/lock" \
+    -c "echo 424242 > '$job/.gemflow/lock'; until [ -e '$T_DIR/unlock' ]; do sleep 0.05; done" &
 holder=$!
-sleep 0.5
+for _ in $(seq 1 200); do
+    grep -q 424242 "$job/.gemflow/lock" 2>/dev/null && break
+    sleep 0.05
+done
 gf run "$job"
 assert_eq "locked job exits 4" 4 "$GF_RC"
 assert_file_contains "locked job names the pid" "pid 424242" "$T_DIR/last.err"
+touch "$T_DIR/unlock"
 wait $holder
 
 # not a directory
