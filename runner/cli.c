@@ -85,6 +85,18 @@ int cli_report_open_error(const struct diag_list *dl, const struct gf_err *err)
     return gf_err_exit_code(err);
 }
 
+int cli_open_job(struct job *job, const char *dir, const struct job_opts *opts, enum job_mode mode,
+                 struct gf_err *err)
+{
+    struct diag_list dl = DIAG_LIST_INIT;
+    struct gf_err local = GF_ERR_INIT;
+    if (!err)
+        err = &local;
+    int rc = job_open(job, dir, opts, mode, &dl, err) < 0 ? cli_report_open_error(&dl, err) : 0;
+    diag_list_release(&dl);
+    return rc;
+}
+
 static int key_is_sane(const char *k)
 {
     if (!k[0])

@@ -52,6 +52,10 @@ void job_cli_release(struct job_cli *jc);
 int cli_jobs_distinct(const char *cmd, char *const *dirs, size_t n);
 /* Print diagnostics then the error; returns the exit code for it. */
 int cli_report_open_error(const struct diag_list *dl, const struct gf_err *err);
+/* job_open, its diagnostics and error printed as above on failure. Returns 0, or the exit code
+ * with `err` (may be NULL) still holding the error. */
+int cli_open_job(struct job *job, const char *dir, const struct job_opts *opts, enum job_mode mode,
+                 struct gf_err *err);
 
 /* The API key: --api-key-file, else $GEMINI_API_KEY, else $GOOGLE_API_KEY. Returns a new
  * string (caller wipes and frees) or NULL with err (GF_ERR_CONFIG). */

@@ -288,14 +288,8 @@ int cmd_accept(int argc, char **argv)
         goto out;
     }
     struct job job;
-    struct diag_list dl = DIAG_LIST_INIT;
-    struct gf_err err = GF_ERR_INIT;
-    if (job_open(&job, argv[optind], &jc.job, JOB_RUN, &dl, &err) < 0) {
-        rc = cli_report_open_error(&dl, &err);
-        diag_list_release(&dl);
+    if ((rc = cli_open_job(&job, argv[optind], &jc.job, JOB_RUN, NULL)) != 0)
         goto out;
-    }
-    diag_list_release(&dl);
     rc = accept_stage(&job, argv[optind + 1], argv + optind + 2, (size_t)(argc - optind - 2));
     job_close(&job);
 out:

@@ -172,13 +172,13 @@ int cmd_plan(int argc, char **argv)
     }
     for (int i = optind; i < argc; i++) {
         struct job job;
-        struct diag_list dl = DIAG_LIST_INIT;
         struct gf_err err = GF_ERR_INIT;
-        if (job_open(&job, argv[i], &jc.job, JOB_LOOK, &dl, &err) < 0) {
-            rc = cli_report_open_error(&dl, &err);
-            diag_list_release(&dl);
+        int orc = cli_open_job(&job, argv[i], &jc.job, JOB_LOOK, &err);
+        if (orc) {
+            rc = orc;
             continue;
         }
+        struct diag_list dl = DIAG_LIST_INIT;
         struct prices pr;
         if (prices_load_for_job(&pr, argv[i], prices_file, &dl) < 0) {
             gf_error(&err, GF_ERR_CONFIG, "the price table has errors");

@@ -132,14 +132,12 @@ int cmd_report(int argc, char **argv)
     }
     for (int i = optind; i < argc; i++) {
         struct job job;
-        struct diag_list dl = DIAG_LIST_INIT;
         struct gf_err err = GF_ERR_INIT;
-        if (job_open(&job, argv[i], &jc.job, JOB_LOOK, &dl, &err) < 0) {
-            rc = cli_report_open_error(&dl, &err);
-            diag_list_release(&dl);
+        int orc = cli_open_job(&job, argv[i], &jc.job, JOB_LOOK, &err);
+        if (orc) {
+            rc = orc;
             continue;
         }
-        diag_list_release(&dl);
         if (write_report(&job, &err) < 0) {
             fprintf(stderr, "gemflow: %s\n", err.msg);
             rc = GF_EXIT_FAILED;

@@ -91,13 +91,8 @@ static int run_jobs(struct job_cli *jc, enum display_color color, char **dirs, s
     size_t opened = 0;
     int rc = GF_EXIT_OK;
     for (size_t i = 0; i < n_dirs; i++) {
-        struct diag_list dl = DIAG_LIST_INIT;
-        if (job_open(&jobs[i], dirs[i], &jc->job, JOB_RUN, &dl, &err) < 0) {
-            rc = cli_report_open_error(&dl, &err);
-            diag_list_release(&dl);
+        if ((rc = cli_open_job(&jobs[i], dirs[i], &jc->job, JOB_RUN, &err)) != 0)
             goto out;
-        }
-        diag_list_release(&dl);
         opened++;
     }
     struct engine_opts eo = {.api_key = key, .verbosity = jc->verbosity, .share_concurrency = true};

@@ -394,11 +394,9 @@ static void print_overview(const cJSON *j, bool color)
 static int status_one(const char *dir, struct job_cli *jc, cJSON *all)
 {
     struct job job;
-    struct diag_list dl = DIAG_LIST_INIT;
     struct gf_err err = GF_ERR_INIT;
-    if (job_open(&job, dir, &jc->job, JOB_LOOK, &dl, &err) < 0) {
-        int rc = cli_report_open_error(&dl, &err);
-        diag_list_release(&dl);
+    int rc = cli_open_job(&job, dir, &jc->job, JOB_LOOK, &err);
+    if (rc) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "job", dir);
         cJSON_AddStringToObject(j, "state", "invalid");
@@ -406,7 +404,6 @@ static int status_one(const char *dir, struct job_cli *jc, cJSON *all)
         cJSON_AddItemToArray(all, j);
         return rc;
     }
-    diag_list_release(&dl);
     struct job_facts facts;
     if (jobfacts_load(&facts, dir, &err) < 0)
         fprintf(stderr, "gemflow: %s\n", err.msg);
