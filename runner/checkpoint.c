@@ -179,7 +179,9 @@ int ckpt_load(struct ckpt *ck, const char *job_dir, struct gf_err *err)
 {
     memset(ck, 0, sizeof *ck);
     char *path = fs_join(job_dir, "progress.jsonl");
-    int rc = joblog_replay(path, replay_one, ck, &ck->stats, err);
+    /* The events ckpt_apply acts on; the rest (calls, progress) are skipped unparsed. */
+    static const char *const events[] = {"item_done", "item_failed", "stage_reset", NULL};
+    int rc = joblog_replay_events(path, events, replay_one, ck, &ck->stats, err);
     free(path);
     if (rc < 0)
         ckpt_release(ck);

@@ -189,7 +189,7 @@ void engine_add_job(struct engine *e, struct job *job)
     cJSON_AddStringToObject(f, "workflow", job->wf.name ? job->wf.name : job->wf.path);
     cJSON_AddStringToObject(f, "version", GEMFLOW_VERSION);
     cJSON_AddStringToObject(f, "endpoint", job->endpoint);
-    job_event(job, "run_start", f, true);
+    job_event(job, "run_start", f, false); /* made durable by the next durable append */
     if (job->log_was_torn)
         engine_note(e, job, 0,
                     "progress.jsonl ended in a torn line (a crash mid-write); it was cut off");
@@ -221,7 +221,9 @@ static void stage_event(struct job *job, size_t s, const char *event)
     cJSON_AddNumberToObject(f, "failed", (double)sr->n_failed);
     if (sr->error)
         cJSON_AddStringToObject(f, "error", sr->error);
-    job_event(job, event, f, true);
+    /* Not fsync'd on its own: stage states are derived from the items on replay, and the
+     * next item_done or run_end makes this line durable too. */
+    job_event(job, event, f, false);
 }
 
 /* A cached item's manifest entries may be missing (a crash between item_done and the manifest

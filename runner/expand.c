@@ -68,8 +68,10 @@ int job_load_stage_value(struct job *job, size_t s, struct gf_err *err)
                  col);
         goto out;
     }
+    /* A CK_DONE artifact was checked against this very schema when it was written or accepted
+     * (the request key covers the schema) and its size and mtime have not changed since. */
     struct gf_err serr = GF_ERR_INIT;
-    if (schema_check(def->schema, v, &serr) < 0) {
+    if (sr->items[0].verdict != CK_DONE && schema_check(def->schema, v, &serr) < 0) {
         gf_error(err, GF_ERR_INPUT, "%s: does not match the schema of stage '%s': %s", path,
                  def->name, serr.msg);
         cJSON_Delete(v);

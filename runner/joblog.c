@@ -127,8 +127,38 @@ void joblog_close(struct joblog *log)
     log->fd = -1;
 }
 
-int joblog_replay_mem(const char *data, size_t len, joblog_fn fn, void *ctx,
-                      struct joblog_stats *stats)
+/* The event name of a line as joblog_append writes it ({"ts":"...","event":"NAME",...}), found
+ * without parsing the line; NULL when the line has another shape (it is then parsed in full). */
+static const char *peek_event(const char *p, const char *end, size_t *len)
+{
+    static const char head[] = "{\"ts\":\"", mid[] = "\",\"event\":\"";
+    if ((size_t)(end - p) < sizeof head - 1 || memcmp(p, head, sizeof head - 1) != 0)
+        return NULL;
+    p += sizeof head - 1;
+    const char *q = memchr(p, '"', (size_t)(end - p));
+    if (!q || memchr(p, '\\', (size_t)(q - p)))
+        return NULL;
+    p = q;
+    if ((size_t)(end - p) < sizeof mid - 1 || memcmp(p, mid, sizeof mid - 1) != 0)
+        return NULL;
+    p += sizeof mid - 1;
+    q = memchr(p, '"', (size_t)(end - p));
+    if (!q || memchr(p, '\\', (size_t)(q - p)))
+        return NULL;
+    *len = (size_t)(q - p);
+    return p;
+}
+
+static bool wanted(const char *const *events, const char *name, size_t len)
+{
+    for (; *events; events++)
+        if (strlen(*events) == len && memcmp(*events, name, len) == 0)
+            return true;
+    return false;
+}
+
+static void replay_mem(const char *data, size_t len, const char *const *events, joblog_fn fn,
+                       void *ctx, struct joblog_stats *stats)
 {
     struct joblog_stats st = {0};
     size_t lineno = 0;
@@ -141,10 +171,18 @@ int joblog_replay_mem(const char *data, size_t len, joblog_fn fn, void *ctx,
             break;
         }
         st.lines++;
+        size_t name_len;
+        const char *name_at = events ? peek_event(p, nl, &name_len) : NULL;
+        if (name_at && !wanted(events, name_at, name_len)) {
+            p = nl + 1;
+            continue;
+        }
         cJSON *ev = cJSON_ParseWithLength(p, (size_t)(nl - p));
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(ev, "event");
         if (!cJSON_IsObject(ev) || !cJSON_IsString(name)) {
             st.bad_lines++;
+        } else if (events && !wanted(events, name->valuestring, strlen(name->valuestring))) {
+            /* listed events only */
         } else if (fn && fn(ctx, ev, lineno)) {
             cJSON_Delete(ev);
             break;
@@ -154,11 +192,17 @@ int joblog_replay_mem(const char *data, size_t len, joblog_fn fn, void *ctx,
     }
     if (stats)
         *stats = st;
+}
+
+int joblog_replay_mem(const char *data, size_t len, joblog_fn fn, void *ctx,
+                      struct joblog_stats *stats)
+{
+    replay_mem(data, len, NULL, fn, ctx, stats);
     return 0;
 }
 
-int joblog_replay(const char *path, joblog_fn fn, void *ctx, struct joblog_stats *stats,
-                  struct gf_err *err)
+int joblog_replay_events(const char *path, const char *const *events, joblog_fn fn, void *ctx,
+                         struct joblog_stats *stats, struct gf_err *err)
 {
     struct buf b = BUF_INIT;
     if (buf_read_file(&b, path) < 0) {
@@ -169,7 +213,13 @@ int joblog_replay(const char *path, joblog_fn fn, void *ctx, struct joblog_stats
         }
         return gf_error_errno(err, GF_ERR_IO, "cannot read '%s'", path);
     }
-    joblog_replay_mem(b.data, b.len, fn, ctx, stats);
+    replay_mem(b.data, b.len, events, fn, ctx, stats);
     buf_release(&b);
     return 0;
+}
+
+int joblog_replay(const char *path, joblog_fn fn, void *ctx, struct joblog_stats *stats,
+                  struct gf_err *err)
+{
+    return joblog_replay_events(path, NULL, fn, ctx, stats, err);
 }

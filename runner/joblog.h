@@ -44,6 +44,12 @@ typedef int (*joblog_fn)(void *ctx, const cJSON *ev, size_t lineno);
 /* Replay `path` (a missing file is an empty log). Returns 0, or -1 with err on an I/O error. */
 int joblog_replay(const char *path, joblog_fn fn, void *ctx, struct joblog_stats *stats,
                   struct gf_err *err);
+/* Replay only the events named in the NULL-terminated list `events` (NULL: all). A line in the
+ * shape joblog_append writes ({"ts":...,"event":"NAME",...}) whose NAME is not listed is skipped
+ * without being parsed, so bad_lines counts only the lines that were parsed; a line of any other
+ * shape is parsed and passed on only if its event is listed. */
+int joblog_replay_events(const char *path, const char *const *events, joblog_fn fn, void *ctx,
+                         struct joblog_stats *stats, struct gf_err *err);
 /* Replay a log held in memory (used by the fuzzer and the tests). */
 int joblog_replay_mem(const char *data, size_t len, joblog_fn fn, void *ctx,
                       struct joblog_stats *stats);

@@ -14,13 +14,15 @@ void manifest_load(struct manifest *m, const char *job_dir)
     struct buf b = BUF_INIT;
     if (buf_read_file(&b, path) == 0) {
         cJSON *root = cJSON_ParseWithLength(b.data, b.len);
-        const cJSON *arts = cJSON_GetObjectItemCaseSensitive(root, "artifacts");
-        const cJSON *e;
-        cJSON_ArrayForEach(e, arts)
-        {
+        cJSON *arts = cJSON_GetObjectItemCaseSensitive(root, "artifacts");
+        /* Entries are moved out of the parsed tree, not copied. */
+        cJSON *e = cJSON_IsArray(arts) ? arts->child : NULL;
+        while (e) {
+            cJSON *next = e->next;
             const char *p = json_str(e, "path");
             if (p && fs_rel_is_safe(p))
-                manifest_put(m, cJSON_Duplicate(e, 1));
+                manifest_put(m, cJSON_DetachItemViaPointer(arts, e));
+            e = next;
         }
         cJSON_Delete(root);
         m->dirty = false;
