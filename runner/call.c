@@ -24,6 +24,8 @@ struct outcome {
     struct gemini_reply reply;
     bool have_reply;
     struct stage_output out;
+    struct ckpt_output art; /* ok: the artifact as written (path is the item's out_path) */
+    size_t reply_bytes;     /* the response body's size (the body itself may be freed) */
 };
 
 static const char *stage_name(const struct item *it)
@@ -133,27 +135,50 @@ static void classify_http_error(const struct item *it, const struct http_result 
     gemini_error_release(&ge);
 }
 
-static void classify(const struct item *it, struct http_result *res, struct outcome *o)
+/* Transport and HTTP errors, then the reply's envelope; true when the reply parsed and the
+ * stage's accept step (accept_reply) is still to judge it. */
+static bool classify_reply(const struct item *it, struct http_result *res, struct outcome *o)
 {
-    const struct stage_def *def = &it->job->wf.stages[it->stage];
     o->delay_ms = -1;
     if (res->transport_error) {
         o->retryable = true;
         o->error = error_obj(res->timed_out ? "timeout" : "transport", res->status, NULL,
                              res->error, NULL, NULL);
-        return;
+        return false;
     }
     if (res->status < 200 || res->status > 299) {
         classify_http_error(it, res, o);
-        return;
+        return false;
     }
     struct gf_err err = GF_ERR_INIT;
     if (gemini_reply_parse(res->body.data, res->body.len, it->verb, &o->reply, &err) < 0) {
         o->retryable = true;
         o->error = error_obj("bad_reply", res->status, NULL, err.msg, NULL, NULL);
-        return;
+        return false;
     }
     o->have_reply = true;
+    return true;
+}
+
+/* The accepted output to disk, durably, and its digest; the decoded copy is freed. Touches
+ * only the item's own file (and mkdir -p of its directory), so it may run on a worker. */
+static int write_artifact(const struct item *it, struct outcome *o, struct gf_err *err)
+{
+    struct fs_facts facts;
+    if (fs_write_atomic(it->job->dir, it->out_path, o->out.data.data, o->out.data.len,
+                        FS_DURABLE, &facts, err) < 0)
+        return -1;
+    o->art = (struct ckpt_output){it->out_path, facts.bytes, facts.mtime_ns, {0}};
+    sha256_hex(o->out.data.data, o->out.data.len, o->art.sha256);
+    buf_release(&o->out.data);
+    return 0;
+}
+
+/* The stage's verdict on a parsed reply and, when it is usable, its artifact written to disk
+ * (write_artifact); otherwise why not. */
+static void accept_reply(const struct item *it, const struct http_result *res, struct outcome *o)
+{
+    const struct stage_def *def = &it->job->wf.stages[it->stage];
     struct stage_failure fail;
     memset(&fail, 0, sizeof fail);
     if (stage_ops_for(def->kind)->accept(def, &o->reply, &o->out, &fail) < 0) {
@@ -162,6 +187,15 @@ static void classify(const struct item *it, struct http_result *res, struct outc
                              fail.finish_reason, fail.block_reason);
         return;
     }
+    struct gf_err err = GF_ERR_INIT;
+    if (write_artifact(it, o, &err) < 0) {
+        o->error = error_obj("io", res->status, NULL, err.msg, NULL, NULL); /* not retried */
+        return;
+    }
+    /* Redact the reply for its call record now: the base64 copy of the media is freed as soon
+     * as it is no longer needed, and on a worker its digest is computed there. */
+    if (o->reply.root)
+        callrec_redact(o->reply.root, it->out_path);
     o->ok = true;
 }
 
@@ -234,13 +268,14 @@ static void write_record(struct item *it, const char *status, const cJSON *error
     free(url);
 }
 
-void engine_fail_item(struct engine *e, struct item *it, cJSON *error, const char *response_body,
-                      size_t response_len, long http_status)
+/* `parsed`, when not NULL, is the reply already parsed (the raw body is then not needed). */
+static void fail_item(struct engine *e, struct item *it, cJSON *error, const char *response_body,
+                      size_t response_len, cJSON *parsed, long http_status)
 {
     struct job *job = it->job;
     struct stage_run *sr = &job->st[it->stage];
-    call_write_record(it, "failed", error, response_body, response_len, http_status, NULL, NULL,
-                      NULL);
+    write_record(it, "failed", error, response_body, response_len, parsed, http_status, NULL, NULL,
+                 NULL);
     const char *api_status = json_str(error, "status");
     if (http_status > 0 && (http_status < 200 || http_status > 299))
         engine_note(e, job, -1, "%s/%s failed: HTTP %ld%s%s: %s", stage_name(it), it->id,
@@ -259,21 +294,21 @@ void engine_fail_item(struct engine *e, struct item *it, cJSON *error, const cha
     engine_item_finished(e, it);
 }
 
-/* Write the artifact, then item_done; only then is the item done (the checkpoint rule). */
-static int commit(struct engine *e, struct item *it, struct outcome *o, const cJSON *usage,
-                  struct gf_err *err)
+void engine_fail_item(struct engine *e, struct item *it, cJSON *error, const char *response_body,
+                      size_t response_len, long http_status)
+{
+    fail_item(e, it, error, response_body, response_len, NULL, http_status);
+}
+
+/* The artifact is on disk (write_artifact): item_done (durable), then the checkpoint and the
+ * manifest; only then is the item done (the checkpoint rule). */
+static int record_done(struct item *it, struct outcome *o, const cJSON *usage, struct gf_err *err)
 {
     struct job *job = it->job;
     const struct stage_def *def = &job->wf.stages[it->stage];
-    struct fs_facts facts;
-    if (fs_write_atomic(job->dir, it->out_path, o->out.data.data, o->out.data.len, FS_DURABLE,
-                        &facts, err) < 0)
-        return -1;
-    struct ckpt_output out = {it->out_path, facts.bytes, facts.mtime_ns, {0}};
-    sha256_hex(o->out.data.data, o->out.data.len, out.sha256);
     cJSON *f = base_fields(it);
     cJSON_AddStringToObject(f, "key", it->key);
-    cJSON_AddItemToObject(f, "outputs", ckpt_outputs_json(&out, 1));
+    cJSON_AddItemToObject(f, "outputs", ckpt_outputs_json(&o->art, 1));
     cJSON_AddStringToObject(f, "model", def->model);
     cJSON_AddNumberToObject(f, "attempts", it->attempts);
     if (o->out.media)
@@ -281,11 +316,11 @@ static int commit(struct engine *e, struct item *it, struct outcome *o, const cJ
     if (job_event(job, "item_done", f, true) < 0)
         return gf_error(err, GF_ERR_IO, "cannot record '%s' as done in progress.jsonl",
                         it->out_path);
-    ckpt_set_done(&job->ck, def->name, it->id, it->key, &out, 1, def->model, o->out.media);
+    ckpt_set_done(&job->ck, def->name, it->id, it->key, &o->art, 1, def->model, o->out.media);
     const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
-    manifest_put(&job->man,
-                 manifest_entry_new(it->out_path, out.sha256, out.bytes, def->name, it->id, it->key,
-                                    def->model, it->prompt, ci->done_ts, o->out.media, usage));
+    manifest_put(&job->man, manifest_entry_new(it->out_path, o->art.sha256, o->art.bytes,
+                                               def->name, it->id, it->key, def->model,
+                                               it->prompt, ci->done_ts, o->out.media, usage));
     return 0;
 }
 
@@ -311,7 +346,7 @@ static void call_end_event(struct item *it, const struct http_result *res, const
     cJSON *f = base_fields(it);
     cJSON_AddNumberToObject(f, "http_status", (double)res->status);
     json_add_i64(f, "ms", it->replied_ms - it->started_ms); /* latency, not our work */
-    cJSON_AddNumberToObject(f, "bytes", (double)res->body.len);
+    cJSON_AddNumberToObject(f, "bytes", (double)o->reply_bytes);
     cJSON_AddItemToObject(f, "tokens", cJSON_Duplicate(usage, 1));
     json_add_str_or_null(f, "finish_reason", o->have_reply ? o->reply.finish_reason : NULL);
     if (o->error)
@@ -338,6 +373,41 @@ static void schedule_retry(struct engine *e, struct item *it, struct outcome *o,
                 it->attempts + 1, (double)delay / 1000.0, json_str(o->error, "message"));
 }
 
+/* What happens once the outcome is known: events, artifact, record, retry or failure. */
+static void finish(struct engine *e, struct item *it, struct http_result *res, struct outcome *o);
+
+/* A reply being checked on a worker thread (check_work), then finished on the loop. */
+struct checking {
+    struct engine *e;
+    struct item *it;
+    struct http_result res; /* its body moved here; no header pointers */
+    struct outcome o;
+};
+
+/* The stage's accept step (base64 decode, PNG or WAV check) and the artifact's write run on the
+ * worker: they read the parsed reply and the stage definition, and write only k->o and the
+ * item's own file. Events, the checkpoint and the manifest stay on the loop (check_done). */
+static void check_work(void *ctx)
+{
+    struct checking *k = ctx;
+    accept_reply(k->it, &k->res, &k->o);
+}
+
+static void check_done(void *ctx)
+{
+    struct checking *k = ctx;
+    k->it->job->checking--;
+    finish(k->e, k->it, &k->res, &k->o);
+    buf_release(&k->res.body);
+    free(k);
+}
+
+/* Decoding and checking media costs milliseconds per reply; text replies are cheap. */
+static bool check_on_worker(const struct stage_def *def)
+{
+    return def->kind == STAGE_IMAGE || def->kind == STAGE_SPEECH;
+}
+
 static void done_cb(void *ctx, struct http_result *res)
 {
     struct call *c = ctx;
@@ -360,53 +430,74 @@ static void done_cb(void *ctx, struct http_result *res)
         it->state = IS_TODO;
         return;
     }
-    classify(it, res, &o);
-    cJSON *usage = usage_json(&o);
-    if (o.have_reply && o.reply.usage.total > 0)
-        job->tokens += o.reply.usage.total;
-    call_end_event(it, res, &o, usage);
-    bool retry = !o.ok && o.retryable && it->attempts <= def->retries && e->stop_level == 0 &&
-                 (o.delay_ms < 0 || o.delay_ms <= SERVER_DELAY_MAX_MS);
-    note_attempt(it, res, &o, retry ? (o.delay_ms >= 0 ? o.delay_ms : -1) : -1);
+    o.reply_bytes = res->body.len;
+    bool parsed = classify_reply(it, res, &o);
+    /* The parsed reply holds all of it (the records are made from it): a media reply is not
+     * kept twice while it waits to be checked. */
+    if (parsed)
+        buf_release(&res->body);
+    if (parsed && e->pool && check_on_worker(def)) {
+        struct checking *k = xcalloc(1, sizeof *k);
+        k->e = e;
+        k->it = it;
+        k->res = *res;
+        k->res.content_type = k->res.retry_after = NULL; /* valid only during this callback */
+        res->body = (struct buf)BUF_INIT;
+        k->o = o;
+        job->checking++;
+        workpool_submit(e->pool, check_work, check_done, k);
+        return;
+    }
+    if (parsed)
+        accept_reply(it, res, &o);
+    finish(e, it, res, &o);
+}
 
-    if (o.ok) {
+static void finish(struct engine *e, struct item *it, struct http_result *res, struct outcome *o)
+{
+    struct job *job = it->job;
+    const struct stage_def *def = &job->wf.stages[it->stage];
+    cJSON *usage = usage_json(o);
+    if (o->have_reply && o->reply.usage.total > 0)
+        job->tokens += o->reply.usage.total;
+    call_end_event(it, res, o, usage);
+    bool retry = !o->ok && o->retryable && it->attempts <= def->retries && e->stop_level == 0 &&
+                 (o->delay_ms < 0 || o->delay_ms <= SERVER_DELAY_MAX_MS);
+    note_attempt(it, res, o, retry ? (o->delay_ms >= 0 ? o->delay_ms : -1) : -1);
+
+    /* records are made from the parsed reply when there is one (redacted in place) */
+    cJSON *parsed = o->have_reply ? o->reply.root : NULL;
+    if (o->ok) {
         e->ok_calls++;
         e->ok_ms += it->replied_ms - it->started_ms;
         struct gf_err err = GF_ERR_INIT;
-        if (commit(e, it, &o, usage, &err) < 0) {
-            engine_fail_item(e, it, error_obj("io", res->status, NULL, err.msg, NULL, NULL),
-                             res->body.data, res->body.len, res->status);
+        if (record_done(it, o, usage, &err) < 0) {
+            fail_item(e, it, error_obj("io", res->status, NULL, err.msg, NULL, NULL),
+                      res->body.data, res->body.len, parsed, res->status);
         } else {
-            /* the media are on disk: drop the decoded copy and the raw body before the record
-             * is made from the parsed reply (redacted in place: no second parse) */
-            buf_release(&o.out.data);
-            bool parsed = o.have_reply && o.reply.root;
-            if (parsed)
-                buf_release(&res->body);
-            write_record(it, "done", NULL, res->body.data, res->body.len,
-                         parsed ? o.reply.root : NULL, res->status, it->out_path, o.out.model_text,
-                         usage);
+            write_record(it, "done", NULL, res->body.data, res->body.len, parsed, res->status,
+                         it->out_path, o->out.model_text, usage);
             it->state = IS_DONE;
             job->st[it->stage].n_done++;
             engine_item_finished(e, it);
         }
     } else if (retry) {
-        schedule_retry(e, it, &o, res->status);
-        cJSON_Delete(o.error);
-        o.error = NULL;
-    } else if (!o.retryable || e->stop_level == 0) {
-        if (o.retryable && it->attempts > def->retries)
+        schedule_retry(e, it, o, res->status);
+        cJSON_Delete(o->error);
+        o->error = NULL;
+    } else if (!o->retryable || e->stop_level == 0) {
+        if (o->retryable && it->attempts > def->retries)
             engine_note(e, job, 0, "%s/%s: giving up after %d attempts", stage_name(it), it->id,
                         it->attempts);
-        engine_fail_item(e, it, o.error, res->body.data, res->body.len, res->status);
-        o.error = NULL;
+        fail_item(e, it, o->error, res->body.data, res->body.len, parsed, res->status);
+        o->error = NULL;
     } else {
         /* stopping: a retryable failure is left for the next run */
         it->state = IS_TODO;
     }
-    cJSON_Delete(o.error);
+    cJSON_Delete(o->error);
     cJSON_Delete(usage);
-    stage_output_release(&o.out);
-    if (o.have_reply)
-        gemini_reply_release(&o.reply);
+    stage_output_release(&o->out);
+    if (o->have_reply)
+        gemini_reply_release(&o->reply);
 }

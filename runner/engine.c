@@ -84,6 +84,14 @@ struct engine *engine_new(const struct engine_opts *opts, struct gf_err *err)
         return NULL;
     }
     e->loop = loop_new(e->http);
+    int threads = workpool_threads_wanted();
+    e->pool = threads > 0 ? workpool_new(e->loop, threads, err) : NULL;
+    if (threads > 0 && !e->pool) {
+        loop_free(e->loop);
+        http_client_free(e->http);
+        free(e);
+        return NULL;
+    }
     http_set_refill(e->http, refill, e);
     e->rng = opts->seed ? opts->seed : (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();
     if (!e->rng)
@@ -366,14 +374,15 @@ static bool advance_job(struct engine *e, struct job *job)
         }
     }
     int64_t now = now_ms();
-    if (job->man.dirty && (job->inflight == 0 || now - job->manifest_ms >= MANIFEST_EVERY_MS)) {
+    if (job->man.dirty && ((job->inflight == 0 && job->checking == 0) ||
+                          now - job->manifest_ms >= MANIFEST_EVERY_MS)) {
         struct gf_err err = GF_ERR_INIT;
         if (manifest_write(&job->man, job->dir, job->name, job->wf.name ? job->wf.name : "", &err) <
             0)
             engine_note(e, job, -1, "%s", err.msg);
         job->manifest_ms = now;
     }
-    if (job->inflight > 0)
+    if (job->inflight > 0 || job->checking > 0)
         return false;
     if (e->stop_level > 0)
         return true; /* interrupted: nothing in flight, nothing new starts */
@@ -562,6 +571,9 @@ enum gf_exit engine_run(struct engine *e)
             wake = e->stop_at_ms + e->opts.grace_ms;
         int timeout = (int)(wake - now_ms());
         struct gf_err err = GF_ERR_INIT;
+        /* Replies that cannot be checked yet are left unread (their memory is the kernel's);
+         * the workers' completions wake the loop. Never while stopping hard: aborts go on. */
+        loop_hold_http(e->loop, e->pool && workpool_busy(e->pool) && e->stop_level < 2);
         if (loop_wait(e->loop, timeout < 0 ? 0 : timeout, &err) < 0) {
             fprintf(stderr, "gemflow: %s\n", err.msg);
             engine_stop(e, 2);
@@ -579,6 +591,7 @@ void engine_free(struct engine *e)
     if (!e)
         return;
     local_free_all(e);
+    workpool_free(e->pool); /* nothing is pending: a job ends only when its checks are done */
     http_client_free(e->http);
     loop_free(e->loop);
     rl_release(&e->rl);

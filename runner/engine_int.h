@@ -8,6 +8,7 @@
 #include "http.h"
 #include "loop.h"
 #include "ratelimit.h"
+#include "workpool.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@ struct engine {
     struct engine_opts opts;
     struct http_client *http;
     struct loop *loop;
+    struct workpool *pool; /* checks media replies off the loop (call.c) */
     struct engine_hooks hooks;
     struct ratelimit rl;
     struct job **jobs;

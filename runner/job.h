@@ -107,7 +107,8 @@ struct job {
 
     /* run state */
     struct engine *engine; /* the engine running it, NULL otherwise */
-    int inflight;
+    int inflight;          /* calls holding a slot */
+    int checking;          /* replies in, being checked on a worker thread (slot given back) */
     int64_t started_ms;
     int64_t manifest_ms; /* monotonic time manifest.json was last written */
     int64_t calls, tokens;

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 
 struct watch {
@@ -18,6 +19,7 @@ struct loop {
     int *fds;
     short *revents;
     size_t cap_fds;
+    bool hold_http; /* wait on the fds only: leave replies in the kernel for now */
 };
 
 struct loop *loop_new(struct http_client *http)
@@ -35,6 +37,11 @@ void loop_free(struct loop *l)
     free(l->fds);
     free(l->revents);
     free(l);
+}
+
+void loop_hold_http(struct loop *l, bool hold)
+{
+    l->hold_http = hold;
 }
 
 void loop_add_fd(struct loop *l, int fd, loop_fd_fn fn, void *ctx)
@@ -72,8 +79,18 @@ int loop_wait(struct loop *l, int timeout_ms, struct gf_err *err)
     }
     for (size_t i = 0; i < n; i++)
         l->fds[i] = l->w[i].fd;
-    if (http_wait(l->http, timeout_ms, l->fds, l->revents, (unsigned)n, err) < 0)
+    if (l->hold_http) {
+        struct pollfd one[16];
+        struct pollfd *q = n <= 16 ? one : xcalloc(n, sizeof *q);
+        for (size_t i = 0; i < n; i++)
+            q[i] = (struct pollfd){.fd = l->fds[i], .events = POLLIN};
+        if (poll(q, n, timeout_ms < 0 ? 0 : timeout_ms) < 0)
+            memset(q, 0, n * sizeof *q); /* EINTR: a signal; its pipe is read next time */
+        if (q != one)
+            free(q);
+    } else if (http_wait(l->http, timeout_ms, l->fds, l->revents, (unsigned)n, err) < 0) {
         return -1;
+    }
     /* libcurl reports only POLLIN for extra fds, not a hang-up (a child's pipe at EOF): ask
      * poll(2) itself which fds are ready, without waiting. */
     struct pollfd stack[16];

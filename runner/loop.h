@@ -8,6 +8,8 @@
 #include "err.h"
 #include "http.h"
 
+#include <stdbool.h>
+
 struct loop;
 
 /* Called when fd is readable (or hung up / in error). */
@@ -19,6 +21,10 @@ void loop_free(struct loop *l);
 void loop_add_fd(struct loop *l, int fd, loop_fd_fn fn, void *ctx);
 /* Stop watching fd (safe from inside a callback). */
 void loop_remove_fd(struct loop *l, int fd);
+/* While held, loop_wait waits on the fds alone and leaves the transfers be: replies not read
+ * yet stay in the kernel's socket buffers instead of this process's heap (backpressure while
+ * the worker threads are all busy checking replies). */
+void loop_hold_http(struct loop *l, bool hold);
 /* Wait up to timeout_ms for a transfer to progress or a watched fd to become readable; run the
  * completions and callbacks that are due. */
 int loop_wait(struct loop *l, int timeout_ms, struct gf_err *err);

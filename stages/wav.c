@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sndfile.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -167,6 +168,20 @@ static sf_count_t vf_tell(void *user)
 
 static SF_VIRTUAL_IO vio = {vf_get_filelen, vf_seek, vf_read, vf_write, vf_tell};
 
+/* libsndfile keeps the error of a failed open in a global (sf_strerror(NULL)); replies are
+ * checked on worker threads, so opens are serialised and the reason copied under the lock. */
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static SNDFILE *open_virtual(int mode, SF_INFO *info, struct vfile *f, char *why, size_t n)
+{
+    pthread_mutex_lock(&open_mu);
+    SNDFILE *sf = sf_open_virtual(&vio, mode, info, f);
+    if (!sf)
+        snprintf(why, n, "%s", sf_strerror(NULL));
+    pthread_mutex_unlock(&open_mu);
+    return sf;
+}
+
 /* ---- PCM to WAV ---- */
 
 static void fill_facts(struct wav_facts *facts, int rate, int channels, int64_t frames)
@@ -218,13 +233,13 @@ int wav_from_pcm16(const void *pcm, size_t len, int rate, int channels, struct b
     struct vfile f = {.out = out, .base = old_len};
     SF_INFO info = {
         .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *sf = sf_open_virtual(&vio, SFM_WRITE, &info, &f);
+    char why[256];
+    SNDFILE *sf = open_virtual(SFM_WRITE, &info, &f, why, sizeof why);
     if (!sf) {
         buf_setlen(out, old_len);
-        return gf_error(err, GF_ERR_INPUT, "cannot start a WAV file: %s", sf_strerror(NULL));
+        return gf_error(err, GF_ERR_INPUT, "cannot start a WAV file: %s", why);
     }
     int wrote = write_samples(sf, pcm, len, channels);
-    char why[256];
     snprintf(why, sizeof why, "%s", sf_strerror(sf));
     int closed = sf_close(sf); /* rewrites the header with the final sizes */
     if (wrote < 0 || closed != 0) {
@@ -292,9 +307,10 @@ int wav_check(const void *data, size_t len, struct wav_facts *facts, struct gf_e
         return gf_error(err, GF_ERR_INPUT, "WAV is empty (0 bytes)");
     struct vfile f = {.data = data, .len = (sf_count_t)len};
     SF_INFO info = {0};
-    SNDFILE *sf = sf_open_virtual(&vio, SFM_READ, &info, &f);
+    char why[256];
+    SNDFILE *sf = open_virtual(SFM_READ, &info, &f, why, sizeof why);
     if (!sf)
-        return gf_error(err, GF_ERR_INPUT, "WAV does not open: %s", sf_strerror(NULL));
+        return gf_error(err, GF_ERR_INPUT, "WAV does not open: %s", why);
     int rc = -1;
     int major = info.format & SF_FORMAT_TYPEMASK;
     if (major != SF_FORMAT_WAV && major != SF_FORMAT_WAVEX && major != SF_FORMAT_RF64) {

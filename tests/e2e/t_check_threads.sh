@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Image and audio replies are decoded, checked and written on worker threads
+# (GEMFLOW_CHECK_THREADS, default: the CPUs, up to 4) or on the loop's thread (0). Both ways
+# write the same artifacts, records and checkpoint, and a bad reply fails the same way.
+source "$(dirname "$0")/lib.sh"
+fake_start
+WF=(--workflow "$SRC_DIR/bench/workflows/media.yaml" --set limits.concurrency=16)
+
+for n in 0 3; do
+    job=$(new_job "threads-$n")
+    : >"$FAKE_LOG"
+    GEMFLOW_CHECK_THREADS=$n gf run "${WF[@]}" "$job"
+    assert_eq "GEMFLOW_CHECK_THREADS=$n: run exits 0" 0 "$GF_RC"
+    [ "$GF_RC" = 0 ] || cat "$T_DIR/last.err" >&2
+    assert_eq "GEMFLOW_CHECK_THREADS=$n: call_end.bytes add up to what the server sent" \
+        "$(jq -s '[.[] | select(.status == 200) | .response_bytes] | add' "$FAKE_LOG")" \
+        "$(jq -s '[.[] | select(.event == "call_end") | .bytes] | add' "$job/progress.jsonl")"
+done
+a=$T_DIR/threads-0 b=$T_DIR/threads-3
+
+digests() { # job: "path sha256" of every image and audio file, sorted
+    (cd "$1" && sha256sum images/* audio/* | awk '{ print $2, $1 }' | sort)
+}
+assert_eq "16 images and audio files each way" "16 16" "$(digests "$a" | wc -l) $(digests "$b" | wc -l)"
+assert_eq "the same bytes either way" "$(digests "$a")" "$(digests "$b")"
+for j in "$a" "$b"; do
+    bad=0
+    while read -r path sha; do
+        [ "$(sha256sum "$j/$path" | cut -d' ' -f1)" = "$sha" ] || bad=$((bad + 1))
+    done < <(jq -r '.artifacts[] | "\(.path) \(.sha256)"' "$j/manifest.json")
+    assert_eq "$(basename "$j"): every manifest sha256 matches its file" 0 "$bad"
+    assert_eq "$(basename "$j"): one item_done per call" 18 "$(events "$j/progress.jsonl" item_done)"
+    assert_eq "$(basename "$j"): item_done sha256 = file" 0 "$(jq -r 'select(.event == "item_done") | .outputs[] | "\(.path) \(.sha256)"' "$j/progress.jsonl" |
+        while read -r path sha; do [ "$(sha256sum "$j/$path" | cut -d' ' -f1)" = "$sha" ] || echo bad; done | wc -l)"
+    rec=$j/.gemflow/calls/images/s01.json
+    assert_eq "$(basename "$j"): image record holds the file's digest, not the base64" \
+        "$(sha256sum "$j/images/s01.png" | cut -d' ' -f1) images/s01.png" \
+        "$(jq -r '.response.body.candidates[0].content.parts[] | select(.inlineData) | "\(.inlineData.data.sha256) \(.inlineData.data.saved_as)"' "$rec")"
+    assert_eq "$(basename "$j"): no base64 PNG left in any record" 0 "$(grep -rl 'iVBORw0KGgo' "$j/.gemflow/calls" | wc -l)"
+    assert_eq "$(basename "$j"): image media facts in the manifest" 8 "$(jq '[.artifacts[] | select(.media.width > 0 and .media.height > 0)] | length' "$j/manifest.json")"
+done
+
+# Broken PNGs from the server fail their items the same way with and without workers.
+echo '[{"model": "gemini-3.1-flash-image-preview", "kind": "bad-png"}]' >"$T_DIR/faults.json"
+fake_start --faults "$T_DIR/faults.json"
+for n in 0 3; do
+    job=$(new_job "broken-$n")
+    GEMFLOW_CHECK_THREADS=$n gf run "${WF[@]}" --set stages.images.retries=0 "$job"
+    assert_eq "broken PNGs, threads=$n: exit 1" 1 "$GF_RC"
+    assert_contains "broken PNGs, threads=$n: the cause is named" "not a valid PNG" "$(cat "$T_DIR/last.err")"
+    assert_eq "broken PNGs, threads=$n: no image written" 0 "$(find "$job/images" -type f 2>/dev/null | wc -l)"
+    assert_eq "broken PNGs, threads=$n: 8 item_failed" 8 "$(events "$job/progress.jsonl" item_failed)"
+    assert_eq "broken PNGs, threads=$n: the narration is all there" 8 "$(ls "$job/audio" | wc -l)"
+    assert_eq "broken PNGs, threads=$n: failed records say why" 8 "$(grep -l 'not a valid PNG' "$job"/.gemflow/calls/images/*.json | wc -l)"
+done
+finish
