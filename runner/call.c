@@ -165,8 +165,8 @@ static bool classify_reply(const struct item *it, struct http_result *res, struc
 static int write_artifact(const struct item *it, struct outcome *o, struct gf_err *err)
 {
     struct fs_facts facts;
-    if (fs_write_atomic(it->job->dir, it->out_path, o->out.data.data, o->out.data.len,
-                        FS_DURABLE, &facts, err) < 0)
+    if (fs_write_atomic(it->job->dir, it->out_path, o->out.data.data, o->out.data.len, FS_DURABLE,
+                        &facts, err) < 0)
         return -1;
     o->art = (struct ckpt_output){it->out_path, facts.bytes, facts.mtime_ns, {0}};
     sha256_hex(o->out.data.data, o->out.data.len, o->art.sha256);
@@ -318,9 +318,9 @@ static int record_done(struct item *it, struct outcome *o, const cJSON *usage, s
                         it->out_path);
     ckpt_set_done(&job->ck, def->name, it->id, it->key, &o->art, 1, def->model, o->out.media);
     const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
-    manifest_put(&job->man, manifest_entry_new(it->out_path, o->art.sha256, o->art.bytes,
-                                               def->name, it->id, it->key, def->model,
-                                               it->prompt, ci->done_ts, o->out.media, usage));
+    manifest_put(&job->man, manifest_entry_new(it->out_path, o->art.sha256, o->art.bytes, def->name,
+                                               it->id, it->key, def->model, it->prompt, ci->done_ts,
+                                               o->out.media, usage));
     return 0;
 }
 

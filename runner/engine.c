@@ -375,7 +375,7 @@ static bool advance_job(struct engine *e, struct job *job)
     }
     int64_t now = now_ms();
     if (job->man.dirty && ((job->inflight == 0 && job->checking == 0) ||
-                          now - job->manifest_ms >= MANIFEST_EVERY_MS)) {
+                           now - job->manifest_ms >= MANIFEST_EVERY_MS)) {
         struct gf_err err = GF_ERR_INIT;
         if (manifest_write(&job->man, job->dir, job->name, job->wf.name ? job->wf.name : "", &err) <
             0)

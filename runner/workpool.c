@@ -186,8 +186,10 @@ int workpool_threads_wanted(void)
             return (int)n;
         static bool warned;
         if (!warned)
-            fprintf(stderr, "gemflow: GEMFLOW_CHECK_THREADS='%s' is not a number from 0 to 16; "
-                            "using the default\n", v);
+            fprintf(stderr,
+                    "gemflow: GEMFLOW_CHECK_THREADS='%s' is not a number from 0 to 16; "
+                    "using the default\n",
+                    v);
         warned = true;
     }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
