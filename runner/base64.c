@@ -3,6 +3,7 @@
  * converts whole quanta in a tight loop; only CR/LF, padding and errors take the slow path. */
 #include "base64.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define XX 0xFF /* not in the alphabet */
@@ -67,13 +68,12 @@ static int check_padding(const unsigned char *s, size_t i, size_t len, int n, si
     return 0;
 }
 
-int base64_decode(const char *in, size_t len, struct buf *out, size_t *bad_at)
+/* Decode s[0..len) to d, which may be s itself: a quantum's bytes are written only after its
+ * four digits were read, and never past them (3 bytes out for every 4 characters in). Returns
+ * the number of bytes written, or -1 with *bad_at set. */
+static ptrdiff_t decode(const unsigned char *s, size_t len, unsigned char *d0, size_t *bad_at)
 {
-    const unsigned char *s = (const unsigned char *)in;
-    size_t old_len = out->len;
-    int was_unallocated = out->cap == 0;
-    buf_grow(out, len / 4 * 3 + 3);
-    unsigned char *d = (unsigned char *)out->data + out->len;
+    unsigned char *d = d0;
     uint32_t acc = 0;
     int n = 0;       /* digits in the current quantum */
     size_t last = 0; /* offset of the last digit seen */
@@ -132,18 +132,40 @@ int base64_decode(const char *in, size_t len, struct buf *out, size_t *bad_at)
         *d++ = (unsigned char)(acc >> 10);
         *d++ = (unsigned char)(acc >> 2);
     }
-    out->len = (size_t)((char *)d - out->data);
-    out->data[out->len] = '\0';
-    return 0;
+    return d - d0;
 
 fail:
-    if (was_unallocated)
-        buf_release(out);
-    else
-        buf_setlen(out, old_len);
     if (bad_at)
         *bad_at = bad;
     return -1;
+}
+
+int base64_decode(const char *in, size_t len, struct buf *out, size_t *bad_at)
+{
+    size_t old_len = out->len;
+    int was_unallocated = out->cap == 0;
+    buf_grow(out, len / 4 * 3 + 3);
+    ptrdiff_t n =
+        decode((const unsigned char *)in, len, (unsigned char *)out->data + out->len, bad_at);
+    if (n < 0) {
+        if (was_unallocated)
+            buf_release(out);
+        else
+            buf_setlen(out, old_len);
+        return -1;
+    }
+    out->len += (size_t)n;
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+int base64_decode_inplace(char *s, size_t len, size_t *out_len, size_t *bad_at)
+{
+    ptrdiff_t n = decode((const unsigned char *)s, len, (unsigned char *)s, bad_at);
+    if (n < 0)
+        return -1;
+    *out_len = (size_t)n;
+    return 0;
 }
 
 void base64_encode(const void *data, size_t len, struct buf *out)

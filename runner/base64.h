@@ -11,6 +11,10 @@
  * may be omitted). Returns 0, or -1 with `out` as it was and *bad_at set to the offset of the
  * first offending character (when bad_at is not NULL). */
 int base64_decode(const char *in, size_t len, struct buf *out, size_t *bad_at);
+/* Decode `len` bytes of base64 at s into s itself (the bytes take the first *out_len places;
+ * what follows is left as it was). The same rules and result as base64_decode; after a failure
+ * the start of s is decoded bytes, no longer base64. */
+int base64_decode_inplace(char *s, size_t len, size_t *out_len, size_t *bad_at);
 void base64_encode(const void *data, size_t len, struct buf *out);
 
 #endif

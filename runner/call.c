@@ -164,14 +164,41 @@ static bool classify_reply(const struct item *it, struct http_result *res, struc
  * only the item's own file (and mkdir -p of its directory), so it may run on a worker. */
 static int write_artifact(const struct item *it, struct outcome *o, struct gf_err *err)
 {
+    const void *data = o->out.bytes ? (const void *)o->out.bytes : o->out.data.data;
+    size_t len = o->out.bytes ? o->out.n_bytes : o->out.data.len;
     struct fs_facts facts;
-    if (fs_write_atomic(it->job->dir, it->out_path, o->out.data.data, o->out.data.len, FS_DURABLE,
-                        &facts, err) < 0)
+    if (fs_write_atomic(it->job->dir, it->out_path, data, len, FS_DURABLE, &facts, err) < 0)
         return -1;
     o->art = (struct ckpt_output){it->out_path, facts.bytes, facts.mtime_ns, {0}};
-    sha256_hex(o->out.data.data, o->out.data.len, o->art.sha256);
+    sha256_hex(data, len, o->art.sha256);
     buf_release(&o->out.data);
     return 0;
+}
+
+/* Redact the reply for its call record now (a later redaction finds nothing left to do): the
+ * base64 copy of the media is freed as soon as it is no longer needed, the artifact's digest is
+ * not computed twice, and a string decoded in place, whose text is gone, gets its digest from
+ * its decoded bytes. `saved` is whether the artifact was written. */
+static void redact_reply(const struct item *it, struct outcome *o, bool saved)
+{
+    if (!o->reply.root)
+        return;
+    const struct stage_output *out = &o->out;
+    const char *src = out->consumed_b64 ? out->consumed_b64 : saved ? out->verbatim_b64 : NULL;
+    if (!src && !saved)
+        return; /* the failure's record redacts it, from its text */
+    char hex[SHA256_HEX_LEN + 1] = "";
+    struct callrec_known known = {src, true, 0, hex, out->consumed_len};
+    if (saved && src == out->verbatim_b64) {
+        known.bytes = (size_t)o->art.bytes;
+        memcpy(hex, o->art.sha256, sizeof hex);
+    } else if (src && out->consumed_ok) {
+        known.bytes = out->n_bytes;
+        sha256_hex(out->bytes, out->n_bytes, hex);
+    } else {
+        known.valid = false;
+    }
+    callrec_redact_known(o->reply.root, saved ? it->out_path : NULL, src ? &known : NULL);
 }
 
 /* The stage's verdict on a parsed reply and, when it is usable, its artifact written to disk
@@ -185,17 +212,16 @@ static void accept_reply(const struct item *it, const struct http_result *res, s
         o->retryable = stage_fail_is_retryable(fail.kind);
         o->error = error_obj(stage_fail_kind_name(fail.kind), res->status, NULL, fail.message,
                              fail.finish_reason, fail.block_reason);
+        redact_reply(it, o, false);
         return;
     }
     struct gf_err err = GF_ERR_INIT;
     if (write_artifact(it, o, &err) < 0) {
         o->error = error_obj("io", res->status, NULL, err.msg, NULL, NULL); /* not retried */
+        redact_reply(it, o, false);
         return;
     }
-    /* Redact the reply for its call record now: the base64 copy of the media is freed as soon
-     * as it is no longer needed, and on a worker its digest is computed there. */
-    if (o->reply.root)
-        callrec_redact(o->reply.root, it->out_path);
+    redact_reply(it, o, true);
     o->ok = true;
 }
 

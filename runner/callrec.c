@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #define BODY_TEXT_MAX 4096
@@ -39,14 +40,24 @@ static int digest_base64(const char *b64, size_t len, size_t *bytes, char hex[SH
     return rc;
 }
 
-static cJSON *media_digest(const char *b64, const char **saved_as)
+static cJSON *media_digest(const char *b64, const char **saved_as,
+                           const struct callrec_known *known)
 {
     cJSON *d = cJSON_CreateObject();
-    size_t len = strlen(b64), bytes;
+    size_t len, bytes = 0;
     char hex[SHA256_HEX_LEN + 1];
-    /* padding or a line break inside a slice makes it fail: then decode the whole at once */
-    bool ok = digest_base64(b64, len, &bytes, hex) == 0;
-    if (!ok) {
+    bool ok, from_known = known && known->b64 == b64;
+    if (from_known) { /* its text may be gone: decoded in place */
+        len = known->b64_len;
+        ok = known->valid;
+        bytes = known->bytes;
+        snprintf(hex, sizeof hex, "%s", ok ? known->sha256 : "");
+    } else {
+        len = strlen(b64);
+        /* padding or a line break inside a slice makes it fail: then decode the whole at once */
+        ok = digest_base64(b64, len, &bytes, hex) == 0;
+    }
+    if (!ok && !from_known) {
         struct buf raw = BUF_INIT;
         ok = base64_decode(b64, len, &raw, NULL) == 0;
         if (ok) {
@@ -67,14 +78,14 @@ static cJSON *media_digest(const char *b64, const char **saved_as)
     return d;
 }
 
-static void redact(cJSON *v, const char **saved_as)
+static void redact(cJSON *v, const char **saved_as, const struct callrec_known *known)
 {
     for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
         if (cJSON_IsString(c) && c->string &&
             (strcmp(c->string, "bytesBase64Encoded") == 0 ||
              (strcmp(c->string, "data") == 0 && v->string &&
               (strcmp(v->string, "inlineData") == 0 || strcmp(v->string, "inline_data") == 0)))) {
-            cJSON *d = media_digest(c->valuestring, saved_as);
+            cJSON *d = media_digest(c->valuestring, saved_as, known);
             /* ReplaceItemViaPointer keeps no member name: hand the old one over */
             d->string = c->string;
             c->string = NULL;
@@ -83,13 +94,18 @@ static void redact(cJSON *v, const char **saved_as)
             continue;
         }
         if (cJSON_IsObject(c) || cJSON_IsArray(c))
-            redact(c, saved_as);
+            redact(c, saved_as, known);
     }
 }
 
 void callrec_redact(cJSON *v, const char *saved_as)
 {
-    redact(v, &saved_as);
+    redact(v, &saved_as, NULL);
+}
+
+void callrec_redact_known(cJSON *v, const char *saved_as, const struct callrec_known *known)
+{
+    redact(v, &saved_as, known);
 }
 
 /* The body as JSON when it parses, else its first bytes as text. */

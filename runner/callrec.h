@@ -8,6 +8,8 @@
 #include "err.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct callrec {
@@ -33,6 +35,18 @@ int callrec_write(const char *job_dir, const struct callrec *rec, struct gf_err 
 /* Replace inline media in a parsed request/response in place: every inlineData.data and
  * bytesBase64Encoded string becomes {bytes, sha256, saved_as}; the first one gets saved_as. */
 void callrec_redact(cJSON *v, const char *saved_as);
+/* What is already known of the inline string at address `b64`: it decodes to `bytes` bytes
+ * with SHA-256 `sha256` (the artifact written from it), or (valid false) it was not valid
+ * base64 of `b64_len` characters. Its text is not read: it may have been decoded in place. */
+struct callrec_known {
+    const char *b64;
+    bool valid;
+    size_t bytes;
+    const char *sha256;
+    size_t b64_len;
+};
+/* callrec_redact, taking the digest of `known->b64` from `known` (NULL: none known). */
+void callrec_redact_known(cJSON *v, const char *saved_as, const struct callrec_known *known);
 /* Path of an item's call record relative to the job directory (caller frees). */
 char *callrec_path(const char *stage, const char *item);
 

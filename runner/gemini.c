@@ -63,7 +63,7 @@ static void parse_part(const cJSON *p, struct gemini_part *part)
         return; /* no payload: not a media part */
     const char *mime = json_str(media, "mimeType");
     part->mime = mime ? mime : json_str(media, "mime_type");
-    part->data = data;
+    part->data = (char *)data; /* the tree is the reply's own (gemini_part.data) */
     part->data_len = strlen(data);
 }
 
@@ -180,7 +180,7 @@ static int parse_predict(const cJSON *root, struct gemini_reply *out, struct gf_
         struct gemini_part *part = &out->parts[out->n_parts++];
         const char *mime = json_str(p, "mimeType");
         part->mime = mime ? mime : "image/png";
-        part->data = data;
+        part->data = (char *)data; /* the tree is the reply's own (gemini_part.data) */
         part->data_len = strlen(data);
     }
     return 0;

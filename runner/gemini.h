@@ -21,7 +21,8 @@ struct gemini_part {
     const char *text; /* NULL unless a text part */
     bool thought;     /* a thought summary ("thought": true): not part of the answer */
     const char *mime; /* inlineData.mimeType (or prediction mimeType); NULL unless media */
-    const char *data; /* base64 payload; NULL unless media */
+    char *data;       /* base64 payload inside the reply's tree; NULL unless media. A stage may
+                       * decode it in place (stage_output.consumed_b64) */
     size_t data_len;
 };
 

@@ -69,19 +69,23 @@ static int image_accept(const struct stage_def *def, const struct gemini_reply *
         free(text);
         return -1;
     }
-    out->data = (struct buf)BUF_INIT;
-    size_t bad_at = 0;
-    if (base64_decode(img->data, img->data_len, &out->data, &bad_at) < 0) {
+    /* Decoded in place: megabytes of base64 are not kept beside megabytes of PNG. */
+    size_t bad_at = 0, n = 0;
+    out->consumed_b64 = img->data;
+    out->consumed_len = img->data_len;
+    if (base64_decode_inplace(img->data, img->data_len, &n, &bad_at) < 0) {
         stage_failf(fail, FAIL_BAD_OUTPUT, "the image data is not valid base64 (byte %zu of %zu)",
                     bad_at, img->data_len);
         free(text);
         return -1;
     }
+    out->consumed_ok = true;
+    out->bytes = (const unsigned char *)img->data;
+    out->n_bytes = n;
     struct png_facts facts;
     struct gf_err perr = GF_ERR_INIT;
-    if (png_check(out->data.data, out->data.len, &facts, &perr) < 0) {
+    if (png_check(out->bytes, out->n_bytes, &facts, &perr) < 0) {
         stage_failf(fail, FAIL_BAD_OUTPUT, "the image is not a valid PNG: %s", perr.msg);
-        buf_release(&out->data);
         free(text);
         return -1;
     }
@@ -90,6 +94,7 @@ static int image_accept(const struct stage_def *def, const struct gemini_reply *
     cJSON_AddNumberToObject(out->media, "width", facts.width);
     cJSON_AddNumberToObject(out->media, "height", facts.height);
     out->model_text = text;
+    out->verbatim_b64 = img->data;
     return 0;
 }
 

@@ -59,6 +59,7 @@ static int speech_accept(const struct stage_def *def, const struct gemini_reply 
     } else {
         rc = wav_check(raw.data, raw.len, &facts, &aerr);
         out->data = raw; /* written as it came */
+        out->verbatim_b64 = audio->data;
     }
     if (rc < 0) {
         buf_release(&out->data);

@@ -40,7 +40,20 @@ struct stage_failure {
 
 /* The verified artifact of one item. */
 struct stage_output {
-    struct buf data;
+    struct buf data; /* the bytes to write (owned), unless `bytes` is set */
+    /* The bytes to write when they were decoded in place inside the parsed reply (not owned,
+     * valid while the reply is): then `data` is empty. */
+    const unsigned char *bytes;
+    size_t n_bytes;
+    /* The reply's base64 text whose decoded bytes are written as they are (a pointer into the
+     * parsed reply), or NULL when they were converted (PCM made into WAV). */
+    const char *verbatim_b64;
+    /* The reply's base64 text that was decoded in place (set even when the accept step then
+     * failed): its text is gone, so a record must take its digest from `bytes` (consumed_ok)
+     * or call it invalid base64 of consumed_len characters. */
+    const char *consumed_b64;
+    size_t consumed_len;
+    bool consumed_ok;
     cJSON *media;     /* facts for the manifest: {"type": "image/png", "width": .., ...} */
     char *model_text; /* text the model gave beside the media, NULL when none (owned) */
 };
