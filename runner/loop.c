@@ -79,29 +79,18 @@ int loop_wait(struct loop *l, int timeout_ms, struct gf_err *err)
     }
     for (size_t i = 0; i < n; i++)
         l->fds[i] = l->w[i].fd;
-    if (l->hold_http) {
-        struct pollfd one[16];
-        struct pollfd *q = n <= 16 ? one : xcalloc(n, sizeof *q);
-        for (size_t i = 0; i < n; i++)
-            q[i] = (struct pollfd){.fd = l->fds[i], .events = POLLIN};
-        if (poll(q, n, timeout_ms < 0 ? 0 : timeout_ms) < 0)
-            memset(q, 0, n * sizeof *q); /* EINTR: a signal; its pipe is read next time */
-        if (q != one)
-            free(q);
-    } else if (http_wait(l->http, timeout_ms, l->fds, l->revents, (unsigned)n, err) < 0) {
+    if (!l->hold_http && http_wait(l->http, timeout_ms, l->fds, l->revents, (unsigned)n, err) < 0)
         return -1;
-    }
-    /* libcurl reports only POLLIN for extra fds, not a hang-up (a child's pipe at EOF): ask
-     * poll(2) itself which fds are ready, without waiting. */
+    /* Held: wait here on the fds alone. Otherwise libcurl has waited, but it reports only
+     * POLLIN for extra fds, not a hang-up (a child's pipe at EOF): ask poll(2) itself which fds
+     * are ready, without waiting. */
     struct pollfd stack[16];
     struct pollfd *p = n <= 16 ? stack : xcalloc(n, sizeof *p);
-    for (size_t i = 0; i < n; i++) {
-        p[i].fd = l->fds[i];
-        p[i].events = POLLIN;
-        p[i].revents = 0;
-    }
-    if (n && poll(p, n, 0) < 0)
-        memset(p, 0, n * sizeof *p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (struct pollfd){.fd = l->fds[i], .events = POLLIN};
+    int wait = l->hold_http ? (timeout_ms < 0 ? 0 : timeout_ms) : 0;
+    if ((n || wait) && poll(p, n, wait) < 0)
+        memset(p, 0, n * sizeof *p); /* EINTR: a signal; its pipe is read next time */
     for (size_t i = 0; i < n; i++)
         l->revents[i] = p[i].revents;
     if (p != stack)
