@@ -101,6 +101,8 @@ mv "$out/huge.txt" "$inbox/"
 check "the symlink is moved to .rejected/" wait_until 60 test -L "$inbox/.rejected/link.txt"
 check "the FIFO is moved to .rejected/" wait_until 60 test -p "$inbox/.rejected/pipe.txt"
 check "the oversized script is moved to .rejected/" wait_until 60 test -f "$inbox/.rejected/huge.txt"
+# the reason is written just after the move: wait for it rather than race it
+for f in link pipe huge; do wait_until 60 test -f "$inbox/.rejected/$f.txt.why"; done
 assert_file_contains "the symlink's .why names the reason" "a symbolic link" "$inbox/.rejected/link.txt.why"
 assert_file_contains "the FIFO's .why names the reason" "a FIFO" "$inbox/.rejected/pipe.txt.why"
 assert_file_contains "the oversized script's .why names the limit" "16 MB limit" "$inbox/.rejected/huge.txt.why"
@@ -110,7 +112,7 @@ check "no job from refused drops" test ! -e "$jobs/link" -a ! -e "$jobs/pipe" -a
 assert_eq "the symlink's target was never sent" 0 "$(fake_count '.prompt != null and (.prompt | contains("secret"))')"
 ln -s "$out/secret.txt" "$inbox/link.txt"
 check "a second refused 'link.txt' gets a suffix" wait_until 60 test -L "$inbox/.rejected/link-2.txt"
-check "...with its own .why" test -f "$inbox/.rejected/link-2.txt.why"
+check "...with its own .why" wait_until 60 test -f "$inbox/.rejected/link-2.txt.why"
 
 # --- a directory moved in is a job as it is, with its own workflow
 mkdir -p "$out/own-dir"
@@ -128,6 +130,7 @@ echo "linky" >"$out/linky/script.txt"
 ln -s /etc "$out/linky/etc"
 mv "$out/linky" "$inbox/"
 check "a directory holding a symlink is refused" wait_until 60 test -d "$inbox/.rejected/linky"
+wait_until 60 test -f "$inbox/.rejected/linky.why"
 assert_file_contains "...saying which entry" "holding 'etc', which is a symbolic link" "$inbox/.rejected/linky.why"
 check "...and is not a job" test ! -e "$jobs/linky"
 
