@@ -1,5 +1,6 @@
 /* call: one API call of an item, from start to outcome: classify the result (done, retry or
  * failed), and record it (artifact, item_done, manifest, call record, events). */
+#include "base64.h"
 #include "callrec.h"
 #include "engine_int.h"
 #include "fsutil.h"
@@ -19,8 +20,11 @@
 /* What became of one attempt. */
 struct outcome {
     bool ok, retryable;
-    int64_t delay_ms; /* the server's advice, -1 when none */
-    cJSON *error;     /* {kind, http_status, status, message, finish_reason, block_reason} */
+    bool paid;             /* a 200 reply whose content was unusable: a paid retry, if any */
+    const char *served_by; /* the model that answered when not the one asked (in the reply) */
+    char *rejected;        /* where its unused content was kept (.gemflow/rejected/...) */
+    int64_t delay_ms;      /* the server's advice, -1 when none */
+    cJSON *error;          /* {kind, http_status, status, message, finish_reason, block_reason} */
     struct gemini_reply reply;
     bool have_reply;
     struct stage_output out;
@@ -201,8 +205,60 @@ static void redact_reply(const struct item *it, struct outcome *o, bool saved)
     callrec_redact_known(o->reply.root, saved ? it->out_path : NULL, src ? &known : NULL);
 }
 
+/* The file extension for content kept aside, from its first bytes. */
+static const char *content_ext(const unsigned char *p, size_t n, enum stage_kind kind)
+{
+    if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "png";
+    if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+        return "jpg";
+    if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
+        return "webp";
+    if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WAVE", 4) == 0)
+        return "wav";
+    return kind == STAGE_JSON || kind == STAGE_TEXT ? "txt" : "bin";
+}
+
+/* Keep the content of a paid reply that is not used as
+ * .gemflow/rejected/STAGE/ITEM.ATTEMPT.EXT (for `gemflow inspect`): the decoded media, else the
+ * reply's text, else its first media part decoded. Sets o->rejected; nothing on failure (the
+ * call record still has the reply). Touches only the item's own files: may run on a worker. */
+static void save_rejected(const struct item *it, struct outcome *o)
+{
+    const struct stage_def *def = &it->job->wf.stages[it->stage];
+    const void *data = o->out.bytes ? (const void *)o->out.bytes : o->out.data.data;
+    size_t len = o->out.bytes ? o->out.n_bytes : o->out.data.len;
+    char *text = NULL;
+    struct buf raw = BUF_INIT;
+    if (!len && (text = gemini_reply_text(&o->reply))) {
+        data = text;
+        len = strlen(text);
+    }
+    for (size_t i = 0; !len && i < o->reply.n_parts; i++) {
+        const struct gemini_part *p = &o->reply.parts[i];
+        size_t bad = 0;
+        if (p->data && p->data != o->out.consumed_b64 &&
+            base64_decode(p->data, p->data_len, &raw, &bad) == 0 && raw.len) {
+            data = raw.data;
+            len = raw.len;
+        }
+    }
+    if (len) {
+        char *rel = xasprintf(".gemflow/rejected/%s/%s.%d.%s", def->name, it->id, it->attempts,
+                              content_ext(data, len, def->kind));
+        struct gf_err err = GF_ERR_INIT;
+        if (fs_write_atomic(it->job->dir, rel, data, len, FS_ATOMIC, NULL, &err) == 0)
+            o->rejected = rel;
+        else
+            free(rel);
+    }
+    free(text);
+    buf_release(&raw);
+}
+
 /* The stage's verdict on a parsed reply and, when it is usable, its artifact written to disk
- * (write_artifact); otherwise why not. */
+ * (write_artifact); otherwise why not. A usable reply from another model than the one asked is
+ * refused under strict_model. */
 static void accept_reply(const struct item *it, const struct http_result *res, struct outcome *o)
 {
     const struct stage_def *def = &it->job->wf.stages[it->stage];
@@ -210,8 +266,23 @@ static void accept_reply(const struct item *it, const struct http_result *res, s
     memset(&fail, 0, sizeof fail);
     if (stage_ops_for(def->kind)->accept(def, &o->reply, &o->out, &fail) < 0) {
         o->retryable = stage_fail_is_retryable(fail.kind);
+        o->paid = o->retryable; /* the reply was paid for; its content is unusable */
         o->error = error_obj(stage_fail_kind_name(fail.kind), res->status, NULL, fail.message,
                              fail.finish_reason, fail.block_reason);
+        if (o->paid)
+            save_rejected(it, o);
+        redact_reply(it, o, false);
+        return;
+    }
+    if (o->served_by && def->strict_model) {
+        struct buf msg = BUF_INIT;
+        buf_addf(&msg,
+                 "asked for model '%s', but '%s' answered (modelVersion); strict_model refuses "
+                 "a reply from another model",
+                 def->model, o->served_by);
+        o->error = error_obj("rerouted", res->status, NULL, msg.data, o->reply.finish_reason, NULL);
+        buf_release(&msg);
+        save_rejected(it, o);
         redact_reply(it, o, false);
         return;
     }
@@ -272,6 +343,7 @@ static void write_record(struct item *it, const char *status, const cJSON *error
         .item = it->id,
         .key = it->key,
         .model = job->wf.stages[it->stage].model,
+        .served_by = it->served_by,
         .url = url,
         .status = status,
         .request_body = it->body ? it->body : "",
@@ -336,13 +408,18 @@ static int record_done(struct item *it, struct outcome *o, const cJSON *usage, s
     cJSON_AddStringToObject(f, "key", it->key);
     cJSON_AddItemToObject(f, "outputs", ckpt_outputs_json(&o->art, 1));
     cJSON_AddStringToObject(f, "model", def->model);
+    if (it->served_by)
+        cJSON_AddStringToObject(f, "served_by", it->served_by);
     cJSON_AddNumberToObject(f, "attempts", it->attempts);
+    if (it->paid_rejects)
+        cJSON_AddNumberToObject(f, "paid_retries", it->paid_rejects);
     if (o->out.media)
         cJSON_AddItemToObject(f, "media", cJSON_Duplicate(o->out.media, 1));
     if (job_event(job, "item_done", f, true) < 0)
         return gf_error(err, GF_ERR_IO, "cannot record '%s' as done in progress.jsonl",
                         it->out_path);
     ckpt_set_done(&job->ck, def->name, it->id, it->key, &o->art, 1, def->model, o->out.media);
+    ckpt_set_served_by(&job->ck, def->name, it->id, it->served_by);
     const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
     manifest_put(&job->man, manifest_entry_new(it->out_path, o->art.sha256, o->art.bytes, def->name,
                                                it->id, it->key, def->model, it->prompt, ci->done_ts,
@@ -361,6 +438,10 @@ static void note_attempt(struct item *it, const struct http_result *res, const s
     cJSON_AddNumberToObject(a, "http_status", (double)res->status);
     if (o->error)
         cJSON_AddStringToObject(a, "error", json_str(o->error, "message"));
+    if (o->served_by)
+        cJSON_AddStringToObject(a, "served_by", o->served_by);
+    if (o->rejected)
+        cJSON_AddStringToObject(a, "rejected", o->rejected);
     if (delay_ms >= 0)
         json_add_i64(a, "retry_in_ms", delay_ms);
     cJSON_AddItemToArray(it->attempt_log, a);
@@ -375,6 +456,11 @@ static void call_end_event(struct item *it, const struct http_result *res, const
     cJSON_AddNumberToObject(f, "bytes", (double)o->reply_bytes);
     cJSON_AddItemToObject(f, "tokens", cJSON_Duplicate(usage, 1));
     json_add_str_or_null(f, "finish_reason", o->have_reply ? o->reply.finish_reason : NULL);
+    if (o->served_by)
+        cJSON_AddStringToObject(f, "served_by", o->served_by);
+    const char *tier = it->job->wf.stages[it->stage].service_tier;
+    if (tier && it->verb == GEMINI_GENERATE)
+        cJSON_AddStringToObject(f, "service_tier", tier);
     if (o->error)
         cJSON_AddStringToObject(f, "error", json_str(o->error, "message"));
     job_event(it->job, "call_end", f, false);
@@ -394,9 +480,14 @@ static void schedule_retry(struct engine *e, struct item *it, struct outcome *o,
     cJSON_AddNumberToObject(f, "attempt", it->attempts + 1);
     json_add_i64(f, "delay_ms", delay);
     cJSON_AddStringToObject(f, "reason", json_str(o->error, "message"));
+    if (o->paid) {
+        cJSON_AddBoolToObject(f, "paid", true);
+        json_add_str_or_null(f, "rejected", o->rejected);
+    }
     job_event(it->job, "retry", f, false);
-    engine_note(e, it->job, 0, "%s/%s: retry %d in %.1fs: %s", stage_name(it), it->id,
-                it->attempts + 1, (double)delay / 1000.0, json_str(o->error, "message"));
+    engine_note(e, it->job, 0, "%s/%s: %sretry %d in %.1fs: %s", stage_name(it), it->id,
+                o->paid ? "paid " : "", it->attempts + 1, (double)delay / 1000.0,
+                json_str(o->error, "message"));
 }
 
 /* What happens once the outcome is known: events, artifact, record, retry or failure. */
@@ -458,6 +549,13 @@ static void done_cb(void *ctx, struct http_result *res)
     }
     o.reply_bytes = res->body.len;
     bool parsed = classify_reply(it, res, &o);
+    free(it->served_by);
+    it->served_by = NULL;
+    if (parsed && o.reply.model_version && !mc_same_model(def->model, o.reply.model_version)) {
+        o.served_by = o.reply.model_version;
+        it->served_by = xstrdup(o.served_by);
+        engine_note_served_by(e, it, o.served_by);
+    }
     /* The parsed reply holds all of it (the records are made from it): a media reply is not
      * kept twice while it waits to be checked. */
     if (parsed)
@@ -487,7 +585,13 @@ static void finish(struct engine *e, struct item *it, struct http_result *res, s
     if (o->have_reply && o->reply.usage.total > 0)
         job->tokens += o->reply.usage.total;
     call_end_event(it, res, o, usage);
-    bool retry = !o->ok && o->retryable && it->attempts <= def->retries && e->stop_level == 0 &&
+    /* A paid reply that was unusable is retried at most paid_retries times; the other failures
+     * (transport, 429, 5xx) at most `retries` times, counted apart. */
+    if (o->paid)
+        it->paid_rejects++;
+    bool budget = o->paid ? it->paid_rejects <= def->paid_retries
+                          : it->attempts - it->paid_rejects <= def->retries;
+    bool retry = !o->ok && o->retryable && budget && e->stop_level == 0 &&
                  (o->delay_ms < 0 || o->delay_ms <= SERVER_DELAY_MAX_MS);
     note_attempt(it, res, o, retry ? (o->delay_ms >= 0 ? o->delay_ms : -1) : -1);
 
@@ -512,9 +616,11 @@ static void finish(struct engine *e, struct item *it, struct http_result *res, s
         cJSON_Delete(o->error);
         o->error = NULL;
     } else if (!o->retryable || e->stop_level == 0) {
-        if (o->retryable && it->attempts > def->retries)
-            engine_note(e, job, 0, "%s/%s: giving up after %d attempts", stage_name(it), it->id,
-                        it->attempts);
+        if (o->retryable && !budget)
+            engine_note(e, job, 0, "%s/%s: giving up after %d attempts%s", stage_name(it), it->id,
+                        it->attempts, o->paid ? " (paid_retries used up)" : "");
+        if (o->rejected)
+            cJSON_AddStringToObject(o->error, "rejected", o->rejected);
         fail_item(e, it, o->error, res->body.data, res->body.len, parsed, res->status);
         o->error = NULL;
     } else {
@@ -523,6 +629,7 @@ static void finish(struct engine *e, struct item *it, struct http_result *res, s
     }
     cJSON_Delete(o->error);
     cJSON_Delete(usage);
+    free(o->rejected);
     stage_output_release(&o->out);
     if (o->have_reply)
         gemini_reply_release(&o->reply);

@@ -133,6 +133,8 @@ int callrec_write(const char *job_dir, const struct callrec *rec, struct gf_err 
     cJSON_AddStringToObject(root, "status", rec->status);
     cJSON_AddStringToObject(root, "key", rec->key);
     cJSON_AddStringToObject(root, "model", rec->model);
+    if (rec->served_by)
+        cJSON_AddStringToObject(root, "served_by", rec->served_by);
     cJSON *req = cJSON_AddObjectToObject(root, "request");
     cJSON_AddStringToObject(req, "method", "POST");
     cJSON_AddStringToObject(req, "url", rec->url);

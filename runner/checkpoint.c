@@ -18,6 +18,8 @@ static void outputs_free(struct ckpt_item *it)
 {
     free(it->model);
     it->model = NULL;
+    free(it->served_by);
+    it->served_by = NULL;
     cJSON_Delete(it->media);
     it->media = NULL;
     it->done_ts[0] = '\0';
@@ -115,6 +117,8 @@ static void apply_done(struct ckpt *ck, const cJSON *ev, const char *stage, cons
     const char *ts = str_field(ev, "ts"), *model = str_field(ev, "model");
     snprintf(it->done_ts, sizeof it->done_ts, "%s", ts ? ts : "");
     it->model = model ? xstrdup(model) : NULL;
+    const char *served_by = str_field(ev, "served_by");
+    it->served_by = served_by ? xstrdup(served_by) : NULL;
     const cJSON *media = cJSON_GetObjectItemCaseSensitive(ev, "media");
     it->media = cJSON_IsObject(media) ? cJSON_Duplicate(media, 1) : NULL;
     it->failed_key[0] = '\0';
@@ -214,6 +218,15 @@ void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const c
     it->failed_key[0] = '\0';
     free(it->fail_message);
     it->fail_message = NULL;
+}
+
+void ckpt_set_served_by(struct ckpt *ck, const char *stage, const char *item, const char *served_by)
+{
+    struct ckpt_item *it = ckpt_get(ck, stage, item);
+    if (!it)
+        return;
+    free(it->served_by);
+    it->served_by = served_by ? xstrdup(served_by) : NULL;
 }
 
 enum ckpt_verdict ckpt_judge(const struct ckpt *ck, const char *job_dir, const char *stage,

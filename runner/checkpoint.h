@@ -32,6 +32,7 @@ struct ckpt_item {
     bool accepted;    /* done by `gemflow accept`, not by a call */
     char done_ts[40]; /* when the latest item_done was written */
     char *model;      /* the model of the latest item_done, NULL if not recorded */
+    char *served_by;  /* the model that answered instead (a reroute), NULL when it was `model` */
     cJSON *media;     /* its media facts ({"type": "image/png", "width": ...}), NULL if none */
     /* The latest item_failed after the latest item_done (for plan and status). */
     char failed_key[SHA256_HEX_LEN + 1];
@@ -61,6 +62,9 @@ struct ckpt_item *ckpt_get(const struct ckpt *ck, const char *stage, const char 
 void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const char *key,
                    const struct ckpt_output *outs, size_t n_outs, const char *model,
                    const cJSON *media);
+/* The model that answered a done item when it was not the one asked (after ckpt_set_done). */
+void ckpt_set_served_by(struct ckpt *ck, const char *stage, const char *item,
+                        const char *served_by);
 /* Judge an item against today's key. `edited_path`, when not NULL, receives the first edited
  * output's path (borrowed). */
 enum ckpt_verdict ckpt_judge(const struct ckpt *ck, const char *job_dir, const char *stage,

@@ -43,6 +43,18 @@ int job_cli_option(struct job_cli *jc, int opt, const char *arg)
     case OPT_API_KEY_FILE:
         jc->api_key_file = arg;
         return 1;
+    case OPT_NO_MODEL_CHECK:
+        jc->job.no_model_check = true;
+        return 1;
+    case OPT_STRICT_MODELS:
+        jc->job.strict_models = true;
+        return 1;
+    case OPT_TIER:
+        if (strcmp(arg, "flex") != 0 && strcmp(arg, "standard") != 0 &&
+            strcmp(arg, "priority") != 0)
+            return -1;
+        jc->job.wf.service_tier = arg;
+        return 1;
     case 'q':
         jc->verbosity = -1;
         return 1;
@@ -51,6 +63,16 @@ int job_cli_option(struct job_cli *jc, int opt, const char *arg)
         return 1;
     }
     return 0;
+}
+
+const char *job_cli_problem(int opt, const char *arg)
+{
+    static char msg[256];
+    if (opt == OPT_TIER)
+        snprintf(msg, sizeof msg, "--tier takes flex, standard or priority, got '%s'", arg);
+    else
+        snprintf(msg, sizeof msg, "--set needs KEY=VALUE, got '%s'", arg);
+    return msg;
 }
 
 void job_cli_release(struct job_cli *jc)

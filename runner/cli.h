@@ -20,6 +20,7 @@ int cmd_rerun(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_models(int argc, char **argv); /* cmd_models.c: what the key can use */
 int cmd_watch(int argc, char **argv); /* cmd_watch.c: the inbox watcher */
 /* inspection: cmd_log.c, cmd_inspect.c, cmd_accept.c, cmd_report.c, cmd_complete.c */
 int cmd_log(int argc, char **argv);
@@ -42,10 +43,23 @@ struct job_cli {
     int verbosity;
 };
 
-enum { OPT_SET = 0x100, OPT_WORKFLOW, OPT_ENDPOINT, OPT_API_KEY_FILE, OPT_JSON };
+enum {
+    OPT_SET = 0x100,
+    OPT_WORKFLOW,
+    OPT_ENDPOINT,
+    OPT_API_KEY_FILE,
+    OPT_JSON,
+    OPT_NO_MODEL_CHECK,
+    OPT_STRICT_MODELS,
+    OPT_TIER,
+};
 
-/* Handle one shared option; returns 1 when it was one, 0 when not. */
+/* Handle one shared option; returns 1 when it was one, 0 when not, -1 when its value is bad
+ * (job_cli_problem says why). */
 int job_cli_option(struct job_cli *jc, int opt, const char *arg);
+/* What is wrong with the value of option `opt` ("--set needs KEY=VALUE, got 'x'"), in a static
+ * buffer. */
+const char *job_cli_problem(int opt, const char *arg);
 void job_cli_release(struct job_cli *jc);
 /* A usage error (returns GF_EXIT_USAGE) when two of the job directories are the same
  * directory (by device and inode, so "j", "./j" and a symlink to it are one); else 0. */

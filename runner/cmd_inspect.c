@@ -281,6 +281,10 @@ static void print_attempts(const struct view *v, const cJSON *rec)
         printf(" after %s", d);
         if (json_str(a, "error"))
             printf(": %s", json_str(a, "error"));
+        if (json_str(a, "served_by"))
+            printf(" (served by %s)", json_str(a, "served_by"));
+        if (json_str(a, "rejected"))
+            printf("; the paid reply's content is kept in %s", json_str(a, "rejected"));
         const cJSON *ev = retry_after(&r, json_num(a, "attempt", 0));
         if (ev) {
             tx_duration(d, sizeof d, (int64_t)json_num(ev, "delay_ms", 0));
@@ -319,6 +323,10 @@ static void print_record(const struct view *v, const cJSON *rec)
     printf("%s%s/%s%s  %s%s%s  %s\n", tx_c(v->color, TX_BOLD), json_str(rec, "stage"),
            json_str(rec, "item"), tx_c(v->color, TX_RESET), tx_c(v->color, tx_state_sgr(status)),
            status, tx_c(v->color, TX_RESET), json_str(rec, "model") ? json_str(rec, "model") : "");
+    if (json_str(rec, "served_by"))
+        printf("  %smodel%s     asked %s, served by %s (the API rerouted the request)\n",
+               tx_c(v->color, TX_YELLOW), tx_c(v->color, TX_RESET), json_str(rec, "model"),
+               json_str(rec, "served_by"));
     printf("  key       %s (sha256 of the request as sent)\n", json_str(rec, "key"));
     print_artifact(v, rec);
     const cJSON *e = json_field(rec, "error");

@@ -1,7 +1,9 @@
 /* cmd_plan: `gemflow plan JOB...`: what a run would call, why, and what it would cost, without
  * calling anything. */
 #include "cli.h"
+#include "jobfacts.h"
 #include "look.h"
+#include "modelcheck.h"
 #include "planwhy.h"
 #include "prices.h"
 #include "util.h"
@@ -15,6 +17,9 @@ static const struct option plan_options[] = {
     {"set", required_argument, NULL, OPT_SET},
     {"workflow", required_argument, NULL, OPT_WORKFLOW},
     {"endpoint", required_argument, NULL, OPT_ENDPOINT},
+    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
+    {"no-model-check", no_argument, NULL, OPT_NO_MODEL_CHECK},
+    {"tier", required_argument, NULL, OPT_TIER},
     {"prices", required_argument, NULL, 'P'},
     {NULL, 0, NULL, 0},
 };
@@ -27,17 +32,28 @@ struct tally {
     bool any_estimate;
 };
 
-static void add_call(struct tally *t, const struct prices *pr, const char *model,
+/* What a plan knows beyond the job: prices, and this job's own history (paid retries). */
+struct plan_ctx {
+    const struct prices *pr;
+    const struct job_facts *facts;
+};
+
+/* `n` calls of stage `def`, each estimated as `ce`: at the stage's service tier, plus the paid
+ * retries this stage needed so far in this job (per produced artifact). */
+static void add_call(struct tally *t, const struct plan_ctx *pc, const struct stage_def *def,
                      const struct call_estimate *ce, double n, const char **why)
 {
     double usd;
-    t->calls += (size_t)n;
+    const struct stage_facts *sf = jobfacts_stage(pc->facts, def->name);
+    if (sf->produced > 0 && sf->paid_retries > 0)
+        n *= 1.0 + (double)sf->paid_retries / (double)sf->produced;
+    t->calls += (size_t)(n + 0.5);
     t->in += ce->in_tokens * n;
     t->out += ce->out_tokens * n;
-    if (prices_cost(pr, model, ce->in_tokens, ce->out_tokens, ce->images, &usd, why))
-        t->usd += usd * n;
+    if (prices_cost(pc->pr, def->model, ce->in_tokens, ce->out_tokens, ce->images, &usd, why))
+        t->usd += usd * n * prices_tier_factor(def->service_tier);
     else
-        t->unpriced += (size_t)n;
+        t->unpriced += (size_t)(n + 0.5);
     t->any_estimate = true;
 }
 
@@ -56,8 +72,22 @@ static void print_cost(const struct tally *t, const char *why)
         printf("~$%.4f", t->usd);
 }
 
+/* The tier and the paid retries behind an estimate. */
+static void print_notes(const struct plan_ctx *pc, const struct stage_def *def)
+{
+    const struct stage_facts *sf = jobfacts_stage(pc->facts, def->name);
+    if (def->service_tier && strcmp(def->service_tier, "standard") != 0)
+        printf(" (%s tier: %s)", def->service_tier,
+               strcmp(def->service_tier, "flex") == 0 ? "half price"
+                                                      : "at most twice the standard price");
+    if (sf->produced > 0 && sf->paid_retries > 0)
+        printf(" (with %lld paid retr%s per %lld artifacts, as seen in this job)",
+               (long long)sf->paid_retries, sf->paid_retries == 1 ? "y" : "ies",
+               (long long)sf->produced);
+}
+
 static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
-                        const struct prices *pr, struct tally *total)
+                        const struct plan_ctx *pc, struct tally *total)
 {
     const struct stage_def *def = &job->wf.stages[s];
     const struct stage_run *sr = &job->st[s];
@@ -77,8 +107,9 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
         }
         struct call_estimate ce;
         planwhy_estimate(job, s, NULL, &ce);
-        add_call(&t, pr, def->model, &ce, (double)n, &why);
+        add_call(&t, pc, def, &ce, (double)n, &why);
         print_cost(&t, why);
+        print_notes(pc, def);
         printf("\n");
         break;
     }
@@ -103,12 +134,13 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
             if (!it->input_error && !local) {
                 struct call_estimate ce;
                 planwhy_estimate(job, s, it, &ce);
-                add_call(&t, pr, def->model, &ce, 1, &why);
+                add_call(&t, pc, def, &ce, 1, &why);
             }
         }
         if (t.calls) {
             printf("      %-16s estimate: ", "");
             print_cost(&t, why);
+            print_notes(pc, def);
             printf("\n");
         } else if (local && ls->n_call) {
             printf("      %-16s estimate: runs %s here: no API call, no cost\n", "", def->model);
@@ -121,8 +153,9 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
     total->unpriced += t.unpriced;
 }
 
-static void print_plan(struct job *job, struct look_stage *looks, const struct prices *pr)
+static void print_plan(struct job *job, struct look_stage *looks, const struct plan_ctx *pc)
 {
+    const struct prices *pr = pc->pr;
     const struct workflow *wf = &job->wf;
     printf("job %s (workflow %s, endpoint %s)\n", job->dir, wf->name ? wf->name : wf->path,
            job->endpoint);
@@ -130,7 +163,7 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
     size_t now = 0;
     for (size_t k = 0; k < wf->n_stages; k++) {
         size_t s = wf->order[k];
-        print_stage(job, s, &looks[s], pr, &total);
+        print_stage(job, s, &looks[s], pc, &total);
         if (looks[s].state == LOOK_TODO && !stage_is_local(wf->stages[s].kind))
             now += looks[s].n_call;
     }
@@ -148,10 +181,87 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
            pr->file ? pr->file : "none found");
 }
 
+/* The free model check of the stages that would call (models.get, and models.list for the
+ * alternatives): one line per model. Returns false when one cannot be used. */
+static bool stage_would_call(const struct job *job, const struct look_stage *looks, size_t s)
+{
+    const struct look_stage *ls = &looks[s];
+    return !stage_is_local(job->wf.stages[s].kind) &&
+           ((ls->state == LOOK_TODO && ls->n_call) || ls->state == LOOK_AFTER);
+}
+
+static bool check_models(struct job *job, const struct look_stage *looks, const char *key)
+{
+    size_t n_used = 0;
+    for (size_t s = 0; s < job->wf.n_stages; s++)
+        n_used += stage_would_call(job, looks, s);
+    if (!n_used)
+        return true;
+    if (!job->wf.model_check) {
+        printf("models: not checked (model_check is off)\n");
+        return true;
+    }
+    if (!key) {
+        printf("models: not checked (no API key: with one, plan asks models.get, which is "
+               "free)\n");
+        return true;
+    }
+    struct gf_err err = GF_ERR_INIT;
+    struct http_client *http = http_client_new(&err);
+    if (!http) {
+        printf("models: not checked (%s)\n", err.msg);
+        return true;
+    }
+    struct modelcheck *mc = mc_new(http, key);
+    char *root = xasprintf("%s%s", job->origin, job->api_root);
+    bool *used = xcalloc(job->wf.n_stages, sizeof *used);
+    for (size_t s = 0; s < job->wf.n_stages; s++) {
+        used[s] = stage_would_call(job, looks, s);
+        if (used[s])
+            mc_want(mc, root, job->wf.stages[s].model);
+    }
+    bool ok = true, listed = false;
+    if (mc_wait_all(mc, &err) < 0)
+        printf("models: not checked (%s)\n", err.msg);
+    for (size_t s = 0; s < job->wf.n_stages && !listed; s++) {
+        const struct mc_entry *me = used[s] ? mc_get(mc, root, job->wf.stages[s].model) : NULL;
+        if (me && mc_entry_is_bad(me, mc_stage_method(&job->wf.stages[s]))) {
+            mc_want_list(mc, root);
+            mc_wait_all(mc, &err);
+            listed = true;
+        }
+    }
+    printf("models (models.get, free):\n");
+    for (size_t s = 0; s < job->wf.n_stages; s++) {
+        const struct stage_def *def = &job->wf.stages[s];
+        const struct mc_entry *me = used[s] ? mc_get(mc, root, def->model) : NULL;
+        if (!me)
+            continue;
+        const char *method = mc_stage_method(def);
+        struct buf line = BUF_INIT;
+        if (!mc_entry_is_bad(me, method)) {
+            buf_addf(&line, "served, supports %s", method);
+        } else {
+            ok = false;
+            mc_describe_problem(&line, me, def->model, method);
+            if (me->state == MC_NOT_SERVED || me->state == MC_SERVED)
+                mc_add_alternatives(&line, mc_get_list(mc, root), mc_stage_kind(def), method, NULL);
+        }
+        printf("  %-12s %-30s %s\n", def->name, def->model, line.data);
+        buf_release(&line);
+    }
+    free(used);
+    free(root);
+    mc_free(mc);
+    http_client_free(http);
+    return ok;
+}
+
 int cmd_plan(int argc, char **argv)
 {
     struct job_cli jc = {0};
     const char *prices_file = NULL;
+    char *key = NULL;
     optind = 1;
     opterr = 0;
     int opt, rc = GF_EXIT_OK;
@@ -161,6 +271,10 @@ int cmd_plan(int argc, char **argv)
             continue;
         }
         int r = opt == '?' ? 0 : job_cli_option(&jc, opt, optarg);
+        if (r < 0) {
+            rc = cli_usage_error("plan", "%s", job_cli_problem(opt, optarg));
+            goto out;
+        }
         if (r != 1) {
             rc = cli_usage_error("plan", "bad option '%s'", argv[optind - 1]);
             goto out;
@@ -168,6 +282,14 @@ int cmd_plan(int argc, char **argv)
     }
     if (optind >= argc) {
         rc = cli_usage_error("plan", "no job given: gemflow plan JOB...");
+        goto out;
+    }
+    /* A key is optional: with one, the models are checked (free calls). */
+    struct gf_err kerr = GF_ERR_INIT;
+    key = cli_api_key(jc.api_key_file, &kerr);
+    if (!key && jc.api_key_file) {
+        fprintf(stderr, "gemflow: %s\n", kerr.msg);
+        rc = GF_EXIT_USAGE;
         goto out;
     }
     for (int i = optind; i < argc; i++) {
@@ -191,13 +313,24 @@ int cmd_plan(int argc, char **argv)
         diag_list_release(&dl);
         struct look_stage *looks = xcalloc(job.wf.n_stages, sizeof *looks);
         look_job(&job, looks);
-        print_plan(&job, looks, &pr);
+        struct job_facts facts;
+        if (jobfacts_load(&facts, argv[i], &err) < 0)
+            memset(&facts, 0, sizeof facts);
+        struct plan_ctx pc = {&pr, &facts};
+        print_plan(&job, looks, &pc);
+        if (!check_models(&job, looks, key))
+            rc = GF_EXIT_USAGE;
+        jobfacts_release(&facts);
         look_release(&job, looks);
         free(looks);
         prices_release(&pr);
         job_close(&job);
     }
 out:
+    if (key) {
+        memset(key, 0, strlen(key));
+        free(key);
+    }
     job_cli_release(&jc);
     return rc;
 }

@@ -17,6 +17,9 @@ static const struct option run_options[] = {
     {"workflow", required_argument, NULL, OPT_WORKFLOW},
     {"endpoint", required_argument, NULL, OPT_ENDPOINT},
     {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
+    {"no-model-check", no_argument, NULL, OPT_NO_MODEL_CHECK},
+    {"strict-models", no_argument, NULL, OPT_STRICT_MODELS},
+    {"tier", required_argument, NULL, OPT_TIER},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"color", optional_argument, NULL, OPT_COLOR},
@@ -71,7 +74,7 @@ static int parse(const char *cmd, int argc, char **argv, struct job_cli *jc,
         if (r == 1)
             continue;
         if (r < 0)
-            return cli_usage_error(cmd, "--set needs KEY=VALUE, got '%s'", optarg);
+            return cli_usage_error(cmd, "%s", job_cli_problem(opt, optarg));
         return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
     }
     return 0;

@@ -109,6 +109,38 @@ static void stage_items_json(const struct job *job, size_t s, const struct job_f
     }
 }
 
+/* [{model, served_by, items}]: done items whose reply came from another model than asked. */
+static cJSON *served_by_json(const struct job *job, size_t s)
+{
+    const struct stage_def *def = &job->wf.stages[s];
+    const struct stage_run *sr = &job->st[s];
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < sr->n_items; i++) {
+        const struct item *it = &sr->items[i];
+        const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
+        if (!ci || !ci->served_by || it->verdict != CK_DONE)
+            continue;
+        const char *asked = ci->model ? ci->model : def->model;
+        cJSON *hit = NULL, *x;
+        cJSON_ArrayForEach(x, arr)
+        {
+            if (strcmp(json_str(x, "served_by"), ci->served_by) == 0 &&
+                strcmp(json_str(x, "model"), asked) == 0)
+                hit = x;
+        }
+        if (!hit) {
+            hit = cJSON_CreateObject();
+            cJSON_AddStringToObject(hit, "model", asked);
+            cJSON_AddStringToObject(hit, "served_by", ci->served_by);
+            cJSON_AddNumberToObject(hit, "items", 0);
+            cJSON_AddItemToArray(arr, hit);
+        }
+        cJSON *n = cJSON_GetObjectItemCaseSensitive(hit, "items");
+        cJSON_SetNumberValue(n, n->valuedouble + 1);
+    }
+    return arr;
+}
+
 static cJSON *stage_json(const struct job *job, size_t s, const struct look_stage *ls,
                          const struct job_facts *facts, bool running)
 {
@@ -143,8 +175,10 @@ static cJSON *stage_json(const struct job *job, size_t s, const struct look_stag
         cJSON_AddNullToObject(o, "ms");
     json_add_i64(o, "calls", sf->calls);
     cJSON_AddItemToObject(o, "tokens", tokens_json(sf));
+    json_add_i64(o, "paid_retries", sf->paid_retries);
     stage_items_json(job, s, facts, o);
     cJSON_AddNumberToObject(o, "accepted", cJSON_GetArraySize(json_field(o, "accepted_items")));
+    cJSON_AddItemToObject(o, "served_by", served_by_json(job, s));
     return o;
 }
 
@@ -183,6 +217,7 @@ static cJSON *last_run_json(const struct job_facts *facts)
     else
         cJSON_AddNullToObject(r, "ms");
     cJSON_AddNumberToObject(r, "pid", json_num(facts->last_start, "pid", 0));
+    json_add_str_or_null(r, "error", facts->last_end ? json_str(facts->last_end, "error") : NULL);
     return r;
 }
 
@@ -279,11 +314,9 @@ static void print_stage(const cJSON *s, bool color)
            json_num(json_field(s, "tokens"), "total", 0));
     struct {
         const char *field, *word;
-    } notes[] = {{"failed", "failed"},
-                 {"edited", "edited"},
-                 {"accepted", "accepted"},
-                 {"in_flight", "in flight"},
-                 {"retries", "retries"}};
+    } notes[] = {{"failed", "failed"},     {"edited", "edited"},
+                 {"accepted", "accepted"}, {"in_flight", "in flight"},
+                 {"retries", "retries"},   {"paid_retries", "paid retries"}};
     for (size_t i = 0; i < ARRAY_SIZE(notes); i++) {
         double v = json_num(s, notes[i].field, 0);
         if (v > 0 && (strcmp(notes[i].field, "retries") != 0 || strcmp(state, "running") == 0))
@@ -293,6 +326,9 @@ static void print_stage(const cJSON *s, bool color)
     if (json_str(s, "error"))
         printf("      %s\n", json_str(s, "error"));
     const cJSON *x;
+    cJSON_ArrayForEach(x, json_field(s, "served_by")) printf(
+        "      asked %s, served by %s (%.0f item%s; the API rerouted it)\n", json_str(x, "model"),
+        json_str(x, "served_by"), json_num(x, "items", 0), json_num(x, "items", 0) == 1 ? "" : "s");
     cJSON_ArrayForEach(x, json_field(s, "failures")) print_failure(x, "      ");
     cJSON_ArrayForEach(x, json_field(s, "edited_items")) printf(
         "      %s edited by hand (kept; gemflow rerun regenerates it)\n", json_str(x, "path"));
@@ -325,6 +361,9 @@ static void print_header(const cJSON *j, bool color)
         printf("; last activity %s", age);
     }
     printf(")\n");
+    if (lr && json_str(lr, "error"))
+        printf("  the last run stopped before paying for anything:\n    %s\n",
+               json_str(lr, "error"));
     printf("  %.0f call%s, %.0f tokens over %.0f run%s\n", json_num(j, "calls", 0),
            json_num(j, "calls", 0) == 1 ? "" : "s", json_num(j, "tokens", 0),
            json_num(j, "runs", 0), json_num(j, "runs", 0) == 1 ? "" : "s");

@@ -35,6 +35,9 @@ static const struct option watch_options[] = {
     {"workflow", required_argument, NULL, OPT_WORKFLOW},
     {"endpoint", required_argument, NULL, OPT_ENDPOINT},
     {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
+    {"no-model-check", no_argument, NULL, OPT_NO_MODEL_CHECK},
+    {"strict-models", no_argument, NULL, OPT_STRICT_MODELS},
+    {"tier", required_argument, NULL, OPT_TIER},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {NULL, 0, NULL, 0},
@@ -509,7 +512,7 @@ static int parse(struct watcher *w, int argc, char **argv)
         if (r == 1)
             continue;
         if (r < 0)
-            return cli_usage_error("watch", "--set needs KEY=VALUE, got '%s'", optarg);
+            return cli_usage_error("watch", "%s", job_cli_problem(opt, optarg));
         return cli_usage_error("watch", "unknown option or missing value '%s'", argv[optind - 1]);
     }
     if (optind != argc - 1)

@@ -93,6 +93,7 @@ struct engine *engine_new(const struct engine_opts *opts, struct gf_err *err)
         return NULL;
     }
     http_set_refill(e->http, refill, e);
+    e->mc = mc_new(e->http, opts->api_key);
     e->rng = opts->seed ? opts->seed : (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();
     if (!e->rng)
         e->rng = 1;
@@ -344,6 +345,8 @@ static bool stage_items_settled(const struct stage_run *sr)
 /* Move stages forward until nothing changes; returns true when the job has ended. */
 static bool advance_job(struct engine *e, struct job *job)
 {
+    if (job->halt_error) /* stopped before a paid call: nothing starts, nothing is in flight */
+        return job->inflight == 0 && job->checking == 0;
     bool changed = true;
     while (changed) {
         changed = false;
@@ -404,9 +407,10 @@ static void end_job(struct engine *e, struct job *job)
         done += job->st[s].state == SS_DONE;
         failed += job->st[s].state == SS_FAILED;
     }
-    const char *state = done == job->wf.n_stages ? "done"
-                        : e->stop_level > 0      ? "interrupted"
-                                                 : "failed";
+    const char *state = job->halt_error            ? "failed"
+                        : done == job->wf.n_stages ? "done"
+                        : e->stop_level > 0        ? "interrupted"
+                                                   : "failed";
     job->interrupted = strcmp(state, "interrupted") == 0;
     job->failed = strcmp(state, "failed") == 0;
     int64_t ms = now_ms() - job->started_ms;
@@ -416,6 +420,8 @@ static void end_job(struct engine *e, struct job *job)
     json_add_i64(f, "calls", job->calls);
     json_add_i64(f, "tokens", job->tokens);
     cJSON_AddNullToObject(f, "cost_estimate");
+    if (job->halt_error)
+        cJSON_AddStringToObject(f, "error", job->halt_error);
     job_event(job, "run_end", f, true);
     job->ended = true;
     engine_note(e, job, -1, "%s in %.1fs: %lld call%s, %lld tokens; %zu/%zu stages done%s%s", state,
@@ -478,6 +484,11 @@ static int64_t dispatch(struct engine *e, int64_t now)
                         wake = it->not_before_ms;
                     continue;
                 }
+                if (!engine_models_ready(e, job)) {
+                    if (job->halt_error)
+                        wake = now; /* end it at once */
+                    goto next_job;  /* free checks first */
+                }
                 int64_t at = rl_ready_at(&e->rl, model, now);
                 if (at > now) {
                     if (at < wake)
@@ -535,7 +546,7 @@ enum gf_exit engine_run(struct engine *e)
 {
     if (sig_pipe[0] >= 0)
         loop_add_fd(e->loop, sig_pipe[0], on_signal_pipe, e);
-    bool failed = false, interrupted = false;
+    bool failed = false, interrupted = false, usage = false;
     for (;;) {
         int64_t now = now_ms();
         if (e->stop_level == 1 && e->opts.grace_ms > 0 && now - e->stop_at_ms >= e->opts.grace_ms)
@@ -553,6 +564,7 @@ enum gf_exit engine_run(struct engine *e)
                 end_job(e, job);
                 failed |= job->failed;
                 interrupted |= job->interrupted;
+                usage |= job->halt_error && job->halt_exit == GF_EXIT_USAGE;
             } else {
                 all_ended = false;
             }
@@ -562,6 +574,11 @@ enum gf_exit engine_run(struct engine *e)
             break;
         now = now_ms();
         int64_t wake = dispatch(e, now);
+        if (e->stop_level == 0 && mc_busy(e->mc)) {
+            int64_t at = mc_pump(e->mc, now);
+            if (at < wake)
+                wake = at;
+        }
         if (e->hooks.tick) {
             int64_t want = e->hooks.tick(e->hooks.ctx, now);
             if (want >= 0 && now + want < wake)
@@ -583,6 +600,8 @@ enum gf_exit engine_run(struct engine *e)
         loop_remove_fd(e->loop, sig_pipe[0]);
     if (interrupted)
         return GF_EXIT_INTERRUPTED;
+    if (usage)
+        return GF_EXIT_USAGE;
     return failed ? GF_EXIT_FAILED : GF_EXIT_OK;
 }
 
@@ -591,8 +610,10 @@ void engine_free(struct engine *e)
     if (!e)
         return;
     local_free_all(e);
-    workpool_free(e->pool); /* nothing is pending: a job ends only when its checks are done */
-    http_client_free(e->http);
+    workpool_free(e->pool);    /* nothing is pending: a job ends only when its checks are done */
+    http_client_free(e->http); /* abandons model checks still asked: before mc_free */
+    mc_free(e->mc);
+    strmap_release(&e->reroutes_seen);
     loop_free(e->loop);
     rl_release(&e->rl);
     for (size_t j = 0; j < e->n_jobs; j++)

@@ -7,7 +7,9 @@
 #include "engine.h"
 #include "http.h"
 #include "loop.h"
+#include "modelcheck.h"
 #include "ratelimit.h"
+#include "strmap.h"
 #include "workpool.h"
 
 #include <stdbool.h>
@@ -20,6 +22,8 @@ struct engine {
     struct workpool *pool; /* checks media replies off the loop (call.c) */
     struct engine_hooks hooks;
     struct ratelimit rl;
+    struct modelcheck *mc;       /* models.get / models.list answers of this process */
+    struct strmap reroutes_seen; /* job, stage, model, served_by already reported */
     struct job **jobs;
     size_t n_jobs, cap_jobs;
     size_t **dispatch_order; /* per job: stage indices by priority */
@@ -61,6 +65,13 @@ void local_free_all(struct engine *e);
 /* The manifest facts of output k > 0 of a local item, from the item's media (caller deletes;
  * NULL when none). */
 cJSON *local_output_media(const struct stage_def *def, const cJSON *media, size_t k);
+/* engine_models.c */
+/* Whether the job's models are known to be served, so its first paid call may start; false
+ * while asking (free calls), and for good once the job has a halt_error. */
+bool engine_models_ready(struct engine *e, struct job *job);
+/* A reply of `it` was served by another model: the model_rerouted event and one warning per
+ * job, stage, model and serving model. */
+void engine_note_served_by(struct engine *e, struct item *it, const char *served_by);
 /* engine.c, used by call.c */
 void engine_item_finished(struct engine *e, struct item *it);
 void engine_note(struct engine *e, const struct job *job, int level, const char *fmt, ...)

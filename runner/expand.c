@@ -126,35 +126,99 @@ int expand_render(const struct tmpl *t, struct render_ctx *rc, int flags, char *
     return 0;
 }
 
+/* The rendered `turns` of a dialogue: a JSON array of {speaker, text, style?}, every speaker one
+ * of the stage's speakers. NULL with *why (caller frees) when it is not. */
+static cJSON *parse_turns(const struct stage_def *def, const char *text, char **why)
+{
+    cJSON *arr = cJSON_Parse(text);
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
+        *why = xasprintf(
+            "'turns' must render to a JSON array of {speaker, text, style}, got: %.80s", text);
+        cJSON_Delete(arr);
+        return NULL;
+    }
+    int k = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, arr)
+    {
+        k++;
+        const char *speaker = json_str(t, "speaker"), *words = json_str(t, "text");
+        const cJSON *style = cJSON_GetObjectItemCaseSensitive(t, "style");
+        if (!cJSON_IsObject(t) || !speaker || !words || !words[0] ||
+            (style && !cJSON_IsString(style) && !cJSON_IsNull(style))) {
+            *why = xasprintf("turn %d of 'turns' is not {speaker, text, style} with a non-empty "
+                             "text",
+                             k);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+        bool known = false;
+        for (size_t i = 0; i < def->n_speakers; i++)
+            known = known || strcmp(def->speakers[i].name, speaker) == 0;
+        if (!known) {
+            *why = xasprintf("turn %d names speaker '%s', who is not in the stage's speakers "
+                             "('%s', '%s')",
+                             k, speaker, def->speakers[0].name,
+                             def->n_speakers > 1 ? def->speakers[1].name : "");
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* The serviceTier field as the API takes it (captured from @google/genai 3.x, see
+ * tests/data/sdk/README.md). */
+static const char *service_tier_wire(const char *tier)
+{
+    return tier;
+}
+
 static void build_item(struct job *job, size_t s, struct item *it, struct render_ctx *rc)
 {
     const struct stage_def *def = &job->wf.stages[s];
     struct gf_err err = GF_ERR_INIT;
-    const struct tmpl *main_t = def->kind == STAGE_SPEECH ? def->text : def->prompt;
+    const struct tmpl *main_t = def->kind != STAGE_SPEECH ? def->prompt
+                                : def->turns              ? def->turns
+                                                          : def->text;
+    char *style = NULL;
+    cJSON *turns = NULL;
     if (expand_render(def->output, rc, TMPL_PATH, &it->out_path, &err) < 0 ||
         expand_render(main_t, rc, 0, &it->prompt, &err) < 0 ||
-        expand_render(def->system, rc, 0, &it->system, &err) < 0) {
+        expand_render(def->system, rc, 0, &it->system, &err) < 0 ||
+        expand_render(def->style, rc, 0, &style, &err) < 0) {
         it->input_error = xstrdup(err.msg);
-        return;
+        goto out;
     }
     if (!fs_rel_is_safe(it->out_path)) {
         it->input_error =
             xasprintf("output path '%s' is not inside the job directory", it->out_path);
-        return;
+        goto out;
     }
-    struct stage_input in = {it->prompt, it->system};
+    if (def->turns && !(turns = parse_turns(def, it->prompt, &it->input_error)))
+        goto out;
+    struct stage_input in = {it->prompt, it->system, style, turns};
     struct stage_request req = {0};
     if (stage_ops_for(def->kind)->build(def, &in, &req, &err) < 0) {
         it->input_error = xstrdup(err.msg);
-        return;
+        goto out;
     }
     it->verb = req.verb;
     it->method_path = xasprintf("%s/models/%s:%s", job->api_root, def->model,
                                 req.verb == GEMINI_PREDICT ? "predict" : "generateContent");
-    it->body = cJSON_PrintUnformatted(req.body);
+    /* The key covers what is asked for, not the price paid for it: serviceTier is added after
+     * the key (design notes, "the service tier is not part of the key"). */
+    char *keyed = cJSON_PrintUnformatted(req.body);
+    job_request_key(job->origin, it->method_path, keyed, strlen(keyed), it->key);
+    if (def->service_tier && req.verb == GEMINI_GENERATE) {
+        cJSON_AddStringToObject(req.body, "serviceTier", service_tier_wire(def->service_tier));
+        it->body = cJSON_PrintUnformatted(req.body);
+        free(keyed);
+    } else {
+        it->body = keyed;
+    }
     it->body_len = strlen(it->body);
     cJSON_Delete(req.body);
-    job_request_key(job->origin, it->method_path, it->body, it->body_len, it->key);
     it->verdict = ckpt_judge(&job->ck, job->dir, def->name, it->id, it->key, NULL);
     if (it->verdict == CK_DONE || it->verdict == CK_EDITED) {
         /* The output template may have moved the artifact: it must be where we expect it. */
@@ -162,6 +226,9 @@ static void build_item(struct job *job, size_t s, struct item *it, struct render
         if (ci->n_outs != 1 || strcmp(ci->outs[0].path, it->out_path) != 0)
             it->verdict = CK_MISSING;
     }
+out:
+    free(style);
+    cJSON_Delete(turns);
 }
 
 const cJSON *expand_array(struct job *job, size_t src_stage, char *const *segs, size_t n_segs,

@@ -22,7 +22,7 @@ struct http_client;
 
 struct http_request {
     const char *url;
-    const char *body; /* borrowed until the completion callback has run */
+    const char *body; /* borrowed until the completion callback has run; NULL: a GET */
     size_t body_len;
     const char *api_key; /* sent as x-goog-api-key; NULL sends none */
     int64_t timeout_ms;  /* whole transfer */

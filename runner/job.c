@@ -114,7 +114,7 @@ out:
 /* How many times the templates of stage `d` use input `name`. */
 static size_t input_uses(const struct stage_def *d, const char *name)
 {
-    const struct tmpl *ts[] = {d->prompt, d->system, d->text};
+    const struct tmpl *ts[] = {d->prompt, d->system, d->text, d->style, d->turns};
     size_t n = 0;
     for (size_t t = 0; t < ARRAY_SIZE(ts); t++) {
         for (size_t i = 0; ts[t] && i < tmpl_ref_count(ts[t]); i++)
@@ -153,10 +153,9 @@ static int check_input_sizes(struct job *job, struct gf_err *err)
     return 0;
 }
 
-/* `from` says where the URL came from ("--endpoint", "$GEMINI_BASE_URL", the workflow file). */
-static int set_endpoint(struct job *job, const char *chosen, const char *from, struct gf_err *err)
+int job_endpoint_parse(const char *url, const char *from, char **origin, char **api_root,
+                       struct gf_err *err)
 {
-    const char *url = chosen;
     const char *scheme_end = strstr(url, "://");
     if (!scheme_end || (!str_starts_with(url, "http://") && !str_starts_with(url, "https://")))
         return gf_error(err, GF_ERR_CONFIG,
@@ -173,18 +172,26 @@ static int set_endpoint(struct job *job, const char *chosen, const char *from, s
         return gf_error(err, GF_ERR_CONFIG,
                         "%s: endpoint '%s' must not hold a query, fragment, credentials or spaces",
                         from, url);
-    job->endpoint = xstrdup(url);
-    job->origin = xstrndup(url, (size_t)(path - url));
+    *origin = xstrndup(url, (size_t)(path - url));
     size_t plen = strlen(path);
     while (plen && path[plen - 1] == '/')
         plen--;
     char *p = xstrndup(path, plen);
-    if (str_ends_with(p, "/v1beta") || str_ends_with(p, "/v1"))
-        job->api_root = p;
-    else {
-        job->api_root = xasprintf("%s/v1beta", p);
+    if (str_ends_with(p, "/v1beta") || str_ends_with(p, "/v1")) {
+        *api_root = p;
+    } else {
+        *api_root = xasprintf("%s/v1beta", p);
         free(p);
     }
+    return 0;
+}
+
+/* `from` says where the URL came from ("--endpoint", "$GEMINI_BASE_URL", the workflow file). */
+static int set_endpoint(struct job *job, const char *chosen, const char *from, struct gf_err *err)
+{
+    if (job_endpoint_parse(chosen, from, &job->origin, &job->api_root, err) < 0)
+        return -1;
+    job->endpoint = xstrdup(chosen);
     return 0;
 }
 
@@ -243,6 +250,10 @@ int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum
     }
     job->st = xcalloc(job->wf.n_stages, sizeof *job->st);
     set_priorities(job);
+    if (opts->no_model_check)
+        job->wf.model_check = false;
+    for (size_t s = 0; opts->strict_models && s < job->wf.n_stages; s++)
+        job->wf.stages[s].strict_model = true;
     for (size_t i = 0; i < opts->n_rerun; i++) {
         int s = workflow_stage_index(&job->wf, opts->rerun[i]);
         if (s < 0) {
@@ -320,6 +331,7 @@ static void release_items(struct stage_run *sr)
         free(it->method_path);
         free(it->body);
         free(it->input_error);
+        free(it->served_by);
         cJSON_Delete(it->attempt_log);
     }
     free(sr->items);
@@ -351,6 +363,8 @@ void job_close(struct job *job)
     joblock_release(job->lock_fd);
     workflow_release(&job->wf);
     free(job->endpoint);
+    free(job->halt_error);
+    job->halt_error = NULL;
     free(job->origin);
     free(job->api_root);
     free(job->dir);

@@ -48,6 +48,9 @@ struct item {
 
     enum item_state state;
     int attempts;          /* calls made in this run */
+    int paid_rejects;      /* 200 replies whose content was unusable, in this run */
+    char *served_by;       /* the model that answered the last reply when it was not the one
+                              asked for (modelcheck.h mc_same_model), else NULL */
     int64_t not_before_ms; /* IS_WAIT: monotonic time before which it must not start */
     int64_t started_ms;    /* monotonic time of the current attempt */
     int64_t replied_ms;    /* monotonic time its reply was in (before it was processed) */
@@ -84,6 +87,8 @@ enum job_mode {
 struct job_opts {
     struct wf_load_opts wf;
     const char *endpoint;     /* --endpoint; NULL: $GEMINI_BASE_URL, workflow, default */
+    bool no_model_check;      /* --no-model-check */
+    bool strict_models;       /* --strict-models: every stage strict_model */
     const char *const *rerun; /* stages to regenerate (gemflow rerun) */
     size_t n_rerun;
 };
@@ -107,6 +112,10 @@ struct job {
 
     /* run state */
     struct engine *engine; /* the engine running it, NULL otherwise */
+    int models_state;      /* the free model check before the first paid call (engine_models.c) */
+    char *halt_error;      /* why the run stopped before a paid call (a model not served), or
+                              NULL; the job ends failed with halt_exit */
+    int halt_exit;
     int inflight;          /* calls holding a slot */
     int checking;          /* replies in, being checked on a worker thread (slot given back) */
     int64_t started_ms;
@@ -136,6 +145,11 @@ int job_load_stage_value(struct job *job, size_t s, struct gf_err *err);
 /* Append an event to the job's log (JOB_RUN only); `fields` is taken. */
 int job_event(struct job *job, const char *event, cJSON *fields, bool durable);
 
+/* Split an endpoint URL into its origin ("https://host[:port]") and API root path ("/v1beta",
+ * added when the URL has no version); `from` names where the URL came from in errors.
+ * Returns 0 with *origin and *api_root (caller frees), or -1 with err (GF_ERR_CONFIG). */
+int job_endpoint_parse(const char *url, const char *from, char **origin, char **api_root,
+                       struct gf_err *err);
 /* The request key: SHA-256 of origin "\n" method path "\n" body. */
 void job_request_key(const char *origin, const char *method_path, const char *body, size_t len,
                      char out[SHA256_HEX_LEN + 1]);

@@ -1,5 +1,6 @@
 /* jobfacts: replaying progress.jsonl into per-run and per-stage facts for status and report. */
 #include "jobfacts.h"
+#include "prices.h"
 #include "fsutil.h"
 #include "joblog.h"
 #include "jsonutil.h"
@@ -75,11 +76,16 @@ static void on_stage(struct job_facts *f, const char *name, const cJSON *ev, con
         sf->tok_prompt += (int64_t)json_num(t, "prompt", 0);
         sf->tok_output += (int64_t)json_num(t, "output", 0);
         sf->tok_total += (int64_t)json_num(t, "total", 0);
+        int tier = prices_tier_index(json_str(ev, "service_tier"));
+        sf->tier_calls[tier]++;
+        sf->tier_prompt[tier] += (int64_t)json_num(t, "prompt", 0);
+        sf->tier_output[tier] += (int64_t)json_num(t, "output", 0);
         f->tokens += (int64_t)json_num(t, "total", 0);
     } else if (strcmp(name, "item_done") == 0) {
         sf->produced += !cJSON_IsTrue(json_field(ev, "accepted"));
     } else if (strcmp(name, "retry") == 0) {
         sf->retries++;
+        sf->paid_retries += cJSON_IsTrue(json_field(ev, "paid"));
     } else if (strcmp(name, "item_failed") == 0 && json_str(ev, "item")) {
         char *k = xasprintf("%s/%s", stage, json_str(ev, "item"));
         cJSON_Delete(strmap_put(&f->failures, k, cJSON_Duplicate(ev, 1)));

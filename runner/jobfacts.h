@@ -23,6 +23,9 @@ struct stage_facts {
     int64_t calls;    /* call_end events */
     int64_t produced; /* item_done events written after a call (not by `gemflow accept`) */
     int64_t tok_prompt, tok_output, tok_total;
+    int64_t paid_retries; /* retry events of a paid reply whose content was unusable */
+    /* per service tier (prices_tier_index: standard, flex, priority): calls, tokens in, out */
+    int64_t tier_calls[3], tier_prompt[3], tier_output[3];
     /* the latest stage_done / stage_failed, whichever run wrote it */
     int64_t ms; /* -1 when the stage never ended */
     char ended[40];

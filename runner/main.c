@@ -127,6 +127,24 @@ static const struct cli_command commands[] = {
      "\n"
      "Load a workflow (a file, or a job directory's workflow) and report every problem as\n"
      "file:line:column: message. exit status: 0 valid, 2 errors found.\n"},
+    {"models", cmd_models, "list the models this key can use, with prices",
+     "usage: gemflow models [options]\n"
+     "\n"
+     "Ask the API which models this key can use (models.list, every page; free) and print\n"
+     "each with its kind (text, image, speech, video, other), its methods, its input and\n"
+     "output token limits, and the price gemflow knows for it (workflows/prices.yaml).\n"
+     "Use it to choose a model, and to move a workflow to a new one.\n"
+     "\n"
+     "options:\n"
+     "  --kind KIND          only models for a stage of this kind: text, image, speech,\n"
+     "                       video or other\n"
+     "  --json               a JSON array: name, display_name, kind, methods,\n"
+     "                       input_token_limit, output_token_limit, price\n"
+     "  --endpoint URL       API base URL (default $GEMINI_BASE_URL, else\n"
+     "                       https://generativelanguage.googleapis.com)\n"
+     "  --api-key-file FILE  read the API key from FILE (must not be readable by others)\n"
+     "  --prices FILE        another price table\n"
+     "exit status: 0 listed, 1 the API did not answer, 2 usage error or the key refused\n"},
     {"watch", cmd_watch, "turn scripts dropped into an inbox into jobs, as a service",
      "usage: gemflow watch [options] INBOX --jobs DIR\n"
      "\n"

@@ -4,6 +4,8 @@
 #ifndef GF_MODELS_H
 #define GF_MODELS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The documented input token limit of `model`'s family, or 0 when the family is unknown:
@@ -14,5 +16,14 @@ int64_t models_input_token_limit(const char *model);
 /* The estimate gemflow uses to refuse a request before calling: one token per 4 bytes
  * (rounded up). It is meant to catch what is clearly over a limit; the API decides the rest. */
 int64_t models_estimate_tokens(uint64_t bytes);
+
+/* The canonical spelling of a prebuilt TTS voice ("kore" -> "Kore"), or NULL when `name` is
+ * none of the 30. A speech stage sends a prebuilt voice as prebuiltVoiceConfig.voiceName and
+ * anything else (a designed or cloned voice id, voice_... or voicekey_...) as voiceConfig.voice. */
+const char *models_prebuilt_voice(const char *name);
+const char *const *models_prebuilt_voices(size_t *n);
+
+/* Whether a model ignores temperature, top_p and top_k (deprecated for gemini 3.6 and later). */
+bool models_ignores_sampling(const char *model);
 
 #endif

@@ -87,6 +87,13 @@ int prices_load_for_job(struct prices *p, const char *job_dir, const char *overr
         return rc;
     }
     free(own);
+    return prices_load_default(p, NULL, dl);
+}
+
+int prices_load_default(struct prices *p, const char *override, struct diag_list *dl)
+{
+    if (override)
+        return prices_load(p, override, dl);
     struct buf path = BUF_INIT;
     int rc = 0;
     if (workflow_find_bundled("prices", &path) == 0)
@@ -125,4 +132,21 @@ bool prices_cost(const struct prices *p, const char *model, double in_tokens, do
     }
     *usd = (in_tokens * (x->input > 0 ? x->input : 0) + out_tokens * x->output) / 1e6;
     return true;
+}
+
+const char *const prices_tier_names[3] = {"standard", "flex", "priority"};
+
+int prices_tier_index(const char *tier)
+{
+    if (tier && strcmp(tier, "flex") == 0)
+        return 1;
+    if (tier && strcmp(tier, "priority") == 0)
+        return 2;
+    return 0;
+}
+
+double prices_tier_factor(const char *tier)
+{
+    static const double factor[3] = {1.0, 0.5, 2.0};
+    return factor[prices_tier_index(tier)];
 }

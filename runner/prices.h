@@ -25,6 +25,8 @@ struct prices {
  * is then unknown); a malformed one is (diagnostics "file:line:column: message"). */
 int prices_load_for_job(struct prices *p, const char *job_dir, const char *override,
                         struct diag_list *dl);
+/* `override`, else the bundled table (none found: an empty table). */
+int prices_load_default(struct prices *p, const char *override, struct diag_list *dl);
 /* Load one file. */
 int prices_load(struct prices *p, const char *path, struct diag_list *dl);
 void prices_release(struct prices *p);
@@ -34,5 +36,13 @@ const struct price *prices_find(const struct prices *p, const char *model);
  * Returns false, with *why set to a short reason, when the price is not known. */
 bool prices_cost(const struct prices *p, const char *model, double in_tokens, double out_tokens,
                  int images, double *usd, const char **why);
+
+/* What a service tier costs against the standard price (optimization guide, checked 2026-12-04:
+ * flex "50% discount", priority "75% to 100% more than standard"): flex 0.5, priority 2.0 (the
+ * upper bound: an estimate never below the bill), standard or NULL 1.0. */
+double prices_tier_factor(const char *tier);
+/* The index of a tier for per-tier sums: 0 standard (or NULL), 1 flex, 2 priority. */
+int prices_tier_index(const char *tier);
+extern const char *const prices_tier_names[3];
 
 #endif

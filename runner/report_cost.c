@@ -26,9 +26,17 @@ bool report_stage_cost(struct buf *b, const struct report_ctx *rc, const cJSON *
         known = false;
         reason = rc->prices_problem;
     } else {
-        const cJSON *t = json_field(stage, "tokens");
-        known = prices_cost(rc->prices, json_str(stage, "model"), json_num(t, "prompt", 0),
-                            json_num(t, "output", 0), (int)sf->produced, usd, &reason);
+        /* every call's tokens, paid retries included, each tier at its own price */
+        known = true;
+        for (int k = 0; k < 3 && known; k++) {
+            double part = 0;
+            if (!sf->tier_calls[k])
+                continue;
+            int images = k == 0 ? (int)(sf->produced + sf->paid_retries) : 0;
+            known = prices_cost(rc->prices, json_str(stage, "model"), (double)sf->tier_prompt[k],
+                                (double)sf->tier_output[k], images, &part, &reason);
+            *usd += part * prices_tier_factor(prices_tier_names[k]);
+        }
     }
     if (known)
         buf_addf(b, "$%.4f", *usd);

@@ -70,7 +70,7 @@ static const char style[] =
     ".badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;"
     "font-weight:600;border:1px solid currentColor}"
     ".done,.accepted{color:var(--ok)}.failed,.killed,.invalid{color:var(--bad)}"
-    ".running{color:var(--run)}.edited,.partial,.pending,.interrupted{color:var(--warn)}"
+    ".running{color:var(--run)}.edited,.partial,.pending,.interrupted,.rerouted,.paid_retries{color:var(--warn)}"
     ".waiting,.new{color:var(--muted)}"
     "pre{white-space:pre-wrap;word-break:break-word;background:var(--card);"
     "border:1px solid var(--line);border-radius:6px;padding:12px;margin:0;font-size:13px;"

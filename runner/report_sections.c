@@ -69,6 +69,16 @@ static void stage_row(struct buf *b, const struct report_ctx *rc, const cJSON *s
     html_esc(b, json_str(s, "kind"));
     buf_adds(b, "</td><td>");
     html_esc(b, json_str(s, "model"));
+    const cJSON *sb;
+    cJSON_ArrayForEach(sb, json_field(s, "served_by"))
+    {
+        buf_adds(b, "<br><span class=\"rerouted\">asked ");
+        html_esc(b, json_str(sb, "model"));
+        buf_adds(b, ", served by ");
+        html_esc(b, json_str(sb, "served_by"));
+        buf_addf(b, " (%.0f item%s)</span>", json_num(sb, "items", 0),
+                 json_num(sb, "items", 0) == 1 ? "" : "s");
+    }
     buf_adds(b, "</td><td>");
     html_badge(b, json_str(s, "state"));
     if (json_str(s, "after")) {
@@ -80,11 +90,12 @@ static void stage_row(struct buf *b, const struct report_ctx *rc, const cJSON *s
         buf_addf(b, "%.0f/%.0f", json_num(s, "done", 0), json_num(s, "items", 0));
     else
         buf_adds(b, "-");
-    static const char *const notes[] = {"failed", "edited", "accepted"};
+    static const char *const notes[] = {"failed", "edited", "accepted", "paid_retries"};
+    static const char *const words[] = {"failed", "edited", "accepted", "paid retries"};
     for (size_t i = 0; i < ARRAY_SIZE(notes); i++) {
         if (json_num(s, notes[i], 0) > 0)
             buf_addf(b, "<br><span class=\"%s\">%.0f %s</span>", notes[i], json_num(s, notes[i], 0),
-                     notes[i]);
+                     words[i]);
     }
     buf_adds(b, "</td><td class=\"n\">");
     if (cJSON_IsNumber(json_field(s, "ms")))

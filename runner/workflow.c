@@ -13,7 +13,9 @@
 static const char *const top_keys[] = {"version",  "name",   "use",      "set",   "inputs",
                                        "defaults", "limits", "endpoint", "stages"};
 static const char *const use_keys[] = {"version", "name", "use", "set"};
-const char *const wfl_default_keys[] = {"model", "timeout", "retries", "temperature", "voice"};
+const char *const wfl_default_keys[] = {
+    "model", "timeout",  "retries",      "temperature",  "top_p",        "top_k",
+    "voice", "thinking", "service_tier", "strict_model", "paid_retries", "model_check"};
 const size_t wfl_n_default_keys = ARRAY_SIZE(wfl_default_keys);
 static const char *const limit_keys[] = {"concurrency", "rpm"};
 
@@ -157,11 +159,27 @@ static void parse_defaults(struct wf_loader *L, const struct ydoc_node *n)
     if ((v = ydoc_get(n, "voice")) && (s = wfl_string(L, v, "voice")) && wfl_voice(L, v, s))
         L->voice = xstrdup(s);
     if ((v = ydoc_get(n, "timeout")))
-        wfl_duration(L, v, "timeout", &L->timeout_ms);
+        L->timeout_set = wfl_duration(L, v, "timeout", &L->timeout_ms);
     if ((v = ydoc_get(n, "retries")) && wfl_int(L, v, "retries", 0, 20, &r))
         L->retries = (int)r;
+    if ((v = ydoc_get(n, "paid_retries")) && wfl_int(L, v, "paid_retries", 0, 5, &r))
+        L->paid_retries = (int)r;
     if ((v = ydoc_get(n, "temperature")))
         L->has_temperature = wfl_number(L, v, "temperature", 0, 2, false, &L->temperature);
+    if ((v = ydoc_get(n, "top_p")))
+        L->has_top_p = wfl_number(L, v, "top_p", 0, 1, false, &L->top_p);
+    if ((v = ydoc_get(n, "top_k")) && wfl_int(L, v, "top_k", 1, 1000, &r)) {
+        L->has_top_k = true;
+        L->top_k = (int)r;
+    }
+    if ((v = ydoc_get(n, "thinking")))
+        L->thinking = wfl_thinking(L, v);
+    if ((v = ydoc_get(n, "service_tier")))
+        L->service_tier = wfl_service_tier(L, v);
+    if ((v = ydoc_get(n, "strict_model")))
+        wfl_bool(L, v, "strict_model", &L->strict_model);
+    if ((v = ydoc_get(n, "model_check")))
+        wfl_bool(L, v, "model_check", &L->model_check);
 }
 
 static void parse_limits(struct wf_loader *L, const struct ydoc_node *n)
@@ -224,6 +242,23 @@ static void parse_top(struct wf_loader *L)
         wfl_parse_stages(L, v);
     if (wf->n_stages)
         wfl_check(L);
+}
+
+/* --tier wins over the workflow; a stage on flex without a timeout of its own waits as long as
+ * flex may take. */
+static void apply_service_tier(struct workflow *wf, const char *tier)
+{
+    for (size_t i = 0; i < wf->n_stages; i++) {
+        struct stage_def *s = &wf->stages[i];
+        if (s->kind == STAGE_VIDEO)
+            continue;
+        if (tier) {
+            free(s->service_tier);
+            s->service_tier = xstrdup(tier);
+        }
+        if (s->service_tier && strcmp(s->service_tier, "flex") == 0 && !s->timeout_set)
+            s->timeout_ms = WF_FLEX_TIMEOUT_MS;
+    }
 }
 
 /* ---- loading ---- */
@@ -295,6 +330,8 @@ static void release_loader(struct wf_loader *L)
     free(L->dirs);
     free(L->model);
     free(L->voice);
+    free(L->thinking);
+    free(L->service_tier);
 }
 
 static char *default_name(const char *path)
@@ -350,6 +387,8 @@ int workflow_load_file(struct workflow *wf, const char *path, const struct wf_lo
     struct wf_loader L = {.wf = wf, .dl = dl};
     L.timeout_ms = WF_DEFAULT_TIMEOUT_MS;
     L.retries = WF_DEFAULT_RETRIES;
+    L.paid_retries = WF_DEFAULT_PAID_RETRIES;
+    L.model_check = true;
     size_t errors = dl->n;
     const char *file = wfl_intern(wf, path);
     struct ydoc_node *doc = NULL;
@@ -368,6 +407,8 @@ int workflow_load_file(struct workflow *wf, const char *path, const struct wf_lo
     if (opts && opts->n_sets)
         wfl_apply_cli_sets(&L, opts->sets, opts->n_sets);
     parse_top(&L);
+    wf->model_check = L.model_check;
+    apply_service_tier(wf, opts ? opts->service_tier : NULL);
     if (!wf->name)
         wf->name = default_name(wf->path);
 out:
@@ -433,6 +474,15 @@ void workflow_release(struct workflow *wf)
         tmpl_free(s->prompt);
         tmpl_free(s->system);
         tmpl_free(s->text);
+        tmpl_free(s->style);
+        tmpl_free(s->turns);
+        for (size_t k = 0; k < s->n_speakers; k++) {
+            free(s->speakers[k].name);
+            free(s->speakers[k].voice);
+        }
+        free(s->speakers);
+        free(s->thinking);
+        free(s->service_tier);
         tmpl_free(s->output);
         free(s->foreach);
         for (size_t j = 0; j < s->n_foreach_segs; j++)

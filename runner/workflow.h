@@ -68,8 +68,25 @@ struct stage_def {
 
     char *aspect_ratio; /* image: e.g. "16:9"; NULL = not sent */
     char *image_size;   /* image: "1K" | "2K" | "4K"; NULL = not sent */
-    char *voice;        /* speech: prebuilt voice name; required (defaults.voice or stage) */
+    char *voice;        /* speech: a prebuilt voice name (sent as prebuiltVoiceConfig.voiceName)
+                           or a designed/cloned voice id (voiceConfig.voice); required
+                           (defaults.voice or stage) unless `speakers` is given */
     char *language;     /* speech: languageCode; NULL = not sent */
+    struct tmpl *style; /* speech: speechMetadata.style of each part; NULL = none */
+    struct tmpl *turns; /* speech dialogue: renders to a JSON array of {speaker, text, style};
+                           one part per turn; NULL = `text` is one part */
+    struct wf_speaker {
+        char *name;  /* as the turns name it */
+        char *voice; /* prebuilt name or voice id */
+    } * speakers;    /* speech dialogue: exactly 2 (multiSpeakerVoiceConfig) */
+    size_t n_speakers;
+
+    char *thinking;     /* json, text: thinkingConfig.thinkingLevel (MINIMAL, LOW, MEDIUM,
+                           HIGH); NULL = not sent */
+    char *service_tier; /* serviceTier (flex, standard, priority); NULL = not sent. Not part of
+                           the request key: the same content at another price */
+    bool strict_model;  /* a reply served by another model fails the item (not retried) */
+    int paid_retries;   /* retries of a 200 reply whose content is unusable; default 1 */
 
     /* video: `scenes` ("STAGE.path.to.array", like foreach) gives the scenes in order; the
      * per-scene templates (image, audio, caption) see each element as {{item}}. */
@@ -91,7 +108,11 @@ struct stage_def {
 
     bool has_temperature;
     double temperature;
-    int64_t timeout_ms; /* per attempt; defaults.timeout, else 120 s */
+    bool has_top_p, has_top_k;
+    double top_p;
+    int top_k;
+    int64_t timeout_ms; /* per attempt; defaults.timeout, else 120 s (flex: 20 min) */
+    bool timeout_set;   /* the timeout was given (stage or defaults), not a default */
     int retries;        /* retries after the first attempt; defaults.retries, else 5 */
 
     size_t *deps; /* indices of the stages this one depends on (templates, foreach, needs) */
@@ -120,7 +141,9 @@ struct workflow {
     size_t n_stages;
     size_t *order; /* topological order: every stage after the stages it depends on */
 
-    int concurrency; /* limits.concurrency, default 8 */
+    bool model_check; /* check each model with models.get before the first paid call
+                         (defaults.model_check, default true) */
+    int concurrency;  /* limits.concurrency, default 8 */
     struct wf_rpm *rpm;
     size_t n_rpm;
 
@@ -134,6 +157,8 @@ struct wf_load_opts {
     size_t n_sets;
     /* Use this workflow file instead of JOB/workflow.yaml / the bundled default. */
     const char *workflow_path;
+    /* --tier: the service tier of every API stage (wins over the workflow); NULL = as written */
+    const char *service_tier;
 };
 
 /* Load the workflow of a job directory: `JOB/workflow.yaml` if present, else the bundled

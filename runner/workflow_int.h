@@ -10,6 +10,10 @@
 
 #define WF_DEFAULT_TIMEOUT_MS  120000
 #define WF_DEFAULT_RETRIES     5
+#define WF_DEFAULT_PAID_RETRIES 1
+/* Flex inference targets 1-15 minutes per request (optimization guide, 2026-12): a stage on
+ * flex without its own timeout waits this long per attempt. */
+#define WF_FLEX_TIMEOUT_MS (20 * 60 * 1000)
 #define WF_DEFAULT_CONCURRENCY 8
 #define WF_FILE_MAX            (16u << 20) /* workflow, prompt and schema files: never endless */
 
@@ -56,6 +60,13 @@ struct wf_loader {
     int retries;
     bool has_temperature;
     double temperature;
+    bool has_top_p, has_top_k;
+    double top_p;
+    int top_k;
+    bool timeout_set; /* defaults.timeout given */
+    bool model_check, strict_model;
+    int paid_retries;
+    char *thinking, *service_tier;
 };
 
 /* ---- workflow.c ---- */
@@ -87,9 +98,15 @@ bool wfl_int(struct wf_loader *L, const struct ydoc_node *n, const char *key, lo
              long long hi, long long *out);
 bool wfl_number(struct wf_loader *L, const struct ydoc_node *n, const char *key, double lo,
                 double hi, bool lo_open, double *out);
+/* true or false (YAML 1.1 spellings); false after a diagnostic. */
+bool wfl_bool(struct wf_loader *L, const struct ydoc_node *n, const char *key, bool *out);
 bool wfl_duration(struct wf_loader *L, const struct ydoc_node *n, const char *key, int64_t *out_ms);
 bool wfl_model_id(struct wf_loader *L, const struct ydoc_node *n, const char *model);
 bool wfl_voice(struct wf_loader *L, const struct ydoc_node *n, const char *voice);
+/* thinking (MINIMAL, LOW, MEDIUM, HIGH; any case) and service_tier (flex, standard, priority):
+ * the value as sent (a copy), or NULL after a diagnostic. */
+char *wfl_thinking(struct wf_loader *L, const struct ydoc_node *n);
+char *wfl_service_tier(struct wf_loader *L, const struct ydoc_node *n);
 /* [a-z][a-z0-9_-]* (lower_only) or [A-Za-z_][A-Za-z0-9_-]* */
 bool wfl_is_name(const char *s, bool lower_only);
 /* The closest of `words` to `s` when close enough to be a likely typo, else NULL. */

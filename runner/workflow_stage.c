@@ -9,10 +9,13 @@
 #include <string.h>
 
 const char *const wfl_stage_keys[] = {
-    "kind",    "model",      "prompt", "system",       "text",           "schema",   "output",
-    "foreach", "needs",      "voice",  "aspect_ratio", "image_size",     "language", "temperature",
-    "timeout", "retries",    "scenes", "image",        "audio",          "caption",  "subtitles",
-    "fps",     "resolution", "motion", "transition",   "burn_subtitles", "crf",      "preset",
+    "kind",     "model",      "prompt",       "system",       "text",           "schema",
+    "output",   "foreach",    "needs",        "voice",        "aspect_ratio",   "image_size",
+    "language", "style",      "speakers",     "turns",        "temperature",    "top_p",
+    "top_k",    "thinking",   "service_tier", "strict_model", "paid_retries",   "timeout",
+    "retries",  "scenes",     "image",        "audio",        "caption",        "subtitles",
+    "fps",      "resolution", "motion",       "transition",   "burn_subtitles", "crf",
+    "preset",
 };
 const size_t wfl_n_stage_keys = ARRAY_SIZE(wfl_stage_keys);
 
@@ -37,8 +40,17 @@ static const struct {
     {"image_size", K_IMAGE},
     {"voice", K_SPEECH},
     {"language", K_SPEECH},
+    {"style", K_SPEECH},
+    {"speakers", K_SPEECH},
+    {"turns", K_SPEECH},
+    {"thinking", K_JSON | K_TEXT},
     {"model", K_API},
     {"temperature", K_API},
+    {"top_p", K_API},
+    {"top_k", K_API},
+    {"service_tier", K_API},
+    {"strict_model", K_API},
+    {"paid_retries", K_API},
     {"timeout", K_API},
     {"retries", K_API},
     {"foreach", K_API},
@@ -324,10 +336,53 @@ static void common_fields(struct wf_loader *L, struct stage_def *s, const struct
     }
     if ((v = ydoc_get(st, "temperature")))
         s->has_temperature = wfl_number(L, v, "temperature", 0, 2, false, &s->temperature);
+    if ((v = ydoc_get(st, "top_p")))
+        s->has_top_p = wfl_number(L, v, "top_p", 0, 1, false, &s->top_p);
+    if ((v = ydoc_get(st, "top_k")) && wfl_int(L, v, "top_k", 1, 1000, &r)) {
+        s->has_top_k = true;
+        s->top_k = (int)r;
+    }
     if ((v = ydoc_get(st, "timeout")))
-        wfl_duration(L, v, "timeout", &s->timeout_ms);
+        s->timeout_set = wfl_duration(L, v, "timeout", &s->timeout_ms);
     if ((v = ydoc_get(st, "retries")) && wfl_int(L, v, "retries", 0, 20, &r))
         s->retries = (int)r;
+    if ((v = ydoc_get(st, "paid_retries")) && wfl_int(L, v, "paid_retries", 0, 5, &r))
+        s->paid_retries = (int)r;
+    if ((v = ydoc_get(st, "strict_model")))
+        wfl_bool(L, v, "strict_model", &s->strict_model);
+    if ((v = ydoc_get(st, "service_tier"))) {
+        free(s->service_tier);
+        s->service_tier = wfl_service_tier(L, v);
+    }
+    if ((kind_bit & (K_JSON | K_TEXT)) && (v = ydoc_get(st, "thinking"))) {
+        free(s->thinking);
+        s->thinking = wfl_thinking(L, v);
+    } else if ((kind_bit & (K_JSON | K_TEXT)) && L->thinking) {
+        s->thinking = xstrdup(L->thinking);
+    }
+}
+
+/* speakers: {NAME: VOICE, NAME: VOICE} for a dialogue (multiSpeakerVoiceConfig takes two). */
+static void speakers_field(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n)
+{
+    if (!wfl_mapping(L, n, "speakers"))
+        return;
+    if (n->n_pairs != 2) {
+        wfl_error(L, n, "'speakers' must name exactly 2 speakers (a dialogue), got %zu",
+                  n->n_pairs);
+        return;
+    }
+    s->speakers = xcalloc(n->n_pairs, sizeof *s->speakers);
+    for (size_t i = 0; i < n->n_pairs; i++) {
+        const struct ydoc_node *k = n->pairs[i].key, *v = n->pairs[i].val;
+        const char *voice = wfl_string(L, v, "voice");
+        if (!k->str[0] || strlen(k->str) > 64 || strpbrk(k->str, "\n\r\t"))
+            wfl_error(L, k, "bad speaker name '%s' (1 to 64 characters on one line)", k->str);
+        if (!voice || !wfl_voice(L, v, voice))
+            continue;
+        s->speakers[s->n_speakers].name = xstrdup(k->str);
+        s->speakers[s->n_speakers++].voice = xstrdup(voice);
+    }
 }
 
 /* The keys that depend on the kind; `ok(key)` says whether a key may be read. */
@@ -343,6 +398,12 @@ static void kind_fields(struct wf_loader *L, struct stage_def *s, struct wf_stag
         s->system = wfl_template_field(L, v, "system", true);
     if (FIELD("text"))
         s->text = wfl_template_field(L, v, "text", true);
+    if (FIELD("style"))
+        s->style = wfl_template_field(L, v, "style", false);
+    if (FIELD("turns"))
+        s->turns = wfl_template_field(L, v, "turns", false);
+    if (FIELD("speakers"))
+        speakers_field(L, s, v);
     if ((v = ydoc_get(st, "output"))) {
         s->output = wfl_template_field(L, v, "output", false);
         info->output = v;
@@ -379,12 +440,34 @@ static void required_fields(struct wf_loader *L, struct stage_def *s, const stru
     const char *kind = stage_kind_name(s->kind);
     if ((kinds_of("prompt") & (1u << s->kind)) && !ydoc_get(st, "prompt"))
         wfl_error(L, key, "stage '%s' has no 'prompt' (required for kind %s)", s->name, kind);
-    if (s->kind == STAGE_SPEECH && !ydoc_get(st, "text"))
-        wfl_error(L, key, "stage '%s' has no 'text' (required for kind speech: what to say)",
+    bool dialogue = ydoc_get(st, "turns") || ydoc_get(st, "speakers");
+    if (s->kind == STAGE_SPEECH && !ydoc_get(st, "text") && !dialogue)
+        wfl_error(L, key,
+                  "stage '%s' has no 'text' (required for kind speech: what to say; or "
+                  "'speakers' and 'turns' for a dialogue)",
+                  s->name);
+    if (s->kind == STAGE_SPEECH && ydoc_get(st, "text") && ydoc_get(st, "turns"))
+        wfl_error(L, ydoc_find(st, "turns")->key,
+                  "stage '%s' has both 'text' and 'turns' (a dialogue's words are in its turns)",
+                  s->name);
+    if (s->kind == STAGE_SPEECH && ydoc_get(st, "turns") && !ydoc_get(st, "speakers"))
+        wfl_error(L, ydoc_find(st, "turns")->key,
+                  "stage '%s' has 'turns' but no 'speakers' (name the two voices: speakers: "
+                  "{Ana: Kore, Ben: Puck})",
+                  s->name);
+    if (s->kind == STAGE_SPEECH && ydoc_get(st, "speakers") && !ydoc_get(st, "turns"))
+        wfl_error(L, ydoc_find(st, "speakers")->key,
+                  "stage '%s' has 'speakers' but no 'turns' (a template giving the dialogue as "
+                  "a list of {speaker, text, style})",
+                  s->name);
+    if (s->kind == STAGE_SPEECH && dialogue && ydoc_get(st, "voice"))
+        wfl_error(L, ydoc_find(st, "voice")->key,
+                  "stage '%s' has 'voice' and 'speakers' (a dialogue takes its voices from "
+                  "speakers)",
                   s->name);
     if (s->kind == STAGE_JSON && !ydoc_get(st, "schema"))
         wfl_error(L, key, "stage '%s' has no 'schema' (required for kind json)", s->name);
-    if (s->kind == STAGE_SPEECH && !ydoc_get(st, "voice") && !s->voice) {
+    if (s->kind == STAGE_SPEECH && !dialogue && !ydoc_get(st, "voice") && !s->voice) {
         if (L->voice)
             s->voice = xstrdup(L->voice);
         else if (!ydoc_get(ydoc_get(L->doc, "defaults"), "voice"))
@@ -457,6 +540,14 @@ void wfl_parse_stages(struct wf_loader *L, const struct ydoc_node *stages)
         s->retries = L->retries;
         s->has_temperature = L->has_temperature;
         s->temperature = L->temperature;
+        s->has_top_p = L->has_top_p;
+        s->top_p = L->top_p;
+        s->has_top_k = L->has_top_k;
+        s->top_k = L->top_k;
+        s->timeout_set = L->timeout_set;
+        s->paid_retries = L->paid_retries;
+        s->strict_model = L->strict_model;
+        s->service_tier = L->service_tier ? xstrdup(L->service_tier) : NULL;
         info->key = k;
         check_name(L, k);
         if (v->kind != YDOC_MAP) {

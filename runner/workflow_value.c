@@ -1,5 +1,6 @@
 /* workflow_value: reading typed values (strings, numbers, durations, model ids) out of the YAML
  * tree, each failure a diagnostic at the value, and the loader's small text helpers. */
+#include "models.h"
 #include "util.h"
 #include "workflow_int.h"
 
@@ -8,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void wfl_error(struct wf_loader *L, const struct ydoc_node *at, const char *fmt, ...)
 {
@@ -89,6 +91,46 @@ bool wfl_number(struct wf_loader *L, const struct ydoc_node *n, const char *key,
     return false;
 }
 
+bool wfl_bool(struct wf_loader *L, const struct ydoc_node *n, const char *key, bool *out)
+{
+    if (n->kind == YDOC_SCALAR && ydoc_scalar_type(n) == YDOC_T_BOOL) {
+        *out = n->str[0] == 't' || n->str[0] == 'T';
+        return true;
+    }
+    wfl_error(L, n, "'%s' must be true or false, not %s", key, ydoc_describe(n));
+    return false;
+}
+
+/* One of `words` in any case; the canonical spelling (a copy), or NULL after a diagnostic. */
+static char *word_any_case(struct wf_loader *L, const struct ydoc_node *n, const char *key,
+                           const char *const *words, size_t count)
+{
+    const char *s = wfl_string(L, n, key);
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < count; i++)
+        if (strcasecmp(s, words[i]) == 0)
+            return xstrdup(words[i]);
+    struct buf b = BUF_INIT;
+    wfl_add_list(&b, words, count);
+    wfl_error(L, n, "bad %s '%s' (one of %s)", key, s, b.data);
+    buf_release(&b);
+    return NULL;
+}
+
+char *wfl_thinking(struct wf_loader *L, const struct ydoc_node *n)
+{
+    /* thinkingConfig.thinkingLevel of the Gemini 3 models (SDK ThinkingLevel) */
+    static const char *const levels[] = {"MINIMAL", "LOW", "MEDIUM", "HIGH"};
+    return word_any_case(L, n, "thinking", levels, ARRAY_SIZE(levels));
+}
+
+char *wfl_service_tier(struct wf_loader *L, const struct ydoc_node *n)
+{
+    static const char *const tiers[] = {"flex", "standard", "priority"};
+    return word_any_case(L, n, "service_tier", tiers, ARRAY_SIZE(tiers));
+}
+
 bool wfl_duration(struct wf_loader *L, const struct ydoc_node *n, const char *key, int64_t *out_ms)
 {
     const char *s = wfl_string(L, n, key);
@@ -128,9 +170,24 @@ bool wfl_model_id(struct wf_loader *L, const struct ydoc_node *n, const char *mo
 
 bool wfl_voice(struct wf_loader *L, const struct ydoc_node *n, const char *voice)
 {
-    if (wfl_is_name(voice, false))
+    if (models_prebuilt_voice(voice))
         return true;
-    wfl_error(L, n, "bad voice name '%s' (a prebuilt voice such as Kore or Puck)", voice);
+    size_t nv;
+    const char *const *voices = models_prebuilt_voices(&nv);
+    const char *near = wfl_suggest(voice, voices, nv);
+    if (near && !strchr(voice, '_')) {
+        wfl_error(L, n,
+                  "unknown voice '%s' (did you mean '%s'? designed and cloned voice ids look "
+                  "like voice_... or voicekey_...)",
+                  voice, near);
+        return false;
+    }
+    if (strlen(voice) <= 128 && wfl_is_name(voice, false))
+        return true; /* a voice id: voiceConfig.voice */
+    wfl_error(L, n,
+              "bad voice '%s' (a prebuilt voice such as Kore or Puck, or a voice id made of "
+              "letters, digits, '_' and '-')",
+              voice);
     return false;
 }
 

@@ -17,16 +17,6 @@ static const char *const motions[] = {"none", "kenburns"};
 static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",  "fast",
                                       "medium",    "slow",      "slower",   "veryslow"};
 
-static bool bool_field(struct wf_loader *L, const struct ydoc_node *n, const char *key, bool *out)
-{
-    if (n->kind == YDOC_SCALAR && ydoc_scalar_type(n) == YDOC_T_BOOL) {
-        *out = n->str[0] == 't' || n->str[0] == 'T';
-        return true;
-    }
-    wfl_error(L, n, "'%s' must be true or false, not %s", key, ydoc_describe(n));
-    return false;
-}
-
 /* "WIDTHxHEIGHT", both even (4:2:0 video) and within limits. */
 static void resolution_field(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n)
 {
@@ -98,7 +88,7 @@ void wfl_video_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_
     if ((v = ydoc_get(st, "transition")))
         transition_field(L, s, v);
     if ((v = ydoc_get(st, "burn_subtitles")))
-        bool_field(L, v, "burn_subtitles", &s->burn_subtitles);
+        wfl_bool(L, v, "burn_subtitles", &s->burn_subtitles);
     if ((v = ydoc_get(st, "crf")) && wfl_int(L, v, "crf", 0, 51, &x))
         s->crf = (int)x;
     if ((v = ydoc_get(st, "preset")))

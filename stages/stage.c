@@ -97,6 +97,14 @@ cJSON *stage_generation_config(cJSON *body, const struct stage_def *def)
     gc = cJSON_AddObjectToObject(body, "generationConfig");
     if (def->has_temperature)
         cJSON_AddNumberToObject(gc, "temperature", def->temperature);
+    if (def->has_top_p)
+        cJSON_AddNumberToObject(gc, "topP", def->top_p);
+    if (def->has_top_k)
+        cJSON_AddNumberToObject(gc, "topK", def->top_k);
+    if (def->thinking) {
+        cJSON *tc = cJSON_AddObjectToObject(gc, "thinkingConfig");
+        cJSON_AddStringToObject(tc, "thinkingLevel", def->thinking);
+    }
     return gc;
 }
 

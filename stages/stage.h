@@ -16,6 +16,8 @@
 struct stage_input {
     const char *prompt; /* json/text/image: the prompt; speech: the text to speak */
     const char *system; /* optional system instruction, NULL when none */
+    const char *style;  /* speech: speechMetadata.style, NULL or "" when none */
+    const cJSON *turns; /* speech dialogue: the checked array of {speaker, text, style} */
 };
 
 struct stage_request {

@@ -8,7 +8,7 @@ static int text_build(const struct stage_def *def, const struct stage_input *in,
                       struct stage_request *out, struct gf_err *err)
 {
     out->body = stage_body_with_prompt(in->prompt, in->system);
-    if (def->has_temperature)
+    if (def->has_temperature || def->has_top_p || def->has_top_k || def->thinking)
         stage_generation_config(out->body, def);
     out->verb = GEMINI_GENERATE;
     return 0;
