@@ -21,12 +21,10 @@ for _ in $(seq 100); do [ -s "$portfile" ] && break; sleep 0.05; done
 
 echo "demo: running $job OFFLINE against the bundled fake Gemini server (not the real API)"
 set +e
-# The bundled workflow paces image and TTS calls at the real free-tier 10 per minute; the fake
-# server has no quota, so the demo lifts that to finish in seconds (the last stage, encoding
-# video.mp4 with FFmpeg, takes longer: about as long as the video on two cores).
+# The API calls take seconds; the last stage, encoding video.mp4 with FFmpeg, takes longer:
+# about as long as the video on two cores.
 GEMINI_BASE_URL="http://127.0.0.1:$(cat "$portfile")" GEMINI_API_KEY="offline-demo-key" \
-    build/gemflow run --set limits.rpm.gemini-3.1-flash-image-preview=120 \
-    --set limits.rpm.gemini-3.8-flash-tts=120 "$job"
+    build/gemflow run "$job"
 rc=$?
 set -e
 echo

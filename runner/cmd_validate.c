@@ -25,7 +25,7 @@ int cmd_validate(int argc, char **argv)
         if (opt == ':')
             return cli_usage_error("validate", "option '%s' needs a value", argv[optind - 1]);
         if (r < 0)
-            return cli_usage_error("validate", "--set needs KEY=VALUE, got '%s'", optarg);
+            return cli_usage_error("validate", "%s", job_cli_problem(opt, optarg));
         return cli_usage_error("validate", "unknown option '%s'", argv[optind - 1]);
     }
     if (optind + 1 != argc) {
@@ -47,6 +47,11 @@ int cmd_validate(int argc, char **argv)
         fprintf(stderr, "gemflow: %zu error%s in '%s'\n", dl.n, dl.n == 1 ? "" : "s", target);
         exit_code = GF_EXIT_USAGE;
     } else {
+        for (size_t i = 0; i < wf.warnings.n; i++) {
+            char *w = diag_format(&wf.warnings.v[i]);
+            fprintf(stderr, "%s\n", w);
+            free(w);
+        }
         printf("%s: valid workflow '%s' with %zu stages:", wf.path, wf.name ? wf.name : "",
                wf.n_stages);
         for (size_t k = 0; k < wf.n_stages; k++) {

@@ -457,6 +457,7 @@ int workflow_load_job(struct workflow *wf, const char *job_dir, const struct wf_
 
 void workflow_release(struct workflow *wf)
 {
+    diag_list_release(&wf->warnings);
     free(wf->name);
     free(wf->path);
     free(wf->dir);

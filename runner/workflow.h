@@ -147,6 +147,8 @@ struct workflow {
     struct wf_rpm *rpm;
     size_t n_rpm;
 
+    struct diag_list warnings; /* "file:line:column: warning: ..." that do not stop a load */
+
     char **files; /* interned file names that wf_pos.file and diagnostics point to */
     size_t n_files, cap_files;
 };

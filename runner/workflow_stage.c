@@ -1,6 +1,7 @@
 /* workflow_stage: one stage's keys: kind, which keys apply to it, templates (inline or prompt
  * files), schemas (files or inline), foreach, needs and the per-kind settings (the video kind's
  * own settings are in workflow_video.c). */
+#include "models.h"
 #include "schema.h"
 #include "util.h"
 #include "workflow_int.h"
@@ -362,6 +363,27 @@ static void common_fields(struct wf_loader *L, struct stage_def *s, const struct
     }
 }
 
+/* temperature, top_p and top_k are ignored by gemini 3.6 and later (changelog 2026-07-21): a
+ * warning where each is set, in the stage or in defaults. */
+static void warn_sampling(struct wf_loader *L, const struct stage_def *s, const struct ydoc_node *st)
+{
+    static const char *const keys[] = {"temperature", "top_p", "top_k"};
+    const bool set[] = {s->has_temperature, s->has_top_p, s->has_top_k};
+    if (!s->model || !models_ignores_sampling(s->model))
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        const struct ydoc_node *at = ydoc_get(st, keys[i]);
+        if (!at)
+            at = ydoc_get(ydoc_get(L->doc, "defaults"), keys[i]);
+        if (!set[i] || !at)
+            continue;
+        diag_add(&L->wf->warnings, at->file, at->line, at->col,
+                 "warning: stage '%s': '%s' has no effect on model '%s' (deprecated for gemini "
+                 "3.6 and later, changelog 2026-07-21); it is sent but ignored",
+                 s->name, keys[i], s->model);
+    }
+}
+
 /* speakers: {NAME: VOICE, NAME: VOICE} for a dialogue (multiSpeakerVoiceConfig takes two). */
 static void speakers_field(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n)
 {
@@ -519,6 +541,8 @@ static void parse_stage(struct wf_loader *L, struct stage_def *s, struct wf_stag
     free(where);
     common_fields(L, s, st, key, bit);
     kind_fields(L, s, info, st, bit);
+    if (bit != K_VIDEO)
+        warn_sampling(L, s, st);
     if (info->kind_ok)
         required_fields(L, s, st, key);
     if (info->kind_ok && s->kind == STAGE_VIDEO)
