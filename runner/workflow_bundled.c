@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 /* The directories bundled workflows are looked up in, in order (caller frees each and the
- * array): $GEMFLOW_WORKFLOWS (':'-separated), next to the executable (build tree, installed),
- * GEMFLOW_DATADIR, the source tree. */
+ * array): $GEMFLOW_WORKFLOWS (':'-separated), beside the executable (the build tree's
+ * `workflows` link), ../share/gemflow/workflows from it (a relocated install), GEMFLOW_DATADIR
+ * (the install prefix). No source-tree path is compiled in. */
 static char **bundled_dirs(size_t *n)
 {
     char **dirs = NULL;
@@ -29,15 +30,12 @@ static char **bundled_dirs(size_t *n)
     if (len > 0) {
         exe[len] = '\0';
         char *dir = wfl_dirname(exe);
-        *VEC_PUSH(dirs, *n, cap) = xasprintf("%s/../workflows", dir);
+        *VEC_PUSH(dirs, *n, cap) = xasprintf("%s/workflows", dir);
         *VEC_PUSH(dirs, *n, cap) = xasprintf("%s/../share/gemflow/workflows", dir);
         free(dir);
     }
 #ifdef GEMFLOW_DATADIR
     *VEC_PUSH(dirs, *n, cap) = xstrdup(GEMFLOW_DATADIR "/workflows");
-#endif
-#ifdef GEMFLOW_SOURCE_DIR
-    *VEC_PUSH(dirs, *n, cap) = xstrdup(GEMFLOW_SOURCE_DIR "/workflows");
 #endif
     return dirs;
 }

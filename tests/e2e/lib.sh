@@ -111,9 +111,9 @@ new_job() {
 # gf ARGS...: run gemflow with a test key; stdout/stderr go to $T_DIR/last.out / last.err,
 # the exit status to $GF_RC (and as the return value).
 export GEMINI_API_KEY="${GEMINI_API_KEY:-test-key-e2e}"
-# The bundled workflow paces its image and TTS models at 10 requests per minute (real quotas);
-# tests lift that so a job takes seconds. Pass "${FAST[@]}" to direct invocations of run.
-FAST_RPM=(--set limits.rpm.gemini-3.1-flash-image-preview=6000 --set limits.rpm.gemini-3.8-flash-tts=6000)
+# The bundled workflow sets no rpm (the server's 429s pace it), so nothing needs lifting; the
+# array stays for tests that pass "${FAST_RPM[@]}" with a workflow of their own.
+FAST_RPM=()
 # Its last stage encodes a 1080p video with FFmpeg; FAST_VIDEO makes that a small, quick encode
 # (still real). FAST (both) needs a workflow with a 'video' stage (others refuse --set video.*):
 # pass FAST_RPM alone with such a workflow, as gf does with --workflow. A test about the video

@@ -188,11 +188,12 @@ static void test_bundled_analysis_schema(void **state)
     assert_int_equal(buf_read_file(&text, GEMFLOW_SOURCE_DIR "/workflows/schemas/analysis.json"),
                      0);
     cJSON *s = parse(text.data);
-    const char *scene = "{\"id\": \"s01\", \"title\": \"T\", \"summary\": \"S\", \"narration\": "
-                        "\"N\", \"mood\": \"%s\", \"visual_description\": \"V\"}";
+#define SCENE                                                                                      \
+    "{\"id\": \"s01\", \"title\": \"T\", \"summary\": \"S\", \"narration\": \"N\", \"mood\": \"%s\", " \
+    "\"visual_description\": \"V\"}"
     char one[512], two[512], doc[1200];
-    snprintf(one, sizeof one, scene, "calm");
-    snprintf(two, sizeof two, scene, "angry");
+    snprintf(one, sizeof one, SCENE, "calm");
+    snprintf(two, sizeof two, SCENE, "angry");
     struct gf_err err = GF_ERR_INIT;
     snprintf(doc, sizeof doc,
              "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"scenes\": [%s]}", one);

@@ -207,11 +207,12 @@ static void test_find_bundled(void **state)
     assert_int_equal(workflow_find_bundled("../workflows/script-to-media", &b), -1);
     assert_int_equal(workflow_find_bundled("Script-To-Media", &b), -1);
     assert_int_equal(workflow_find_bundled("", &b), -1);
-    /* without $GEMFLOW_WORKFLOWS the source tree (GEMFLOW_SOURCE_DIR) is the last resort */
+    /* without $GEMFLOW_WORKFLOWS nothing points into the source tree: this test binary has no
+     * `workflows` link beside it, so only an installed copy could be found */
     char *env = xstrdup(getenv("GEMFLOW_WORKFLOWS"));
     unsetenv("GEMFLOW_WORKFLOWS");
-    assert_int_equal(workflow_find_bundled("script-to-media", &b), 0);
-    assert_true(str_ends_with(b.data, "/workflows/script-to-media.yaml"));
+    if (workflow_find_bundled("script-to-media", &b) == 0)
+        assert_false(str_starts_with(b.data, GEMFLOW_SOURCE_DIR "/"));
     setenv("GEMFLOW_WORKFLOWS", env, 1);
     free(env);
     buf_release(&b);
