@@ -570,7 +570,7 @@ while :; do
     check "paging: page $pages has at most 4 models" jqe '.models | length <= 4 and length > 0' "$R"
     names="$names $(jq -r '.models[].name' "$R")"
     tok=$(jq -r '.nextPageToken // empty' "$R")
-    [ -n "$tok" ] && [ "$pages" -lt 20 ] || break
+    if [ -z "$tok" ] || [ "$pages" -ge 20 ]; then break; fi
 done
 listed=$(echo "$names" | tr ' ' '\n' | sed -n 's|^models/||p' | sort)
 want=$(jq -r '.[]' <<<"$SERVED" | grep -vx gemini-3.1-flash-lite | { cat; echo gemini-3-pro-image-preview; } | sort)
