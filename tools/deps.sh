@@ -7,6 +7,8 @@ GEMFLOW_PACKAGES=(
     build-essential cmake pkg-config
     libcurl4-openssl-dev libyaml-dev libcjson-dev libpng-dev libsndfile1-dev libssl-dev
     libmicrohttpd-dev libcmocka-dev
+    # the fake Gemini server's image replies: JPEG like the real models, WebP for a fault
+    libjpeg62-turbo-dev libwebp-dev
     curl jq ffmpeg
     # the inspection commands' tests: report.html in a real headless browser (driven by node
     # over the DevTools pipe), status --json against its JSON Schema, the man page's lint,

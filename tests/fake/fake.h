@@ -106,6 +106,11 @@ enum fk_fault {
     FK_F_ODD_PCM,
     FK_F_SCHEMA_BREAK,
     FK_F_MAX_TOKENS,
+    FK_F_PNG,
+    FK_F_WEBP,
+    FK_F_BAD_JPEG,
+    FK_F_HUGE_IMAGE,
+    FK_F_WAV_1HZ,
     FK_FAULT_COUNT
 };
 
@@ -138,9 +143,24 @@ cJSON *fk_rules_to_json(const struct fk_rules *r);
 
 enum fk_kind { FK_KIND_TEXT, FK_KIND_IMAGE, FK_KIND_SPEECH, FK_KIND_IMAGEN };
 
+/* What a model accepts and how it answers, beyond its kind (fake_models.c sets them for the
+ * default catalog and guesses them from the name for --model). */
+enum fk_trait {
+    FK_T_IMG_25 = 1 << 0,      /* image: the gemini-2.5-flash-image size table, no thought part */
+    FK_T_IMG_EXT = 1 << 1,     /* image: also the ratios 1:4 4:1 1:8 8:1 */
+    FK_T_IMG_512 = 1 << 2,     /* image: also imageSize "512" (half the 1K sides) */
+    FK_T_WAV = 1 << 3,         /* speech: replies audio/wav (else raw L16 PCM) */
+    FK_T_SPEECH_META = 1 << 4, /* speech: parts[].speechMetadata and voiceConfig.voice */
+    FK_T_NO_MINIMAL = 1 << 5,  /* text: thinkingLevel MINIMAL is refused */
+};
+
 struct fk_model {
     char *name;
     enum fk_kind kind;
+    unsigned traits; /* enum fk_trait bits */
+    bool retired;    /* shut down: 404 on every route, absent from models.list */
+    char *reroute;   /* retired but still accepted: served by this model, or NULL */
+    const struct fk_model *served_by; /* resolved `reroute` (fk_models_finish), or NULL */
 };
 
 struct fk_rpm {
@@ -172,6 +192,8 @@ struct fk_config {
     double fault_rate;
     enum fk_fault rate_kinds[FK_FAULT_COUNT];
     int n_rate_kinds;
+    double mislabel_rate; /* share of JPEG replies labelled image/png; < 0: odd prompt hashes */
+    int page_size_max;    /* models.list page size cap (default 1000) */
     bool quiet;
 };
 
@@ -201,6 +223,7 @@ bool fk_server_sleep(struct fk_server *s, int64_t ms);
 struct fk_media {
     int type; /* 0 none, 1 image, 2 audio */
     char mime[48];
+    const char *format; /* image bytes really sent: "jpeg", "png", "webp" */
     int width;
     int height;
     size_t bytes;
@@ -240,8 +263,12 @@ struct fk_request {
     /* outcome, filled while handling */
     char *model;
     const char *verb;
-    const char *fault; /* fault kind name, "rpm" for the rate limiter, or NULL */
+    const char *fault;     /* fault kind name, "rpm" for the rate limiter, or NULL */
+    const char *served_by; /* the serving model when the path's model is rerouted, else NULL */
     char *prompt;
+    char *service_tier;   /* serviceTier as sent, or NULL */
+    char *thinking_level; /* generationConfig.thinkingConfig.thinkingLevel as sent, or NULL */
+    cJSON *speech;        /* {texts, styles, speakers, voices} of a TTS request, or NULL; owned */
     struct fk_media media;
     int scenes; /* -1 when not a JSON reply */
     int status;
@@ -269,6 +296,8 @@ void fk_error_invalid(struct fk_reply *r, const char *message); /* 400 INVALID_A
 void fk_error_bad_request(struct fk_reply *r, const char *message, cJSON *violations);
 void fk_error_model_not_found(struct fk_reply *r, const char *version, const char *model,
                               const char *method);
+/* 404 NOT_FOUND "This model models/X is no longer available. ..." of a shut-down model. */
+void fk_error_model_retired(struct fk_reply *r, const char *model);
 void fk_error_no_route(struct fk_reply *r, const char *path);
 /* The reply for an HTTP-error fault kind. */
 void fk_error_fault(struct fk_server *s, enum fk_fault f, const char *model, const char *method,
@@ -283,12 +312,24 @@ enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const c
 /* Sliding-window --rpm limit: returns false and fills `r` when the request must be refused. */
 bool fk_rpm_admit(struct fk_server *s, const char *model, struct fk_reply *r);
 
-/* ---- fake_api.c: routing, auth, catalog ---- */
+/* ---- fake_api.c: routing, auth, the order of checks for one request ---- */
 
 void fk_api_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out);
+
+/* ---- fake_models.c: the model catalog (served, rerouted, shut down), models.get/list ---- */
+
 const struct fk_model *fk_model_find(const struct fk_server *s, const char *name);
 int fk_kind_parse(const char *s);
+void fk_models_defaults(struct fk_server *s); /* today's catalog (README.md, with sources) */
+/* --model NAME:KIND: add a served model, or serve an existing one (again) with this kind. */
 void fk_models_add(struct fk_server *s, const char *name, enum fk_kind kind);
+void fk_models_retire(struct fk_server *s, const char *name);                  /* --retire */
+void fk_models_reroute(struct fk_server *s, const char *from, const char *to); /* --reroute */
+/* Resolve reroutes once all options are read; on error fill `err` and return -1. */
+int fk_models_finish(struct fk_server *s, char *err, size_t errlen);
+void fk_models_release(struct fk_server *s);
+cJSON *fk_model_json(const struct fk_model *m); /* one models.get entry; caller deletes */
+void fk_models_list(struct fk_server *s, const struct fk_request *req, struct fk_reply *out);
 
 /* ---- fake_control.c: /_fake/ endpoints ---- */
 
@@ -316,7 +357,10 @@ struct fk_gen {
     const char *aspect;
     const char *image_size;
     const char *voice;
-    long max_tokens; /* -1 when unset */
+    long max_tokens;            /* -1 when unset */
+    const char *service_tier;   /* as sent, or NULL */
+    const char *thinking_level; /* as sent, or NULL */
+    cJSON *speech;              /* the log view of a TTS request (fake_speech.c), owned, or NULL */
 };
 
 /* Validate a generateContent body; on failure fill `err` and return -1. */
@@ -338,6 +382,22 @@ int fk_validate_predict(const struct fk_model *m, const cJSON *body, struct fk_p
 void fk_check_fields(const cJSON *obj, const char *const *names, const char *at, cJSON *viol);
 /* Fail with the BadRequest body when `viol` is non-empty (consumes viol). */
 bool fk_violations_reply(cJSON *viol, struct fk_reply *err);
+/* Append {field, description} to `viol`; `field` may be NULL. */
+void fk_violation(cJSON *viol, const char *field, const char *description);
+/* "Invalid value at 'at' (type), value" as the proto JSON parser words it. */
+void fk_invalid_value(cJSON *viol, const char *at, const char *type, const cJSON *v);
+/* 400 INVALID_ARGUMENT with `msg` (consumed); returns false for `return fk_fail(...)`. */
+bool fk_fail(struct fk_reply *err, char *msg);
+
+/* ---- fake_speech.c: speechConfig and parts[].speechMetadata of TTS requests ---- */
+
+/* Pass 1: field names and types inside speechConfig (`gc` is generationConfig), and inside
+ * one part's speechMetadata (`at` is the part's proto path); into `viol`. */
+void fk_speech_check_names(const cJSON *gc, cJSON *viol);
+void fk_speech_meta_names(const cJSON *part, const char *at, cJSON *viol);
+/* Pass 2: voices, speakers and per-part metadata; fills g->voice and g->speech. */
+bool fk_speech_check(const struct fk_model *m, const cJSON *body, const cJSON *gc, struct fk_gen *g,
+                     struct fk_reply *err);
 
 /* ---- fake_gen.c: successful replies ---- */
 
@@ -383,7 +443,7 @@ cJSON *fk_schema_generate(const cJSON *schema, const struct fk_scenes *sc, uint6
 /* Remove one required property (schema-break fault); returns true if one was removed. */
 bool fk_schema_break(cJSON *doc, const cJSON *schema);
 
-/* ---- fake_media.c: PNG, PCM, WAV ---- */
+/* ---- fake_media.c: image sizes, painting, PNG, PCM, WAV ---- */
 
 /* Pixel size for a Gemini image model; -1 when the aspect ratio is not supported. */
 int fk_image_dims(const struct fk_model *m, const char *aspect, const char *size, int *w, int *h);
@@ -391,16 +451,34 @@ const char *fk_image_ratios(const struct fk_model *m); /* for error messages */
 int fk_imagen_dims(const char *aspect, int scale, int *w, int *h);
 /* Encode a deterministic RGB image; caller frees. Never NULL (aborts like fk_malloc). */
 unsigned char *fk_png_make(int w, int h, uint64_t seed, size_t *len);
+/* One row of the deterministic picture (RGB, 3*w bytes); `pt` from fk_paint_new. */
+struct fk_painting;
+struct fk_painting *fk_paint_new(int w, int h, uint64_t seed);
+void fk_paint_row(const struct fk_painting *pt, unsigned char *row, int w, int h, int y);
+/* A 16384x16384 PNG of one flat colour (1-bit palette, about 40 KB); caller frees. */
+unsigned char *fk_png_huge(size_t *len, int *side);
 /* Per-pixel grain amplitude of generated images (0 = none, the default). */
 void fk_png_set_grain(int amplitude);
 /* Paint each image size once and cut audio from one long PCM (benchmarks). Before serving. */
 void fk_media_cache_enable(void);
+/* `paint(w, h, seed, len)`, or with the cache on, a copy of the one image of that format and
+ * size (painted with seed 0 the first time); caller frees. */
+unsigned char *fk_media_cached(char format, int w, int h, uint64_t seed, size_t *len,
+                               unsigned char *(*paint)(int, int, uint64_t, size_t *));
 void fk_png_corrupt(unsigned char *png, size_t len); /* break the IDAT, keep the CRCs valid */
 /* 16-bit mono little-endian PCM, `frames` samples; caller frees. */
 unsigned char *fk_pcm_make(long frames, uint64_t seed);
+/* A RIFF/WAVE file whose header says `rate` Hz (fault wav-1hz passes 1); caller frees. */
 unsigned char *fk_wav_wrap(const unsigned char *pcm, size_t pcm_bytes, int rate, size_t *len);
-bool fk_model_returns_wav(const struct fk_model *m);
 bool fk_model_is_gemini3_image(const struct fk_model *m);
 extern const char *const fk_voices[30];
+
+/* ---- fake_codec.c: JPEG (libjpeg-turbo) and lossless WebP (libwebp) of the same picture ---- */
+
+/* Baseline JPEG, quality 90; caller frees. Never NULL (aborts like fk_malloc). */
+unsigned char *fk_jpeg_make(int w, int h, uint64_t seed, size_t *len);
+/* Keep the headers, make the middle of the entropy-coded scan undecodable. */
+void fk_jpeg_corrupt(unsigned char *jpeg, size_t len);
+unsigned char *fk_webp_make(int w, int h, uint64_t seed, size_t *len); /* lossless; caller frees */
 
 #endif

@@ -1,42 +1,12 @@
 /* fake_api.c: the API surface of the fake Gemini server: routes under /v1beta/models, API-key
- * checks, the model catalog (models.list / models.get), countTokens, and the order in which
- * rate limits, faults, validation and generation apply to one request. */
+ * checks, countTokens, and the order in which the model's state (served, rerouted, shut
+ * down), rate limits, faults, validation and generation apply to one request. */
 #include "fake.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const kind_names[] = {"text", "image", "speech", "imagen"};
-
-int fk_kind_parse(const char *s)
-{
-    for (int i = 0; i < 4; i++)
-        if (fk_streq_ci(s, kind_names[i]))
-            return i;
-    return fk_streq_ci(s, "tts") ? FK_KIND_SPEECH : -1;
-}
-
-void fk_models_add(struct fk_server *s, const char *name, enum fk_kind kind)
-{
-    for (size_t i = 0; i < s->n_models; i++)
-        if (strcmp(s->models[i].name, name) == 0) {
-            s->models[i].kind = kind;
-            return;
-        }
-    s->models = fk_realloc(s->models, (s->n_models + 1) * sizeof *s->models);
-    s->models[s->n_models].name = fk_strdup(name);
-    s->models[s->n_models++].kind = kind;
-}
-
-const struct fk_model *fk_model_find(const struct fk_server *s, const char *name)
-{
-    for (size_t i = 0; i < s->n_models; i++)
-        if (strcmp(s->models[i].name, name) == 0)
-            return &s->models[i];
-    return NULL;
-}
 
 static bool model_supports(const struct fk_model *m, const char *verb)
 {
@@ -45,68 +15,6 @@ static bool model_supports(const struct fk_model *m, const char *verb)
     if (m->kind == FK_KIND_IMAGEN)
         return strcmp(verb, "predict") == 0;
     return strcmp(verb, "predict") != 0;
-}
-
-/* ---- models.list / models.get ---- */
-
-static cJSON *model_json(const struct fk_model *m)
-{
-    static const int limits[4][2] = {{1048576, 65536}, {65536, 32768}, {8192, 16384}, {480, 8192}};
-    cJSON *o = cJSON_CreateObject();
-    char *name = fk_printf("models/%s", m->name);
-    cJSON_AddStringToObject(o, "name", name);
-    free(name);
-    const char *ver = strchr(m->name, '-');
-    char *version = m->kind == FK_KIND_IMAGEN ? fk_strdup("001")
-                    : ver                     ? fk_strndup(ver + 1, strcspn(ver + 1, "-"))
-                                              : fk_strdup("001");
-    cJSON_AddStringToObject(o, "version", version);
-    free(version);
-    struct fk_buf disp = FK_BUF_INIT;
-    for (const char *p = m->name; *p; p++) /* gemini-3.5-flash -> Gemini 3.5 Flash */
-        fk_buf_addch(&disp, *p == '-'                        ? ' '
-                            : (p == m->name || p[-1] == '-') ? (char)toupper((unsigned char)*p)
-                                                             : *p);
-    cJSON_AddStringToObject(o, "displayName", disp.buf);
-    fk_buf_release(&disp);
-    cJSON_AddStringToObject(o, "description",
-                            "A model served by fake-gemini, a local test double of the Gemini "
-                            "API.");
-    cJSON_AddNumberToObject(o, "inputTokenLimit", limits[m->kind][0]);
-    cJSON_AddNumberToObject(o, "outputTokenLimit", limits[m->kind][1]);
-    cJSON *meth = cJSON_AddArrayToObject(o, "supportedGenerationMethods");
-    if (m->kind == FK_KIND_IMAGEN) {
-        cJSON_AddItemToArray(meth, cJSON_CreateString("predict"));
-        return o;
-    }
-    const char *list[] = {"generateContent", "countTokens", "batchGenerateContent"};
-    for (int i = 0; i < 3; i++)
-        cJSON_AddItemToArray(meth, cJSON_CreateString(list[i]));
-    cJSON_AddNumberToObject(o, "temperature", 1);
-    cJSON_AddNumberToObject(o, "topP", 0.95);
-    cJSON_AddNumberToObject(o, "topK", 64);
-    cJSON_AddNumberToObject(o, "maxTemperature", 2);
-    if (m->kind == FK_KIND_TEXT)
-        cJSON_AddBoolToObject(o, "thinking", 1);
-    return o;
-}
-
-static void models_list(struct fk_server *s, struct fk_request *req, struct fk_reply *out)
-{
-    size_t size = req->page_size > 0 ? (size_t)req->page_size : 50, from = 0;
-    if (size > 1000)
-        size = 1000;
-    if (req->page_token && strncmp(req->page_token, "fk-", 3) == 0)
-        from = strtoul(req->page_token + 3, NULL, 10);
-    cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "models");
-    for (size_t i = from; i < s->n_models && i < from + size; i++)
-        cJSON_AddItemToArray(arr, model_json(&s->models[i]));
-    if (from + size < s->n_models) {
-        char tok[32];
-        snprintf(tok, sizeof tok, "fk-%zu", from + size);
-        cJSON_AddStringToObject(doc, "nextPageToken", tok);
-    }
-    fk_reply_json(out, 200, doc);
 }
 
 /* ---- request bodies ---- */
@@ -309,25 +217,40 @@ static bool authorized(struct fk_server *s, const struct fk_request *req, struct
     return false;
 }
 
+/* Keep what the log shows of a validated generateContent body once the view is released. */
+static void keep_for_log(struct fk_request *req, struct fk_gen *g)
+{
+    req->service_tier = g->service_tier ? fk_strdup(g->service_tier) : NULL;
+    req->thinking_level = g->thinking_level ? fk_strdup(g->thinking_level) : NULL;
+    req->speech = g->speech;
+    g->speech = NULL;
+}
+
+/* `m` is the model in the path; a rerouted one is answered by the model serving it. */
 static void answer(struct fk_server *s, struct fk_request *req, const struct fk_model *m,
                    enum fk_fault fault, const cJSON *body, struct fk_reply *out)
 {
     const char *verb = req->verb;
     struct fk_ctx c = {s, req, fault};
+    const struct fk_model *serving = m && m->served_by ? m->served_by : m;
     if (strcmp(verb, "models.list") == 0) {
-        models_list(s, req, out);
+        fk_models_list(s, req, out);
     } else if (strcmp(verb, "models.get") == 0) {
-        fk_reply_json(out, 200, model_json(m));
+        fk_reply_json(out, 200, fk_model_json(m));
     } else if (strcmp(verb, "countTokens") == 0) {
         count_tokens(body, out);
     } else if (strcmp(verb, "predict") == 0) {
         struct fk_predict p;
-        if (fk_validate_predict(m, body, &p, out) == 0)
-            fk_predict_reply(&c, m, &p, out);
+        req->served_by = serving != m ? serving->name : NULL;
+        if (fk_validate_predict(serving, body, &p, out) == 0)
+            fk_predict_reply(&c, serving, &p, out);
     } else {
         struct fk_gen g;
-        if (fk_validate_generate(m, body, &g, out) == 0)
+        req->served_by = serving != m ? serving->name : NULL;
+        if (fk_validate_generate(serving, body, &g, out) == 0) {
             fk_gen_reply(&c, &g, out);
+            keep_for_log(req, &g);
+        }
         fk_gen_release(&g);
         if (strcmp(verb, "streamGenerateContent") == 0)
             as_stream(req, out);
@@ -367,6 +290,10 @@ static void respond(struct fk_server *s, struct fk_request *req, const char *ver
                     struct fk_reply *out)
 {
     const struct fk_model *m = req->model ? fk_model_find(s, req->model) : NULL;
+    if (m && m->retired) { /* shut down: the same 404 on every route, models.get too */
+        fk_error_model_retired(out, req->model);
+        return;
+    }
     if (req->model && (!m || !model_supports(m, verb))) {
         fk_error_model_not_found(out, version, req->model,
                                  strcmp(verb, "models.get") == 0 ? "get" : verb);

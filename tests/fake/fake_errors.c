@@ -74,6 +74,17 @@ void fk_error_model_not_found(struct fk_reply *r, const char *version, const cha
     free(msg);
 }
 
+/* The body of a shut-down model (decolua/9router#1496, 2026-05-27, for
+ * gemini-3.1-flash-lite-preview; sohzm/cheating-daddy#450 shows the same 404 NOT_FOUND form). */
+void fk_error_model_retired(struct fk_reply *r, const char *model)
+{
+    char *msg = fk_printf("This model models/%s is no longer available. Please update your code "
+                          "to use a newer model for the latest features and improvements.",
+                          model);
+    fk_error(r, 404, "NOT_FOUND", msg, NULL);
+    free(msg);
+}
+
 void fk_error_no_route(struct fk_reply *r, const char *path)
 {
     char *msg = fk_printf("The requested URL %s was not found on this server.", path);

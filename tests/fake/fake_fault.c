@@ -33,6 +33,11 @@ static const char *const fault_names[FK_FAULT_COUNT] = {
     [FK_F_ODD_PCM] = "odd-pcm",
     [FK_F_SCHEMA_BREAK] = "schema-break",
     [FK_F_MAX_TOKENS] = "max-tokens",
+    [FK_F_PNG] = "png",
+    [FK_F_WEBP] = "webp",
+    [FK_F_BAD_JPEG] = "bad-jpeg",
+    [FK_F_HUGE_IMAGE] = "huge-image",
+    [FK_F_WAV_1HZ] = "wav-1hz",
 };
 
 const char *fk_fault_name(enum fk_fault f)

@@ -272,6 +272,53 @@ static void text_reply(struct fk_ctx *c, const struct fk_gen *g, struct fk_reply
 
 /* ---- images ---- */
 
+/* Whether a JPEG reply is labelled image/png like some real ones (python-genai#1824): drawn
+ * from the prompt hash, so a prompt always gets the same label. */
+static bool mislabelled(const struct fk_server *s, uint64_t prompt_hash)
+{
+    if (s->cfg.mislabel_rate < 0)
+        return prompt_hash & 1;
+    return fk_unit(fk_mix(prompt_hash ^ 0x6d69736cULL)) < s->cfg.mislabel_rate;
+}
+
+/* The image bytes of a reply, by fault: JPEG normally (sometimes labelled image/png), a real
+ * PNG (png, bad-png, huge-image), a lossless WebP (webp) or a corrupt JPEG (bad-jpeg). Fills
+ * the format, label and size in `md` (width and height in, possibly changed). */
+static unsigned char *image_bytes(struct fk_ctx *c, const struct fk_gen *g, struct fk_media *md)
+{
+    uint64_t h = fk_hash(g->text, strlen(g->text), 0);
+    unsigned char *img;
+    const char *mime = "image/png";
+    switch (c->fault) {
+    case FK_F_PNG:
+    case FK_F_BAD_PNG:
+        img = fk_png_make(md->width, md->height, h, &md->bytes);
+        if (c->fault == FK_F_BAD_PNG)
+            fk_png_corrupt(img, md->bytes);
+        md->format = "png";
+        break;
+    case FK_F_HUGE_IMAGE:
+        img = fk_png_huge(&md->bytes, &md->width);
+        md->height = md->width;
+        md->format = "png";
+        break;
+    case FK_F_WEBP:
+        img = fk_webp_make(md->width, md->height, h, &md->bytes);
+        md->format = "webp";
+        mime = "image/webp";
+        break;
+    default:
+        img = fk_jpeg_make(md->width, md->height, h, &md->bytes);
+        if (c->fault == FK_F_BAD_JPEG)
+            fk_jpeg_corrupt(img, md->bytes);
+        md->format = "jpeg";
+        mime = c->fault != FK_F_BAD_JPEG && mislabelled(c->s, h) ? "image/png" : "image/jpeg";
+        break;
+    }
+    snprintf(md->mime, sizeof md->mime, "%s", mime);
+    return img;
+}
+
 static void image_reply(struct fk_ctx *c, const struct fk_gen *g, struct fk_reply *out)
 {
     const struct fk_model *m = g->model;
@@ -305,20 +352,14 @@ static void image_reply(struct fk_ctx *c, const struct fk_gen *g, struct fk_repl
         free(t);
     }
     free(gist);
-    int w = 1024, h = 1024;
-    fk_image_dims(m, g->aspect, g->image_size, &w, &h);
-    size_t len;
-    unsigned char *png = fk_png_make(w, h, fk_hash(g->text, strlen(g->text), 0), &len);
-    if (c->fault == FK_F_BAD_PNG)
-        fk_png_corrupt(png, len);
-    add_inline_part(parts, "image/png", keep(&k, base64_of(png, len, c->fault == FK_F_BAD_BASE64)));
-    free(png);
     struct fk_media *md = &c->req->media;
     md->type = 1;
-    snprintf(md->mime, sizeof md->mime, "image/png");
-    md->width = w;
-    md->height = h;
-    md->bytes = len;
+    md->width = md->height = 1024;
+    fk_image_dims(m, g->aspect, g->image_size, &md->width, &md->height);
+    unsigned char *img = image_bytes(c, g, md);
+    add_inline_part(parts, md->mime,
+                    keep(&k, base64_of(img, md->bytes, c->fault == FK_F_BAD_BASE64)));
+    free(img);
     reply_and_free(out, response_new(c, m, candidate(parts, "STOP"), &u), &k);
 }
 
@@ -345,12 +386,13 @@ static void speech_reply(struct fk_ctx *c, const struct fk_gen *g, struct fk_rep
     unsigned char *pcm = fk_pcm_make(frames, seed);
     size_t pcm_bytes = (size_t)frames * 2, len = pcm_bytes;
     unsigned char *data = pcm;
+    int rate = c->fault == FK_F_WAV_1HZ ? 1 : FK_PCM_RATE; /* what the header will say */
     char mime[48];
     snprintf(mime, sizeof mime, "audio/L16;codec=pcm;rate=%d", FK_PCM_RATE);
     if (c->fault == FK_F_ODD_PCM) {
         pcm_bytes = len = pcm_bytes - 1; /* a torn last sample */
-    } else if (fk_model_returns_wav(m)) {
-        data = fk_wav_wrap(pcm, pcm_bytes, FK_PCM_RATE, &len);
+    } else if ((m->traits & FK_T_WAV) || c->fault == FK_F_WAV_1HZ) {
+        data = fk_wav_wrap(pcm, pcm_bytes, rate, &len);
         snprintf(mime, sizeof mime, "audio/wav");
     }
     add_inline_part(parts, mime, keep(&k, base64_of(data, len, c->fault == FK_F_BAD_BASE64)));
@@ -360,11 +402,11 @@ static void speech_reply(struct fk_ctx *c, const struct fk_gen *g, struct fk_rep
     struct fk_media *md = &c->req->media;
     md->type = 2;
     snprintf(md->mime, sizeof md->mime, "%s", mime);
-    md->rate = FK_PCM_RATE;
+    md->rate = rate;
     md->frames = (long)(pcm_bytes / 2);
     md->pcm_bytes = pcm_bytes;
-    md->duration_s = (double)md->frames / FK_PCM_RATE;
-    u.cand = (int)ceil(25.0 * md->duration_s);
+    md->duration_s = (double)md->frames / rate;
+    u.cand = (int)ceil(25.0 * (double)md->frames / FK_PCM_RATE);
     reply_and_free(out, response_new(c, m, candidate(parts, "STOP"), &u), &k);
 }
 
@@ -441,6 +483,7 @@ void fk_predict_reply(struct fk_ctx *c, const struct fk_model *m, const struct f
         if (i == 0) {
             struct fk_media *md = &c->req->media;
             md->type = 1;
+            md->format = "png";
             snprintf(md->mime, sizeof md->mime, "image/png");
             md->width = w;
             md->height = h;

@@ -71,6 +71,9 @@ static void request_free(struct fk_request *r)
     fk_buf_release(&r->body);
     free(r->model);
     free(r->prompt);
+    free(r->service_tier);
+    free(r->thinking_level);
+    cJSON_Delete(r->speech);
     free(r);
 }
 

@@ -1,5 +1,7 @@
 /* fake_log.c: the JSON Lines request log of the fake Gemini server (one line per finished API
- * request, flushed at once; the API key is never written) and the counters /_fake/stats shows. */
+ * request, flushed at once; the API key is never written) and the counters /_fake/stats shows.
+ * Besides the outcome it shows what a test may want to check the client sent: service tier,
+ * thinking level, and per TTS part the text, style and speaker. */
 #include "fake.h"
 
 #include <stdio.h>
@@ -44,6 +46,7 @@ static cJSON *media_json(const struct fk_media *m)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "mime", m->mime);
     if (m->type == 1) {
+        cJSON_AddStringToObject(o, "format", m->format ? m->format : "png");
         cJSON_AddNumberToObject(o, "width", m->width);
         cJSON_AddNumberToObject(o, "height", m->height);
         cJSON_AddNumberToObject(o, "bytes", (double)m->bytes);
@@ -89,6 +92,11 @@ void fk_log_request(struct fk_server *s, const struct fk_request *req, bool comp
         cJSON_AddNumberToObject(o, "scenes", req->scenes);
     else
         cJSON_AddNullToObject(o, "scenes");
+    cJSON_AddItemToObject(o, "served_by", str_or_null(req->served_by));
+    cJSON_AddItemToObject(o, "service_tier", str_or_null(req->service_tier));
+    cJSON_AddItemToObject(o, "thinking_level", str_or_null(req->thinking_level));
+    cJSON_AddItemToObject(o, "speech",
+                          req->speech ? cJSON_Duplicate(req->speech, 1) : cJSON_CreateNull());
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     char status[16];

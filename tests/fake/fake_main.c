@@ -39,7 +39,13 @@ static const char usage[] =
     "  --key KEY             accept only this API key (others get 400 API_KEY_INVALID)\n"
     "  --rpm MODEL=R         at most R requests per minute for MODEL (repeatable)\n"
     "  --minute-ms N         length of the --rpm window in ms (default 60000)\n"
-    "  --model NAME:KIND     add a model; KIND is text, image, speech or imagen (repeatable)\n"
+    "  --model NAME:KIND     serve a model (also a shut-down one); KIND is text, image,\n"
+    "                        speech or imagen (repeatable)\n"
+    "  --retire NAME         shut a model down: 404 everywhere, not listed (repeatable)\n"
+    "  --reroute FROM=TO     accept FROM but answer it with TO (modelVersion names TO)\n"
+    "  --page-size-max N     largest models.list page (default 1000)\n"
+    "  --mislabel-rate R     share of JPEG image replies labelled image/png (0..1; default:\n"
+    "                        those whose prompt hash is odd)\n"
     "  --quiet               do not print the listening line\n"
     "  --help                show this help\n";
 
@@ -62,29 +68,13 @@ static const struct option options[] = {
     {"rpm", required_argument, NULL, 'R'},
     {"minute-ms", required_argument, NULL, 'm'},
     {"model", required_argument, NULL, 'M'},
+    {"retire", required_argument, NULL, 'X'},
+    {"reroute", required_argument, NULL, 'T'},
+    {"page-size-max", required_argument, NULL, 'S'},
+    {"mislabel-rate", required_argument, NULL, 'B'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
-};
-
-static const struct {
-    const char *name;
-    enum fk_kind kind;
-} default_models[] = {
-    {"gemini-3.5-flash", FK_KIND_TEXT},
-    {"gemini-3.5-pro", FK_KIND_TEXT},
-    {"gemini-2.5-flash", FK_KIND_TEXT},
-    {"gemini-3.1-flash-image-preview", FK_KIND_IMAGE},
-    {"gemini-3.1-flash-image", FK_KIND_IMAGE},
-    {"gemini-3-pro-image-preview", FK_KIND_IMAGE},
-    {"gemini-2.5-flash-image", FK_KIND_IMAGE},
-    {"gemini-3.8-flash-tts", FK_KIND_SPEECH},
-    {"gemini-3.8-flash-lite-tts", FK_KIND_SPEECH},
-    {"gemini-3.1-flash-tts-preview", FK_KIND_SPEECH},
-    {"gemini-2.5-flash-preview-tts", FK_KIND_SPEECH},
-    {"imagen-4.0-generate-001", FK_KIND_IMAGEN},
-    {"imagen-4.0-fast-generate-001", FK_KIND_IMAGEN},
-    {"imagen-4.0-ultra-generate-001", FK_KIND_IMAGEN},
 };
 
 static void usage_error(const char *fmt, const char *arg)
@@ -144,6 +134,25 @@ static void add_model(struct fk_server *s, const char *arg)
     free(name);
 }
 
+static void add_reroute(struct fk_server *s, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        usage_error("--reroute wants FROM=TO, got '%s'", arg);
+    char *from = fk_strndup(arg, (size_t)(eq - arg));
+    fk_models_reroute(s, from, eq + 1);
+    free(from);
+}
+
+static double rate(const char *opt, const char *v)
+{
+    char *end;
+    double r = strtod(v, &end);
+    if (end == v || *end || !(r >= 0 && r <= 1))
+        usage_error("%s wants a number from 0 to 1", opt);
+    return r;
+}
+
 static void load_faults(struct fk_server *s, const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -190,13 +199,12 @@ static void parse_args(struct fk_server *s, int argc, char **argv)
         case 's':
             c->seed = (uint64_t)strtoull(optarg, NULL, 10);
             break;
-        case 'r': {
-            char *end;
-            c->fault_rate = strtod(optarg, &end);
-            if (end == optarg || *end || c->fault_rate < 0 || c->fault_rate > 1)
-                usage_error("--fault-rate wants a number from 0 to 1, got '%s'", optarg);
+        case 'r':
+            c->fault_rate = rate("--fault-rate", optarg);
             break;
-        }
+        case 'B':
+            c->mislabel_rate = rate("--mislabel-rate", optarg);
+            break;
         case 'k':
             parse_kinds(c, optarg);
             break;
@@ -232,6 +240,17 @@ static void parse_args(struct fk_server *s, int argc, char **argv)
         case 'M':
             add_model(s, optarg);
             break;
+        case 'X':
+            if (!*optarg)
+                usage_error("%s", "--retire wants a model name");
+            fk_models_retire(s, optarg);
+            break;
+        case 'T':
+            add_reroute(s, optarg);
+            break;
+        case 'S':
+            c->page_size_max = (int)number("--page-size-max", optarg, 1, 1000);
+            break;
         case 'q':
             c->quiet = true;
             break;
@@ -244,6 +263,9 @@ static void parse_args(struct fk_server *s, int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    char err[200];
+    if (fk_models_finish(s, err, sizeof err) < 0)
+        usage_error("%s", err);
     if (c->faults_file)
         load_faults(s, c->faults_file);
 }
@@ -267,9 +289,7 @@ static int write_port_file(const char *path, int port)
 
 static void server_release(struct fk_server *s)
 {
-    for (size_t i = 0; i < s->n_models; i++)
-        free(s->models[i].name);
-    free(s->models);
+    fk_models_release(s);
     for (size_t i = 0; i < s->n_rpm; i++) {
         free(s->rpm[i].model);
         free(s->rpm[i].stamps);
@@ -321,9 +341,10 @@ int main(int argc, char **argv)
     s.cfg.retry_after = 1;
     s.cfg.hang_ms = 60000;
     s.cfg.minute_ms = 60000;
+    s.cfg.mislabel_rate = -1;
+    s.cfg.page_size_max = 1000;
     parse_kinds(&s.cfg, "429,500,503");
-    for (size_t i = 0; i < sizeof default_models / sizeof default_models[0]; i++)
-        fk_models_add(&s, default_models[i].name, default_models[i].kind);
+    fk_models_defaults(&s);
     parse_args(&s, argc, argv);
     if (s.cfg.log_path && !(s.log = fopen(s.cfg.log_path, "a"))) {
         fprintf(stderr, FK_PREFIX "cannot open log '%s': %s\n", s.cfg.log_path, strerror(errno));

@@ -1,6 +1,6 @@
 /* fake_media.c: the media of the fake Gemini server: image sizes per model and aspect ratio,
- * deterministic PNG images (libpng), a corrupted-PNG variant, audible 16-bit PCM speech
- * stand-ins and their RIFF/WAVE wrapping. */
+ * the deterministic picture, PNG images (libpng), a corrupted-PNG variant, a huge flat PNG,
+ * audible 16-bit PCM speech stand-ins and their RIFF/WAVE wrapping. */
 #include "fake.h"
 
 #include <math.h>
@@ -42,12 +42,7 @@ static const struct ratio sizes_imagen[] = {{"1:1", 1024, 1024}, {"3:4", 896, 12
 
 bool fk_model_is_gemini3_image(const struct fk_model *m)
 {
-    return m->kind == FK_KIND_IMAGE && !strstr(m->name, "2.5");
-}
-
-bool fk_model_returns_wav(const struct fk_model *m)
-{
-    return m->kind == FK_KIND_SPEECH && strstr(m->name, "3.8") != NULL;
+    return m->kind == FK_KIND_IMAGE && !(m->traits & FK_T_IMG_25);
 }
 
 static int lookup(const struct ratio *t, int limit, const char *ar, int *w, int *h)
@@ -66,8 +61,13 @@ int fk_image_dims(const struct fk_model *m, const char *aspect, const char *size
     const char *ar = aspect ? aspect : "1:1";
     if (!fk_model_is_gemini3_image(m))
         return lookup(sizes_25, 100, ar, w, h);
-    if (lookup(sizes_3, strstr(m->name, "3.1") ? 100 : 10, ar, w, h) < 0)
+    if (lookup(sizes_3, m->traits & FK_T_IMG_EXT ? 100 : 10, ar, w, h) < 0)
         return -1;
+    if (size && strcmp(size, "512") == 0) { /* half the 1K sides */
+        *w /= 2;
+        *h /= 2;
+        return 0;
+    }
     int scale = size && strcmp(size, "4K") == 0 ? 4 : size && strcmp(size, "2K") == 0 ? 2 : 1;
     *w *= scale;
     *h *= scale;
@@ -76,7 +76,7 @@ int fk_image_dims(const struct fk_model *m, const char *aspect, const char *size
 
 const char *fk_image_ratios(const struct fk_model *m)
 {
-    if (fk_model_is_gemini3_image(m) && strstr(m->name, "3.1"))
+    if (fk_model_is_gemini3_image(m) && (m->traits & FK_T_IMG_EXT))
         return "'1:1', '1:4', '1:8', '2:3', '3:2', '3:4', '4:1', '4:3', '4:5', '5:4', '8:1', "
                "'9:16', '16:9', or '21:9'";
     return "'1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', or '21:9'";
@@ -126,6 +126,13 @@ static void paint_setup(struct painting *pt, int w, int h, uint64_t seed)
     }
 }
 
+struct fk_painting *fk_paint_new(int w, int h, uint64_t seed)
+{
+    struct painting *pt = fk_malloc(sizeof *pt);
+    paint_setup(pt, w, h, seed);
+    return (struct fk_painting *)pt;
+}
+
 static int grain; /* set once at start-up, before any thread serves */
 
 void fk_png_set_grain(int amplitude)
@@ -170,6 +177,11 @@ static void paint_row(const struct painting *pt, unsigned char *row, int w, int 
         add_grain(row, w, y);
 }
 
+void fk_paint_row(const struct fk_painting *pt, unsigned char *row, int w, int h, int y)
+{
+    paint_row((const struct painting *)pt, row, w, h, y);
+}
+
 static void png_write_cb(png_structp png, png_bytep data, size_t len)
 {
     fk_buf_add(png_get_io_ptr(png), data, len);
@@ -207,10 +219,11 @@ static bool media_cache;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     int w, h;
-    unsigned char *png;
+    char format;
+    unsigned char *data;
     size_t len;
-} png_cache[16];
-static size_t n_png_cache;
+} img_cache[32];
+static size_t n_img_cache;
 static unsigned char *pcm_cache;
 static long pcm_cache_frames;
 
@@ -219,30 +232,38 @@ void fk_media_cache_enable(void)
     media_cache = true;
 }
 
+unsigned char *fk_media_cached(char format, int w, int h, uint64_t seed, size_t *len,
+                               unsigned char *(*paint)(int, int, uint64_t, size_t *))
+{
+    if (!media_cache)
+        return paint(w, h, seed, len);
+    pthread_mutex_lock(&cache_lock);
+    size_t i = 0;
+    while (i < n_img_cache &&
+           (img_cache[i].w != w || img_cache[i].h != h || img_cache[i].format != format))
+        i++;
+    if (i == n_img_cache && i < sizeof img_cache / sizeof img_cache[0]) {
+        img_cache[i].data = paint(w, h, 0, &img_cache[i].len);
+        img_cache[i].w = w;
+        img_cache[i].h = h;
+        img_cache[i].format = format;
+        n_img_cache++;
+    }
+    unsigned char *copy = NULL;
+    if (i < n_img_cache) {
+        copy = fk_malloc(img_cache[i].len);
+        memcpy(copy, img_cache[i].data, img_cache[i].len);
+        *len = img_cache[i].len;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return copy ? copy : paint(w, h, seed, len);
+}
+
 static unsigned char *png_paint(int w, int h, uint64_t seed, size_t *len);
 
 unsigned char *fk_png_make(int w, int h, uint64_t seed, size_t *len)
 {
-    if (!media_cache)
-        return png_paint(w, h, seed, len);
-    pthread_mutex_lock(&cache_lock);
-    size_t i = 0;
-    while (i < n_png_cache && (png_cache[i].w != w || png_cache[i].h != h))
-        i++;
-    if (i == n_png_cache && i < sizeof png_cache / sizeof png_cache[0]) {
-        png_cache[i].png = png_paint(w, h, 0, &png_cache[i].len);
-        png_cache[i].w = w;
-        png_cache[i].h = h;
-        n_png_cache++;
-    }
-    unsigned char *copy = NULL;
-    if (i < n_png_cache) {
-        copy = fk_malloc(png_cache[i].len);
-        memcpy(copy, png_cache[i].png, png_cache[i].len);
-        *len = png_cache[i].len;
-    }
-    pthread_mutex_unlock(&cache_lock);
-    return copy ? copy : png_paint(w, h, seed, len);
+    return fk_media_cached('p', w, h, seed, len, png_paint);
 }
 
 static unsigned char *png_paint(int w, int h, uint64_t seed, size_t *len)
@@ -260,6 +281,44 @@ static unsigned char *png_paint(int w, int h, uint64_t seed, size_t *len)
         fputs(FK_PREFIX "cannot encode a PNG\n", stderr);
         abort();
     }
+    return (unsigned char *)fk_buf_detach(&out, len);
+}
+
+/* The libpng calls of the huge flat image: 1-bit palette rows of zeros, deflated at level 9. */
+static int png_encode_flat(png_structp png, png_infop info, struct fk_buf *out, unsigned char *row,
+                           int side)
+{
+    if (setjmp(png_jmpbuf(png)))
+        return -1;
+    png_set_write_fn(png, out, png_write_cb, png_flush_cb);
+    png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 1, PNG_COLOR_TYPE_PALETTE,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_color plte[1] = {{70, 110, 150}};
+    png_set_PLTE(png, info, plte, 1);
+    png_set_compression_level(png, 9);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+    png_write_info(png, info);
+    for (int y = 0; y < side; y++)
+        png_write_row(png, row);
+    png_write_end(png, NULL);
+    return 0;
+}
+
+unsigned char *fk_png_huge(size_t *len, int *side)
+{
+    enum { SIDE = 16384 };
+    struct fk_buf out = FK_BUF_INIT;
+    unsigned char *row = fk_calloc(SIDE / 8, 1);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    int rc = info ? png_encode_flat(png, info, &out, row, SIDE) : -1;
+    png_destroy_write_struct(&png, info ? &info : NULL);
+    free(row);
+    if (rc < 0) {
+        fputs(FK_PREFIX "cannot encode a PNG\n", stderr);
+        abort();
+    }
+    *side = SIDE;
     return (unsigned char *)fk_buf_detach(&out, len);
 }
 

@@ -1,6 +1,8 @@
 /* fake_validate.c: checks generateContent and predict bodies the way the real API does (unknown
- * field names, missing contents, empty parts, roles, modalities per model, schemas, image and
- * speech settings) and turns a valid body into the parsed view the generators use. */
+ * field names, missing contents, empty parts, roles, modalities per model, schemas, image
+ * settings, service tier, thinking level; speech in fake_speech.c) and turns a valid body into
+ * the parsed view the generators use. Accepted names: every field @google/genai 3.3.0 sends
+ * (tests/data/sdk). */
 #include "fake.h"
 
 #include <ctype.h>
@@ -21,6 +23,7 @@ static const char *const top_fields[] = {"contents",
                                          "serviceTier",
                                          "store",
                                          "model",
+                                         "continuationToken",
                                          NULL};
 static const char *const config_fields[] = {"temperature",
                                             "topP",
@@ -45,13 +48,34 @@ static const char *const config_fields[] = {"temperature",
                                             "enableEnhancedCivicAnswers",
                                             NULL};
 static const char *const content_fields[] = {"role", "parts", NULL};
-static const char *const part_fields[] = {
-    "text",           "inlineData",          "fileData", "functionCall",     "functionResponse",
-    "executableCode", "codeExecutionResult", "thought",  "thoughtSignature", "videoMetadata",
-    "partMetadata",   "mediaResolution",     NULL};
+static const char *const part_fields[] = {"text",
+                                          "inlineData",
+                                          "fileData",
+                                          "functionCall",
+                                          "functionResponse",
+                                          "executableCode",
+                                          "codeExecutionResult",
+                                          "thought",
+                                          "thoughtSignature",
+                                          "videoMetadata",
+                                          "partMetadata",
+                                          "mediaResolution",
+                                          "toolCall",
+                                          "toolResponse",
+                                          "audioTranscription",
+                                          "mediaProcessing",
+                                          "speechMetadata",
+                                          NULL};
 static const char *const data_fields[] = {
     "text",           "inlineData",          "fileData", "functionCall", "functionResponse",
-    "executableCode", "codeExecutionResult", NULL};
+    "executableCode", "codeExecutionResult", "toolCall", "toolResponse", NULL};
+/* Enum values as the SDK sends them (serviceTier lowercase, thinkingLevel uppercase); matched
+ * without regard to case, like responseModalities. */
+static const char *const service_tiers[] = {"unspecified", "flex", "standard", "priority", NULL};
+static const char *const thinking_levels[] = {
+    "THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH", "XHIGH", NULL};
+#define PROTO "type.googleapis.com/google.ai.generativelanguage.v1beta."
+
 static const char *const thinking_fields[] = {"thinkingBudget", "includeThoughts", "thinkingLevel",
                                               NULL};
 static const char *const image_fields[] = {"aspectRatio", "imageSize", NULL};
@@ -74,7 +98,7 @@ static bool name_known(const char *member, const char *const *names)
     return false;
 }
 
-static void violation(cJSON *viol, const char *field, const char *description)
+void fk_violation(cJSON *viol, const char *field, const char *description)
 {
     cJSON *v = cJSON_CreateObject();
     if (field)
@@ -96,7 +120,7 @@ void fk_check_fields(const cJSON *obj, const char *const *names, const char *at,
                        : fk_printf("Invalid JSON payload received. Unknown name \"%s\": Cannot "
                                    "find field.",
                                    m->string);
-        violation(viol, at, msg);
+        fk_violation(viol, at, msg);
         free(msg);
     }
 }
@@ -116,12 +140,11 @@ bool fk_violations_reply(cJSON *viol, struct fk_reply *err)
     return true;
 }
 
-/* "Invalid value at 'path' (TYPE), value" as the proto JSON parser words it. */
-static void invalid_value(cJSON *viol, const char *at, const char *type, const cJSON *v)
+void fk_invalid_value(cJSON *viol, const char *at, const char *type, const cJSON *v)
 {
     char *shown = cJSON_PrintUnformatted(v);
     char *msg = fk_printf("Invalid value at '%s' (%s), %s", at, type, shown ? shown : "null");
-    violation(viol, at, msg);
+    fk_violation(viol, at, msg);
     free(msg);
     cJSON_free(shown);
 }
@@ -147,15 +170,15 @@ static const cJSON *list_next(const cJSON *list, const cJSON *cur)
 static void check_content(const cJSON *c, const char *at, cJSON *viol)
 {
     if (!cJSON_IsObject(c)) {
-        invalid_value(viol, at, "type.googleapis.com/google.ai.generativelanguage.v1beta.Content",
-                      c);
+        fk_invalid_value(viol, at,
+                         "type.googleapis.com/google.ai.generativelanguage.v1beta.Content", c);
         return;
     }
     fk_check_fields(c, content_fields, at, viol);
     const cJSON *role = fk_get(c, "role"), *parts = fk_get(c, "parts");
     char *path = fk_printf("%s.role", at);
     if (role && !cJSON_IsString(role))
-        invalid_value(viol, path, "TYPE_STRING", role);
+        fk_invalid_value(viol, path, "TYPE_STRING", role);
     free(path);
     if (parts && !is_list_or_object(parts))
         return;
@@ -163,18 +186,31 @@ static void check_content(const cJSON *c, const char *at, cJSON *viol)
     for (const cJSON *p = parts ? list_first(parts) : NULL; p; p = list_next(parts, p), j++) {
         char *pat = fk_printf("%s.parts[%d]", at, j);
         if (!cJSON_IsObject(p)) {
-            invalid_value(viol, pat, "type.googleapis.com/google.ai.generativelanguage.v1beta.Part",
-                          p);
+            fk_invalid_value(viol, pat,
+                             "type.googleapis.com/google.ai.generativelanguage.v1beta.Part", p);
         } else {
             fk_check_fields(p, part_fields, pat, viol);
+            fk_speech_meta_names(p, pat, viol);
             const cJSON *text = fk_get(p, "text");
             char *tat = fk_printf("%s.text", pat);
             if (text && !cJSON_IsString(text))
-                invalid_value(viol, tat, "TYPE_STRING", text);
+                fk_invalid_value(viol, tat, "TYPE_STRING", text);
             free(tat);
         }
         free(pat);
     }
+}
+
+/* An enum field: a string among `values` (any case), else the parser's invalid value. */
+static void check_enum(const cJSON *v, const char *const *values, const char *at, const char *type,
+                       cJSON *viol)
+{
+    if (!v)
+        return;
+    for (int i = 0; cJSON_IsString(v) && values[i]; i++)
+        if (fk_streq_ci(v->valuestring, values[i]))
+            return;
+    fk_invalid_value(viol, at, type, v);
 }
 
 static void check_names(const cJSON *body, cJSON *viol)
@@ -183,8 +219,9 @@ static void check_names(const cJSON *body, cJSON *viol)
     const cJSON *contents = fk_get(body, "contents");
     int i = 0;
     if (contents && !is_list_or_object(contents))
-        invalid_value(viol, "contents",
-                      "type.googleapis.com/google.ai.generativelanguage.v1beta.Content", contents);
+        fk_invalid_value(viol, "contents",
+                         "type.googleapis.com/google.ai.generativelanguage.v1beta.Content",
+                         contents);
     if (is_list_or_object(contents))
         for (const cJSON *c = list_first(contents); c; c = list_next(contents, c), i++) {
             char *at = fk_printf("contents[%d]", i);
@@ -196,9 +233,9 @@ static void check_names(const cJSON *body, cJSON *viol)
         check_content(sys, "system_instruction", viol);
     const cJSON *gc = fk_get(body, "generationConfig");
     if (gc && !cJSON_IsObject(gc)) {
-        invalid_value(viol, "generation_config",
-                      "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig",
-                      gc);
+        fk_invalid_value(viol, "generation_config",
+                         "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig",
+                         gc);
         return;
     }
     fk_check_fields(gc, config_fields, "generation_config", viol);
@@ -208,6 +245,12 @@ static void check_names(const cJSON *body, cJSON *viol)
                     viol);
     fk_check_fields(fk_get(gc, "speechConfig"), speech_fields, "generation_config.speech_config",
                     viol);
+    fk_speech_check_names(gc, viol);
+    check_enum(fk_get(body, "serviceTier"), service_tiers, "service_tier", PROTO "ServiceTier",
+               viol);
+    check_enum(fk_get(fk_get(gc, "thinkingConfig"), "thinkingLevel"), thinking_levels,
+               "generation_config.thinking_config.thinking_level",
+               PROTO "ThinkingConfig.ThinkingLevel", viol);
     const cJSON *mods = fk_get(gc, "responseModalities");
     int k = 0;
     for (const cJSON *m = mods ? list_first(mods) : NULL; m; m = list_next(mods, m), k++) {
@@ -216,17 +259,17 @@ static void check_names(const cJSON *body, cJSON *viol)
              fk_streq_ci(m->valuestring, "AUDIO")))
             continue;
         char *at = fk_printf("generation_config.response_modalities[%d]", k);
-        invalid_value(viol, at,
-                      "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig."
-                      "Modality",
-                      m);
+        fk_invalid_value(viol, at,
+                         "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig."
+                         "Modality",
+                         m);
         free(at);
     }
 }
 
 /* ---- pass 2: meaning; the first failure is reported ---- */
 
-static bool fail(struct fk_reply *err, char *msg)
+bool fk_fail(struct fk_reply *err, char *msg)
 {
     fk_error_invalid(err, msg);
     free(msg);
@@ -262,21 +305,21 @@ static bool check_contents(const cJSON *body, struct fk_gen *g, struct fk_reply 
 {
     const cJSON *contents = fk_get(body, "contents");
     if (!contents || (cJSON_IsArray(contents) && !contents->child))
-        return fail(err, fk_strdup(GCR "contents: contents is not specified\n"));
+        return fk_fail(err, fk_strdup(GCR "contents: contents is not specified\n"));
     struct fk_buf text = FK_BUF_INIT;
     int i = 0;
     for (const cJSON *c = list_first(contents); c; c = list_next(contents, c), i++) {
         const char *role = fk_get_str(c, "role");
         if (role && strcmp(role, "user") != 0 && strcmp(role, "model") != 0) {
             fk_buf_release(&text);
-            return fail(err, fk_strdup("Please use a valid role: user, model."));
+            return fk_fail(err, fk_strdup("Please use a valid role: user, model."));
         }
         const cJSON *parts = fk_get(c, "parts");
         if (!parts || (cJSON_IsArray(parts) && !parts->child)) {
             fk_buf_release(&text);
-            return fail(err, fk_printf(GCR "contents[%d].parts: contents.parts must not be "
-                                           "empty.\n",
-                                       i));
+            return fk_fail(err, fk_printf(GCR "contents[%d].parts: contents.parts must not be "
+                                              "empty.\n",
+                                          i));
         }
         int j = 0;
         for (const cJSON *p = list_first(parts); p; p = list_next(parts, p), j++) {
@@ -284,15 +327,17 @@ static bool check_contents(const cJSON *body, struct fk_gen *g, struct fk_reply 
             const char *data = fk_get_str(inl, "data");
             if (!part_has_data(p) || (inl && !data)) {
                 fk_buf_release(&text);
-                return fail(err, fk_printf(GCR "contents[%d].parts[%d].data: required oneof field "
-                                               "'data' must have one initialized field\n",
-                                           i, j));
+                return fk_fail(err,
+                               fk_printf(GCR "contents[%d].parts[%d].data: required oneof field "
+                                             "'data' must have one initialized field\n",
+                                         i, j));
             }
             if (data && !base64_ok(data)) {
                 fk_buf_release(&text);
-                return fail(err, fk_printf("Invalid value at 'contents[%d].parts[%d].inline_data."
-                                           "data' (TYPE_BYTES), Base64 decoding failed",
-                                           i, j));
+                return fk_fail(err,
+                               fk_printf("Invalid value at 'contents[%d].parts[%d].inline_data."
+                                         "data' (TYPE_BYTES), Base64 decoding failed",
+                                         i, j));
             }
             const char *mime = fk_get_str(inl, "mimeType");
             if (mime && strncmp(mime, "image/", 6) == 0)
@@ -361,57 +406,31 @@ static bool check_modalities(const struct fk_model *m, const cJSON *gc, struct f
                           "modalities:\n%s",
                           asked, m->name, accepts);
     free(asked);
-    return fail(err, msg);
+    return fk_fail(err, msg);
 }
 
-static bool voice_ok(const char *v)
+/* thinkingLevel: TTS models refuse any thinking config (fake_speech.c); 3.7/3.8 Flash refuse
+ * MINIMAL, and no Flash model takes XHIGH (pi#9455 quotes the real message for 3.8 MINIMAL). */
+static bool check_thinking(const struct fk_model *m, const cJSON *body, const cJSON *gc,
+                           struct fk_gen *g, struct fk_reply *err)
 {
-    for (int i = 0; i < 30; i++)
-        if (fk_streq_ci(v, fk_voices[i]))
-            return true;
-    return false;
-}
-
-static bool check_voice(const cJSON *vc, const char *at, struct fk_gen *g, struct fk_reply *err)
-{
-    const char *v = fk_get_str(fk_get(vc, "prebuiltVoiceConfig"), "voiceName");
-    if (!v)
+    g->service_tier = fk_get_str(body, "serviceTier");
+    g->thinking_level = fk_get_str(fk_get(gc, "thinkingConfig"), "thinkingLevel");
+    const char *lv = g->thinking_level;
+    if (!lv || m->kind != FK_KIND_TEXT)
         return true;
-    if (!g->voice)
-        g->voice = v;
-    if (voice_ok(v))
+    bool refused =
+        fk_streq_ci(lv, "XHIGH") || (fk_streq_ci(lv, "MINIMAL") && (m->traits & FK_T_NO_MINIMAL));
+    if (!refused)
         return true;
-    return fail(err, fk_printf(GCR "generation_config.speech_config.%s.prebuilt_voice_config."
-                                   "voice_name: Voice '%s' is not supported. Use one of the 30 "
-                                   "prebuilt voices, e.g. Kore, Puck, Zephyr.\n",
-                               at, v));
-}
-
-static bool check_speech(const struct fk_model *m, const cJSON *body, const cJSON *gc,
-                         struct fk_gen *g, struct fk_reply *err)
-{
-    if (m->kind != FK_KIND_SPEECH)
-        return true;
-    if (fk_get(body, "systemInstruction"))
-        return fail(err, fk_strdup("Developer instruction is not enabled for this model"));
-    if (fk_get(gc, "thinkingConfig"))
-        return fail(err, fk_strdup("Thinking level is not supported for this model."));
-    const cJSON *sc = fk_get(gc, "speechConfig");
-    if (!check_voice(fk_get(sc, "voiceConfig"), "voice_config", g, err))
-        return false;
-    const cJSON *multi = fk_get(sc, "multiSpeakerVoiceConfig");
-    if (!multi)
-        return true;
-    const cJSON *list = fk_get(multi, "speakerVoiceConfigs");
-    if (cJSON_GetArraySize(list) != 2)
-        return fail(err, fk_strdup(GCR "generation_config.speech_config.multi_speaker_voice_config"
-                                       ".speaker_voice_configs: exactly 2 speaker voice configs "
-                                       "are required.\n"));
-    for (const cJSON *s = list->child; s; s = s->next)
-        if (!check_voice(fk_get(s, "voiceConfig"),
-                         "multi_speaker_voice_config.speaker_voice_configs.voice_config", g, err))
-            return false;
-    return true;
+    char *up = fk_strdup(lv);
+    for (char *p = up; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    char *msg = fk_printf("Thinking level %s is not supported for this model. Please retry with "
+                          "other thinking level.",
+                          up);
+    free(up);
+    return fk_fail(err, msg);
 }
 
 static bool check_output(const struct fk_model *m, const cJSON *gc, struct fk_gen *g,
@@ -422,22 +441,23 @@ static bool check_output(const struct fk_model *m, const cJSON *gc, struct fk_ge
     for (int i = 0; !mime_ok && mimes[i]; i++)
         mime_ok = strcmp(g->mime, mimes[i]) == 0;
     if (!mime_ok)
-        return fail(err, fk_strdup(GCR "generation_config.response_mime_type: allowed mimetypes "
-                                       "are `text/plain`, `application/json`, `application/xml`, "
-                                       "`application/yaml` and `text/x.enum`.\n"));
+        return fk_fail(err,
+                       fk_strdup(GCR "generation_config.response_mime_type: allowed mimetypes "
+                                     "are `text/plain`, `application/json`, `application/xml`, "
+                                     "`application/yaml` and `text/x.enum`.\n"));
     const cJSON *rs = fk_get(gc, "responseSchema"), *rjs = fk_get(gc, "responseJsonSchema");
     if (rs && rjs)
-        return fail(err, fk_strdup(GCR "generation_config.response_json_schema: "
-                                       "response_json_schema and response_schema cannot both be "
-                                       "set.\n"));
+        return fk_fail(err, fk_strdup(GCR "generation_config.response_json_schema: "
+                                          "response_json_schema and response_schema cannot both be "
+                                          "set.\n"));
     g->schema = rs ? rs : rjs;
     bool json = g->mime && strcmp(g->mime, "application/json") == 0;
     bool enum_ok = rs && g->mime && strcmp(g->mime, "text/x.enum") == 0;
     if (g->schema && !json && !enum_ok)
-        return fail(err, fk_printf(GCR "generation_config.%s: response_mime_type must be "
-                                       "application/json when %s is set.\n",
-                                   rs ? "response_schema" : "response_json_schema",
-                                   rs ? "response_schema" : "response_json_schema"));
+        return fk_fail(err, fk_printf(GCR "generation_config.%s: response_mime_type must be "
+                                          "application/json when %s is set.\n",
+                                      rs ? "response_schema" : "response_json_schema",
+                                      rs ? "response_schema" : "response_json_schema"));
     const cJSON *ic = fk_get(gc, "imageConfig");
     g->aspect = fk_get_str(ic, "aspectRatio");
     g->image_size = fk_get_str(ic, "imageSize");
@@ -445,13 +465,16 @@ static bool check_output(const struct fk_model *m, const cJSON *gc, struct fk_ge
         return true;
     int w, h;
     if (g->aspect && fk_image_dims(m, g->aspect, NULL, &w, &h) < 0)
-        return fail(err, fk_printf(GCR "generation_config.image_config.aspect_ratio: aspect_ratio "
-                                       "must be one of %s.\n",
-                                   fk_image_ratios(m)));
-    if (g->image_size && strcmp(g->image_size, "1K") != 0 && strcmp(g->image_size, "2K") != 0 &&
-        strcmp(g->image_size, "4K") != 0)
-        return fail(err, fk_strdup(GCR "generation_config.image_config.image_size: image_size "
-                                       "must be one of '1K', '2K', or '4K'.\n"));
+        return fk_fail(err,
+                       fk_printf(GCR "generation_config.image_config.aspect_ratio: aspect_ratio "
+                                     "must be one of %s.\n",
+                                 fk_image_ratios(m)));
+    bool s512 = (m->traits & FK_T_IMG_512) && g->image_size && strcmp(g->image_size, "512") == 0;
+    if (g->image_size && !s512 && strcmp(g->image_size, "1K") != 0 &&
+        strcmp(g->image_size, "2K") != 0 && strcmp(g->image_size, "4K") != 0)
+        return fk_fail(err, fk_printf(GCR "generation_config.image_config.image_size: image_size "
+                                          "must be one of %s'1K', '2K', or '4K'.\n",
+                                      m->traits & FK_T_IMG_512 ? "'512', " : ""));
     return true;
 }
 
@@ -468,7 +491,8 @@ int fk_validate_generate(const struct fk_model *m, const cJSON *body, struct fk_
         return -1;
     const cJSON *gc = fk_get(body, "generationConfig");
     if (!check_contents(body, g, err) || !check_modalities(m, gc, g, err) ||
-        !check_speech(m, body, gc, g, err) || !check_output(m, gc, g, err)) {
+        !fk_speech_check(m, body, gc, g, err) || !check_thinking(m, body, gc, g, err) ||
+        !check_output(m, gc, g, err)) {
         fk_gen_release(g);
         return -1;
     }
@@ -485,7 +509,9 @@ void fk_gen_release(struct fk_gen *g)
 {
     free(g->text);
     free(g->system);
+    cJSON_Delete(g->speech);
     g->text = g->system = NULL;
+    g->speech = NULL;
 }
 
 /* ---- predict (Imagen) ---- */
