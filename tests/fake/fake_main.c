@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +78,14 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static void usage_error(const char *fmt, const char *arg)
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
 {
     fputs(FK_PREFIX, stderr);
-    fprintf(stderr, fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputs("\n" FK_PREFIX "try 'fake-gemini --help'\n", stderr);
     exit(EXIT_USAGE);
 }
