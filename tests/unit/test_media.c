@@ -293,6 +293,102 @@ static void test_wav_check_rejects_other_formats(void **state)
     buf_release(&aiff);
 }
 
+/* ---- WAV limits ---- */
+
+/* A WAV of `frames` frames of silence written by libsndfile itself (not through wav.c). */
+static void sndfile_wav(int rate, int channels, int64_t frames, struct buf *out)
+{
+    char path[] = "/tmp/test_media_wav_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    SF_INFO info = {
+        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, 1);
+    if (!sf)
+        fail_msg("libsndfile: %s", sf_strerror(NULL));
+    static short zeros[8192 * 3];
+    for (int64_t left = frames; left > 0;) {
+        sf_count_t n = left < 8192 ? left : 8192;
+        assert_int_equal(sf_writef_short(sf, zeros, n), n);
+        left -= n;
+    }
+    sf_close(sf);
+    assert_int_equal(buf_read_file(out, path), 0);
+    unlink(path);
+}
+
+/* A header that says 1 Hz: 4800 frames would last 80 minutes. */
+static void test_wav_check_one_hertz(void **state)
+{
+    struct buf out = BUF_INIT;
+    make_wav(&out);
+    size_t fmt = riff_chunk(&out, "fmt ");
+    unsigned char *d = (unsigned char *)out.data + fmt;
+    memcpy(d + 12, "\x01\0\0\0", 4); /* sample rate */
+    memcpy(d + 16, "\x02\0\0\0", 4); /* byte rate = rate * block align */
+    wav_must_fail(out.data, out.len, "WAV sample rate 1 Hz is not 8000..192000");
+    memcpy(d + 12, "\x01\xEE\x02\0", 4); /* 192001 Hz */
+    memcpy(d + 16, "\x02\xDC\x05\0", 4);
+    wav_must_fail(out.data, out.len, "WAV sample rate 192001 Hz is not 8000..192000");
+    buf_release(&out);
+}
+
+static void test_wav_check_three_channels(void **state)
+{
+    struct buf b = BUF_INIT;
+    sndfile_wav(24000, 3, 4800, &b);
+    wav_must_fail(b.data, b.len, "WAV has 3 channels, not 1..2");
+    buf_reset(&b);
+    sndfile_wav(24000, 2, 4800, &b); /* stereo is fine */
+    struct wav_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    if (wav_check(b.data, b.len, &facts, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(facts.channels, 2);
+    buf_release(&b);
+}
+
+/* 600 s is the limit: exactly that passes, one frame more does not. */
+static void test_wav_check_too_long(void **state)
+{
+    struct buf b = BUF_INIT;
+    sndfile_wav(8000, 1, 600 * 8000, &b);
+    struct wav_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    if (wav_check(b.data, b.len, &facts, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_float_equal(facts.duration_s, 600.0, 1e-9);
+    buf_reset(&b);
+    sndfile_wav(8000, 1, 600 * 8000 + 1, &b);
+    wav_must_fail(b.data, b.len, "WAV lasts 600.0 s (4800001 frames at 8000 Hz), more than 600 s");
+    buf_release(&b);
+}
+
+static void test_wav_from_pcm_limits(void **state)
+{
+    size_t len = (size_t)600 * 8000 * 2;
+    unsigned char *pcm = calloc(len + 2, 1);
+    struct buf out = BUF_INIT;
+    buf_adds(&out, "keep");
+    struct wav_facts facts;
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(wav_from_pcm16(pcm, len + 2, 8000, 1, &out, NULL, &err), -1);
+    assert_string_equal(err.msg, "PCM lasts 600.0 s (4800001 frames at 8000 Hz), more than 600 s");
+    assert_int_equal(wav_from_pcm16(pcm, 12, 24000, 3, &out, NULL, &err), -1);
+    assert_string_equal(err.msg, "PCM has 3 channels, not 1..2");
+    assert_int_equal(wav_from_pcm16(pcm, 12, 7999, 1, &out, NULL, &err), -1);
+    assert_string_equal(err.msg, "PCM rate 7999 Hz is not 8000..192000");
+    assert_string_equal(out.data, "keep");
+    if (wav_from_pcm16(pcm, len, 8000, 1, &out, &facts, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_float_equal(facts.duration_s, 600.0, 1e-9);
+    if (wav_check(out.data + 4, out.len - 4, &facts, &err) != 0) /* and it reads back */
+        fail_msg("%s", err.msg);
+    assert_int_equal(facts.frames, 600 * 8000);
+    free(pcm);
+    buf_release(&out);
+}
+
 /* ---- audio mime types ---- */
 
 static void test_mime_l16(void **state)
@@ -345,6 +441,7 @@ static void test_mime_rejected(void **state)
         "audio/L16;rate=abc",
         "audio/L16;rate=",
         "audio/L16;rate=24000;channels=0",
+        "audio/L16;rate=24000;channels=3",
         "audio/L16;rate=24000;channels=9",
         "audio/L16;codec=opus;rate=24000",
         "audio/L24;rate=24000",
@@ -464,6 +561,10 @@ int main(void)
         cmocka_unit_test(test_wav_check_empty),
         cmocka_unit_test(test_wav_check_no_frames),
         cmocka_unit_test(test_wav_check_rejects_other_formats),
+        cmocka_unit_test(test_wav_check_one_hertz),
+        cmocka_unit_test(test_wav_check_three_channels),
+        cmocka_unit_test(test_wav_check_too_long),
+        cmocka_unit_test(test_wav_from_pcm_limits),
         cmocka_unit_test(test_mime_l16),
         cmocka_unit_test(test_mime_wav),
         cmocka_unit_test(test_mime_rejected),
