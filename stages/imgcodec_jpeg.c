@@ -142,11 +142,23 @@ static void read_facts(const struct jpeg_decompress_struct *c, struct img_facts 
     f->has_alpha = false;
 }
 
-/* The header, its size checked before libjpeg allocates for the image. */
+/* The header, its size checked before libjpeg allocates for the image. Only pictures: libjpeg
+ * also decodes 2 or 5+ components of no known colour space, which nothing can show or convert. */
 static int read_header(struct jpeg_src *src, struct img_facts *f, struct gf_err *err)
 {
     jpeg_read_header(&src->cinfo, TRUE);
     read_facts(&src->cinfo, f);
+    switch (src->cinfo.jpeg_color_space) {
+    case JCS_GRAYSCALE:
+    case JCS_RGB:
+    case JCS_YCbCr:
+    case JCS_CMYK:
+    case JCS_YCCK:
+        break;
+    default:
+        return gf_error(err, GF_ERR_INPUT, "JPEG has %d components: not grey, colour or CMYK",
+                        src->cinfo.num_components);
+    }
     return img_check_size(f->width, f->height, err);
 }
 

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #ifndef TEST_DATA_DIR
@@ -204,7 +205,8 @@ static void jpeg_test_error(j_common_ptr cinfo)
     fail_msg("libjpeg: %s", msg);
 }
 
-/* A JPEG of the given pixels (components 1, 3, or 4 for CMYK), with libjpeg directly. A scan
+/* A JPEG of the given pixels (components 1, 3, 4 for CMYK, any other in no colour space), with
+ * libjpeg directly. A scan
  * script, when given, replaces the default one. */
 static void make_jpeg_of(struct buf *out, const unsigned char *px, uint32_t w, uint32_t h,
                          int components, int quality, bool progressive, const jpeg_scan_info *scans,
@@ -221,7 +223,10 @@ static void make_jpeg_of(struct buf *out, const unsigned char *px, uint32_t w, u
     c.image_width = w;
     c.image_height = h;
     c.input_components = components;
-    c.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
+    c.in_color_space = components == 1   ? JCS_GRAYSCALE
+                       : components == 3 ? JCS_RGB
+                       : components == 4 ? JCS_CMYK
+                                         : JCS_UNKNOWN;
     jpeg_set_defaults(&c);
     jpeg_set_quality(&c, quality, TRUE);
     if (progressive)
@@ -355,6 +360,9 @@ static int check_quiet(const struct buf *b, struct img_facts *facts, struct gf_e
     unlink(path);
     return rc;
 }
+
+static void convert_must_fail(const struct buf *in, size_t len, enum img_format to, int quality,
+                              const char *expect);
 
 /* PNG: offset of the first chunk of the given type (its length field), or fail. */
 static size_t find_chunk(const struct buf *b, const char *type)
@@ -690,6 +698,29 @@ static void test_png_warning_is_silent(void **state)
     buf_release(&edited);
 }
 
+/* A text chunk whose header claims 1.3 GB in a file of a few hundred bytes: libpng would
+ * allocate and clear the claimed size before reading it (found by fuzz-imgcodec). It is read
+ * past instead, so the claim is a truncation and the peak memory does not grow by a gigabyte. */
+static void test_png_huge_text_chunk_claim(void **state)
+{
+    struct buf b = BUF_INIT;
+    make_png(&b, 8, 8, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE);
+    size_t idat = find_chunk(&b, "IDAT");
+    struct buf edited = BUF_INIT;
+    buf_add(&edited, b.data, idat);
+    static const unsigned char ztxt[] = {0x50, 0x4e, 0x47, 0x0d, 'z', 'T', 'X', 't', 'C', 0, 0};
+    buf_add(&edited, ztxt, sizeof ztxt);
+    buf_add(&edited, b.data + idat, b.len - idat);
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
+    must_fail(&edited, edited.len, "PNG is truncated");
+    getrusage(RUSAGE_SELF, &after);
+    if (after.ru_maxrss - before.ru_maxrss > 100 * 1024)
+        fail_msg("the peak memory grew by %ld KB", after.ru_maxrss - before.ru_maxrss);
+    buf_release(&b);
+    buf_release(&edited);
+}
+
 static void test_png_error_is_silent(void **state)
 {
     struct buf b = BUF_INIT;
@@ -826,6 +857,18 @@ static void test_jpeg_harmless_warning_passes_silently(void **state)
     assert_int_equal(check_quiet(&b, &facts, &err, printed, sizeof printed), -1);
     assert_non_null(strstr(err.msg, "JPEG does not decode: "));
     assert_string_equal(printed, "");
+    buf_release(&b);
+}
+
+/* libjpeg decodes any number of components; only grey, colour and CMYK are pictures. */
+static void test_jpeg_no_colour_space(void **state)
+{
+    unsigned char *px = pattern_image(16, 16, 2);
+    struct buf b = BUF_INIT;
+    make_jpeg_of(&b, px, 16, 16, 2, 90, false, NULL, 0);
+    free(px);
+    must_fail(&b, b.len, "JPEG has 2 components: not grey, colour or CMYK");
+    convert_must_fail(&b, b.len, IMG_PNG, 0, "JPEG has 2 components");
     buf_release(&b);
 }
 
@@ -1384,6 +1427,7 @@ int main(void)
         cmocka_unit_test(test_png_missing_rows),
         cmocka_unit_test(test_png_over_the_caps),
         cmocka_unit_test(test_png_warning_is_silent),
+        cmocka_unit_test(test_png_huge_text_chunk_claim),
         cmocka_unit_test(test_png_error_is_silent),
         cmocka_unit_test(test_jpeg_valid_baseline),
         cmocka_unit_test(test_jpeg_valid_grey_and_progressive),
@@ -1392,6 +1436,7 @@ int main(void)
         cmocka_unit_test(test_jpeg_marker_in_scan),
         cmocka_unit_test(test_jpeg_extraneous_bytes),
         cmocka_unit_test(test_jpeg_harmless_warning_passes_silently),
+        cmocka_unit_test(test_jpeg_no_colour_space),
         cmocka_unit_test(test_jpeg_over_the_caps),
         cmocka_unit_test(test_jpeg_too_many_scans),
         cmocka_unit_test(test_webp_valid),
