@@ -341,7 +341,7 @@ static int encode_rows(struct jpeg_enc *enc, struct img_rows *src, int quality, 
     enc->cinfo.in_color_space = JCS_RGB;
     jpeg_set_defaults(&enc->cinfo);
     jpeg_set_quality(&enc->cinfo, quality, TRUE);
-    enc->cinfo.optimize_coding = TRUE;
+    enc->cinfo.optimize_coding = FALSE;
     jpeg_start_compress(&enc->cinfo, TRUE);
     JSAMPROW rows[1] = {enc->rgb};
     for (uint32_t y = 0; y < src->facts.height; y++) {
