@@ -7,7 +7,7 @@
 #include "look.h"
 #include "schema.h"
 #include "util.h"
-#include "../stages/pngcheck.h"
+#include "../stages/imgcodec.h"
 #include "../stages/wav.h"
 
 #include <errno.h>
@@ -37,8 +37,8 @@ static int check_artifact(const struct stage_def *def, const struct buf *data, c
     *media = cJSON_CreateObject();
     switch (def->kind) {
     case STAGE_IMAGE: { /* the run decodes every PNG before it counts */
-        struct png_facts pf;
-        if (png_check(data->data, data->len, &pf, err) < 0)
+        struct img_facts pf;
+        if (img_check_as(data->data, data->len, IMG_PNG, &pf, err) < 0)
             return -1;
         cJSON_AddStringToObject(*media, "type", "image/png");
         cJSON_AddNumberToObject(*media, "width", pf.width);

@@ -10,7 +10,7 @@
 #include "jsonutil.h"
 #include "strmap.h"
 #include "util.h"
-#include "../stages/pngcheck.h"
+#include "../stages/imgcodec.h"
 #include "../stages/video.h"
 #include "../stages/wav.h"
 
@@ -126,8 +126,8 @@ static int read_input(struct job *job, const struct strmap *recorded, const char
     }
     sha256_hex(data.data, data.len, in->sha256);
     if (image) {
-        struct png_facts pf;
-        if (png_check(data.data, data.len, &pf, &why) < 0) {
+        struct img_facts pf;
+        if (img_check_as(data.data, data.len, IMG_PNG, &pf, &why) < 0) {
             gf_error(err, GF_ERR_INPUT, "image '%s' is not a usable PNG: %s", rel, why.msg);
             goto out;
         }

@@ -1,7 +1,7 @@
 /* image stage: Gemini image models through generateContent (responseModalities TEXT+IMAGE and
  * imageConfig), imagen-* models through :predict. The PNG is fully decoded before it counts. */
 #include "stage.h"
-#include "pngcheck.h"
+#include "imgcodec.h"
 #include "../runner/base64.h"
 #include "../runner/util.h"
 
@@ -82,9 +82,9 @@ static int image_accept(const struct stage_def *def, const struct gemini_reply *
     out->consumed_ok = true;
     out->bytes = (const unsigned char *)img->data;
     out->n_bytes = n;
-    struct png_facts facts;
+    struct img_facts facts;
     struct gf_err perr = GF_ERR_INIT;
-    if (png_check(out->bytes, out->n_bytes, &facts, &perr) < 0) {
+    if (img_check_as(out->bytes, out->n_bytes, IMG_PNG, &facts, &perr) < 0) {
         stage_failf(fail, FAIL_BAD_OUTPUT, "the image is not a valid PNG: %s", perr.msg);
         free(text);
         return -1;

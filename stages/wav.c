@@ -12,9 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define RATE_MIN     8000
-#define RATE_MAX     192000
-#define CHANNELS_MAX 8
+#define RATE_MIN     WAV_RATE_MIN
+#define RATE_MAX     WAV_RATE_MAX
+#define CHANNELS_MAX WAV_CHANNELS_MAX
 #define CHUNK_FRAMES 4096
 
 /* ---- mime types ---- */
@@ -226,6 +226,9 @@ int wav_from_pcm16(const void *pcm, size_t len, int rate, int channels, struct b
     if (len % frame)
         return gf_error(err, GF_ERR_INPUT,
                         "PCM length %zu is not a multiple of %zu bytes per frame", len, frame);
+    if (len / frame > (size_t)WAV_MAX_SECONDS * (size_t)rate)
+        return gf_error(err, GF_ERR_INPUT, "PCM lasts %.1f s (%zu frames at %d Hz), more than %d s",
+                        (double)(len / frame) / rate, len / frame, rate, WAV_MAX_SECONDS);
     if (len > 0xFFFFFFFFu - 1024) /* RIFF sizes are 32-bit */
         return gf_error(err, GF_ERR_INPUT, "PCM of %zu bytes is too long for a WAV file", len);
 
@@ -289,6 +292,23 @@ static const char *format_name(int format, char *name, size_t n)
     return name;
 }
 
+/* The limits of wav.h, from the header: refused before any frame is read. */
+static int check_limits(const SF_INFO *info, struct gf_err *err)
+{
+    if (info->samplerate < RATE_MIN || info->samplerate > RATE_MAX)
+        return gf_error(err, GF_ERR_INPUT, "WAV sample rate %d Hz is not %d..%d", info->samplerate,
+                        RATE_MIN, RATE_MAX);
+    if (info->channels > CHANNELS_MAX)
+        return gf_error(err, GF_ERR_INPUT, "WAV has %d channels, not 1..%d", info->channels,
+                        CHANNELS_MAX);
+    if (info->frames > (sf_count_t)WAV_MAX_SECONDS * info->samplerate)
+        return gf_error(err, GF_ERR_INPUT,
+                        "WAV lasts %.1f s (%" PRId64 " frames at %d Hz), more than %d s",
+                        (double)info->frames / info->samplerate, (int64_t)info->frames,
+                        info->samplerate, WAV_MAX_SECONDS);
+    return 0;
+}
+
 /* Read every frame; returns the count read, or -1 with a read error. */
 static int64_t read_all(SNDFILE *sf, int channels)
 {
@@ -323,6 +343,8 @@ int wav_check(const void *data, size_t len, struct wav_facts *facts, struct gf_e
         gf_error(err, GF_ERR_INPUT, "WAV has no audio frames");
         goto out;
     }
+    if (check_limits(&info, err) < 0)
+        goto out;
     uint64_t missing = riff_data_missing(data, len);
     if (missing) {
         gf_error(err, GF_ERR_INPUT, "WAV is truncated: its data chunk lacks %" PRIu64 " bytes",

@@ -5,10 +5,9 @@ set -euo pipefail
 
 GEMFLOW_PACKAGES=(
     build-essential cmake pkg-config
-    libcurl4-openssl-dev libyaml-dev libcjson-dev libpng-dev libsndfile1-dev libssl-dev
+    libcurl4-openssl-dev libyaml-dev libcjson-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
+    libsndfile1-dev libssl-dev
     libmicrohttpd-dev libcmocka-dev
-    # the fake Gemini server's image replies: JPEG like the real models, WebP for a fault
-    libjpeg62-turbo-dev libwebp-dev
     curl jq ffmpeg
     # the inspection commands' tests: report.html in a real headless browser (driven by node
     # over the DevTools pipe), status --json against its JSON Schema, the man page's lint,

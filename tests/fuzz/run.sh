@@ -21,7 +21,7 @@ shift $((OPTIND - 1))
 build=$(cd "$1" && pwd)
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(workflow template gemini joblog)
+[ ${#targets[@]} -gt 0 ] || targets=(workflow template gemini joblog imgcodec)
 
 seeds() {
     case $1 in
@@ -29,16 +29,19 @@ seeds() {
     template) echo "$here/corpus/template $src/workflows/prompts" ;;
     gemini) echo "$here/corpus/gemini $src/tests/data/replies" ;;
     joblog) echo "$here/corpus/joblog" ;;
+    imgcodec) echo "$here/corpus/imgcodec $src/tests/data/media" ;;
     esac
 }
 
-# The longest input worth trying: a workflow or a reply with media needs room, a log line not.
+# The longest input worth trying: a workflow or a reply with media needs room, a log line not;
+# an image small enough to convert in every run fits in 16 KB.
 max_len() {
     case $1 in
     workflow) echo 16384 ;;
     template) echo 4096 ;;
     gemini) echo 65536 ;;
     joblog) echo 8192 ;;
+    imgcodec) echo 16384 ;;
     esac
 }
 
