@@ -197,8 +197,8 @@ static void redact_reply(const struct item *it, struct outcome *o, bool saved)
         known.bytes = (size_t)o->art.bytes;
         memcpy(hex, o->art.sha256, sizeof hex);
     } else if (src && out->consumed_ok) {
-        known.bytes = out->n_bytes;
-        sha256_hex(out->bytes, out->n_bytes, hex);
+        known.bytes = out->n_consumed;
+        sha256_hex(out->consumed, out->n_consumed, hex);
     } else {
         known.valid = false;
     }
@@ -226,8 +226,13 @@ static const char *content_ext(const unsigned char *p, size_t n, enum stage_kind
 static void save_rejected(const struct item *it, struct outcome *o)
 {
     const struct stage_def *def = &it->job->wf.stages[it->stage];
-    const void *data = o->out.bytes ? (const void *)o->out.bytes : o->out.data.data;
-    size_t len = o->out.bytes ? o->out.n_bytes : o->out.data.len;
+    /* the media as they came (decoded in place), else what the stage made of them */
+    const void *data = o->out.consumed_ok ? (const void *)o->out.consumed
+                       : o->out.bytes     ? (const void *)o->out.bytes
+                                          : o->out.data.data;
+    size_t len = o->out.consumed_ok ? o->out.n_consumed
+                 : o->out.bytes     ? o->out.n_bytes
+                                    : o->out.data.len;
     char *text = NULL;
     struct buf raw = BUF_INIT;
     if (!len && (text = gemini_reply_text(&o->reply))) {

@@ -36,13 +36,15 @@ static int check_artifact(const struct stage_def *def, const struct buf *data, c
 {
     *media = cJSON_CreateObject();
     switch (def->kind) {
-    case STAGE_IMAGE: { /* the run decodes every PNG before it counts */
+    case STAGE_IMAGE: { /* a run decodes every image whole, in the format its path names */
         struct img_facts pf;
-        if (img_check_as(data->data, data->len, IMG_PNG, &pf, err) < 0)
+        if (img_check_as(data->data, data->len, (enum img_format)def->image_format, &pf, err) < 0 ||
+            img_check_video_limits(&pf, err) < 0)
             return -1;
-        cJSON_AddStringToObject(*media, "type", "image/png");
+        cJSON_AddStringToObject(*media, "type", img_format_mime(pf.format));
         cJSON_AddNumberToObject(*media, "width", pf.width);
         cJSON_AddNumberToObject(*media, "height", pf.height);
+        cJSON_AddStringToObject(*media, "format", img_format_name(pf.format));
         return 0;
     }
     case STAGE_SPEECH: {

@@ -15,6 +15,7 @@
 #include "../stages/wav.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define LOCAL_ORIGIN  "local"
@@ -81,6 +82,7 @@ static void index_outputs(void *val, void *ctx)
 struct input {
     char sha256[SHA256_HEX_LEN + 1];
     int width, height; /* image */
+    char format[8];    /* image: "png", "jpeg", "webp" */
     int sample_rate;   /* audio */
     int64_t frames;    /* audio */
 };
@@ -89,9 +91,11 @@ static bool facts_from_record(const struct recorded *r, bool image, struct input
 {
     const cJSON *m = r->ci->media;
     const char *type = json_str(m, "type");
-    if (image && type && !strcmp(type, "image/png")) {
+    enum img_format f = image ? img_format_for_mime(type) : IMG_UNKNOWN;
+    if (image && f != IMG_UNKNOWN) {
         in->width = (int)json_num(m, "width", 0);
         in->height = (int)json_num(m, "height", 0);
+        snprintf(in->format, sizeof in->format, "%s", img_format_name(f));
     } else if (!image && type && !strcmp(type, "audio/wav")) {
         in->sample_rate = (int)json_num(m, "sample_rate", 0);
         in->frames = (int64_t)json_num(m, "frames", 0);
@@ -127,12 +131,14 @@ static int read_input(struct job *job, const struct strmap *recorded, const char
     sha256_hex(data.data, data.len, in->sha256);
     if (image) {
         struct img_facts pf;
-        if (img_check_as(data.data, data.len, IMG_PNG, &pf, &why) < 0) {
-            gf_error(err, GF_ERR_INPUT, "image '%s' is not a usable PNG: %s", rel, why.msg);
+        if (img_check(data.data, data.len, &pf, &why) < 0 ||
+            img_check_video_limits(&pf, &why) < 0) {
+            gf_error(err, GF_ERR_INPUT, "image '%s' is not usable: %s", rel, why.msg);
             goto out;
         }
         in->width = (int)pf.width;
         in->height = (int)pf.height;
+        snprintf(in->format, sizeof in->format, "%s", img_format_name(pf.format));
     } else {
         struct wav_facts wf;
         if (wav_check(data.data, data.len, &wf, &why) < 0) {
@@ -177,6 +183,7 @@ static int build_scene(struct job *job, const struct stage_def *def, const struc
     memcpy(sc->audio_sha256, au.sha256, sizeof au.sha256);
     sc->width = img.width;
     sc->height = img.height;
+    memcpy(sc->image_format, img.format, sizeof sc->image_format);
     sc->sample_rate = au.sample_rate;
     sc->frames = au.frames;
     ret = 0;

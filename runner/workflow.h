@@ -67,6 +67,8 @@ struct stage_def {
     char *schema_file; /* json: the schema file's path as resolved, NULL when inline */
 
     char *aspect_ratio; /* image: e.g. "16:9"; NULL = not sent */
+    int image_format;   /* image: the format written (enum img_format, imgcodec.h), from the
+                           output path's extension: .png, .jpg/.jpeg or .webp */
     char *image_size;   /* image: "1K" | "2K" | "4K"; NULL = not sent */
     char *voice;        /* speech: a prebuilt voice name (sent as prebuiltVoiceConfig.voiceName)
                            or a designed/cloned voice id (voiceConfig.voice); required

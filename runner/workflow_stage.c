@@ -3,6 +3,7 @@
  * own settings are in workflow_video.c). */
 #include "models.h"
 #include "schema.h"
+#include "../stages/imgcodec.h"
 #include "util.h"
 #include "workflow_int.h"
 
@@ -365,7 +366,8 @@ static void common_fields(struct wf_loader *L, struct stage_def *s, const struct
 
 /* temperature, top_p and top_k are ignored by gemini 3.6 and later (changelog 2026-07-21): a
  * warning where each is set, in the stage or in defaults. */
-static void warn_sampling(struct wf_loader *L, const struct stage_def *s, const struct ydoc_node *st)
+static void warn_sampling(struct wf_loader *L, const struct stage_def *s,
+                          const struct ydoc_node *st)
 {
     static const char *const keys[] = {"temperature", "top_p", "top_k"};
     const bool set[] = {s->has_temperature, s->has_top_p, s->has_top_k};
@@ -498,6 +500,14 @@ static void required_fields(struct wf_loader *L, struct stage_def *s, const stru
     }
     if (s->kind == STAGE_VIDEO)
         wfl_video_required(L, s, st, key);
+    if (s->kind == STAGE_IMAGE && s->output) {
+        s->image_format = img_format_for_path(tmpl_source(s->output));
+        if (s->image_format == IMG_UNKNOWN)
+            wfl_error(L, ydoc_get(st, "output"),
+                      "the output of image stage '%s' must end in .png, .jpg, .jpeg or .webp "
+                      "(the format written: a reply in another format is converted), got '%s'",
+                      s->name, tmpl_source(s->output));
+    }
     if (!ydoc_get(st, "output"))
         wfl_error(L, key,
                   "stage '%s' has no 'output' (required: the file it writes in the job "

@@ -1,5 +1,7 @@
 /* image stage: Gemini image models through generateContent (responseModalities TEXT+IMAGE and
- * imageConfig), imagen-* models through :predict. The PNG is fully decoded before it counts. */
+ * imageConfig), imagen-* models through :predict. The image is decoded whole, whatever format
+ * its bytes are in (PNG, JPEG, WebP; the mimeType label may lie), before it counts, and written
+ * in the format of the stage's output path (converted when it differs). */
 #include "stage.h"
 #include "imgcodec.h"
 #include "../runner/base64.h"
@@ -49,6 +51,44 @@ static int image_build(const struct stage_def *def, const struct stage_input *in
     return 0;
 }
 
+/* The decoded image into the artifact: written as it came when it is already in the stage's
+ * output format, else converted (JPEG at quality 95). The media facts say what came, under
+ * which label, and what was written. */
+static int image_output(const struct stage_def *def, const struct gemini_part *img,
+                        const struct img_facts *facts, struct stage_output *out,
+                        struct stage_failure *fail)
+{
+    enum img_format want = (enum img_format)def->image_format;
+    enum img_format label = img_format_for_mime(img->mime);
+    struct img_facts written = *facts;
+    if (want == IMG_UNKNOWN || want == facts->format) {
+        out->bytes = out->consumed;
+        out->n_bytes = out->n_consumed;
+        out->verbatim_b64 = img->data;
+    } else {
+        struct gf_err cerr = GF_ERR_INIT;
+        out->data = (struct buf)BUF_INIT;
+        if (img_convert(out->consumed, out->n_consumed, want, IMG_QUALITY_DEFAULT, &out->data,
+                        &written, &cerr) < 0) {
+            buf_release(&out->data);
+            return stage_failf(fail, FAIL_BAD_OUTPUT, "the %s image cannot be converted to %s: %s",
+                               img_format_name(facts->format), img_format_name(want), cerr.msg);
+        }
+    }
+    out->media = cJSON_CreateObject();
+    cJSON_AddStringToObject(out->media, "type", img_format_mime(written.format));
+    cJSON_AddNumberToObject(out->media, "width", written.width);
+    cJSON_AddNumberToObject(out->media, "height", written.height);
+    cJSON_AddStringToObject(out->media, "format", img_format_name(written.format));
+    cJSON_AddStringToObject(out->media, "source_format", img_format_name(facts->format));
+    cJSON_AddStringToObject(out->media, "source_label", img->mime);
+    if (label != facts->format)
+        cJSON_AddBoolToObject(out->media, "label_mismatch", true);
+    if (written.format != facts->format)
+        cJSON_AddBoolToObject(out->media, "converted", true);
+    return 0;
+}
+
 static int image_accept(const struct stage_def *def, const struct gemini_reply *reply,
                         struct stage_output *out, struct stage_failure *fail)
 {
@@ -63,13 +103,8 @@ static int image_accept(const struct stage_def *def, const struct gemini_reply *
         free(text);
         return -1;
     }
-    if (strcmp(img->mime, "image/png") != 0) {
-        stage_failf(fail, FAIL_NO_OUTPUT, "the model returned %s, but this stage writes PNG",
-                    img->mime);
-        free(text);
-        return -1;
-    }
-    /* Decoded in place: megabytes of base64 are not kept beside megabytes of PNG. */
+    /* Decoded in place: megabytes of base64 are not kept beside megabytes of image. The label
+     * (mimeType) is not trusted: image models send JPEG labelled image/png; the bytes decide. */
     size_t bad_at = 0, n = 0;
     out->consumed_b64 = img->data;
     out->consumed_len = img->data_len;
@@ -80,21 +115,22 @@ static int image_accept(const struct stage_def *def, const struct gemini_reply *
         return -1;
     }
     out->consumed_ok = true;
-    out->bytes = (const unsigned char *)img->data;
-    out->n_bytes = n;
+    out->consumed = (const unsigned char *)img->data;
+    out->n_consumed = n;
     struct img_facts facts;
     struct gf_err perr = GF_ERR_INIT;
-    if (img_check_as(out->bytes, out->n_bytes, IMG_PNG, &facts, &perr) < 0) {
-        stage_failf(fail, FAIL_BAD_OUTPUT, "the image is not a valid PNG: %s", perr.msg);
+    if (img_check(out->consumed, out->n_consumed, &facts, &perr) < 0 ||
+        img_check_video_limits(&facts, &perr) < 0) {
+        stage_failf(fail, FAIL_BAD_OUTPUT, "the image (labelled %s) is not usable: %s", img->mime,
+                    perr.msg);
         free(text);
         return -1;
     }
-    out->media = cJSON_CreateObject();
-    cJSON_AddStringToObject(out->media, "type", "image/png");
-    cJSON_AddNumberToObject(out->media, "width", facts.width);
-    cJSON_AddNumberToObject(out->media, "height", facts.height);
+    if (image_output(def, img, &facts, out, fail) < 0) {
+        free(text);
+        return -1;
+    }
     out->model_text = text;
-    out->verbatim_b64 = img->data;
     return 0;
 }
 

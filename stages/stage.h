@@ -56,6 +56,10 @@ struct stage_output {
     const char *consumed_b64;
     size_t consumed_len;
     bool consumed_ok;
+    /* consumed_ok: the bytes that base64 text decoded to (in place), whether they are written
+     * as they are (`bytes`) or converted into `data` first. */
+    const unsigned char *consumed;
+    size_t n_consumed;
     cJSON *media;     /* facts for the manifest: {"type": "image/png", "width": .., ...} */
     char *model_text; /* text the model gave beside the media, NULL when none (owned) */
 };

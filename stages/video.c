@@ -67,6 +67,9 @@ cJSON *video_spec_json(const struct video_spec *v)
         cJSON_AddStringToObject(img, "sha256", s->image_sha256);
         cJSON_AddNumberToObject(img, "width", s->width);
         cJSON_AddNumberToObject(img, "height", s->height);
+        /* only when not PNG: a job made before other formats keeps its request, and its key */
+        if (s->image_format[0] && strcmp(s->image_format, "png") != 0)
+            cJSON_AddStringToObject(img, "format", s->image_format);
         cJSON *au = cJSON_AddObjectToObject(o, "audio");
         cJSON_AddStringToObject(au, "path", s->audio);
         cJSON_AddStringToObject(au, "sha256", s->audio_sha256);
@@ -127,6 +130,8 @@ int video_spec_from_json(const cJSON *j, struct video_spec *v, struct gf_err *er
         s->caption = dup_str(o, "caption");
         s->width = (int)json_num(img, "width", 0);
         s->height = (int)json_num(img, "height", 0);
+        const char *fmt = json_str(img, "format");
+        snprintf(s->image_format, sizeof s->image_format, "%s", fmt ? fmt : "png");
         s->sample_rate = (int)json_num(au, "sample_rate", 0);
         s->frames = (int64_t)json_num(au, "frames", 0);
         if (!s->id || !s->image || !s->audio || !copy_sha(img, s->image_sha256) ||

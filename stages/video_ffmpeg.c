@@ -141,8 +141,11 @@ char **video_ffmpeg_argv(const char *ffmpeg, const struct video_spec *v,
     for (size_t i = 0; i < ARRAY_SIZE(head); i++)
         arg(&a, head[i]);
     for (size_t k = 0; k < v->n_scenes; k++) {
-        /* one still frame, read as PNG whatever the name says (no %d patterns) */
-        const char *in[] = {"-f", "image2", "-pattern_type", "none", "-c:v", "png"};
+        /* one still frame, decoded as what its bytes are whatever the name says (no %d
+         * patterns): the request records the format gemflow found in them */
+        const char *fmt = v->scenes[k].image_format;
+        const char *codec = !strcmp(fmt, "jpeg") ? "mjpeg" : !strcmp(fmt, "webp") ? "webp" : "png";
+        const char *in[] = {"-f", "image2", "-pattern_type", "none", "-c:v", codec};
         for (size_t i = 0; i < ARRAY_SIZE(in); i++)
             arg(&a, in[i]);
         arg(&a, "-i");
