@@ -75,6 +75,8 @@ static cJSON *media_digest(const char *b64, const char **saved_as,
     }
     json_add_str_or_null(d, "saved_as", *saved_as);
     *saved_as = NULL; /* only the first media part is the saved one */
+    if (from_known && known->format)
+        cJSON_AddStringToObject(d, "format", known->format);
     return d;
 }
 

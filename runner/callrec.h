@@ -34,7 +34,8 @@ struct callrec {
 
 int callrec_write(const char *job_dir, const struct callrec *rec, struct gf_err *err);
 /* Replace inline media in a parsed request/response in place: every inlineData.data and
- * bytesBase64Encoded string becomes {bytes, sha256, saved_as}; the first one gets saved_as. */
+ * bytesBase64Encoded string becomes {bytes, sha256, saved_as} (plus "format", what the bytes
+ * are, when known); the first one gets saved_as. */
 void callrec_redact(cJSON *v, const char *saved_as);
 /* What is already known of the inline string at address `b64`: it decodes to `bytes` bytes
  * with SHA-256 `sha256` (the artifact written from it), or (valid false) it was not valid
@@ -45,6 +46,7 @@ struct callrec_known {
     size_t bytes;
     const char *sha256;
     size_t b64_len;
+    const char *format; /* what the bytes are ("jpeg"), whatever the label said; NULL: unknown */
 };
 /* callrec_redact, taking the digest of `known->b64` from `known` (NULL: none known). */
 void callrec_redact_known(cJSON *v, const char *saved_as, const struct callrec_known *known);

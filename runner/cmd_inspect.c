@@ -69,6 +69,9 @@ static void print_media(const char *label, const char *mime, const cJSON *d)
         printf(" (no digest recorded)\n");
         return;
     }
+    const char *fmt = json_str(d, "format");
+    if (fmt && mime && !strstr(mime, strcmp(fmt, "jpeg") == 0 ? "jp" : fmt))
+        printf(" (the bytes are %s)", fmt);
     printf(", %.0f bytes, sha256 %s", json_num(d, "bytes", 0), json_str(d, "sha256"));
     if (json_str(d, "saved_as"))
         printf(", saved as %s", json_str(d, "saved_as"));

@@ -135,10 +135,13 @@ static void describe(struct buf *b, const char *name, const cJSON *ev)
             buf_addf(b, ", %.0f tokens", json_num(json_field(ev, "tokens"), "total", 0));
         if (json_str(ev, "finish_reason"))
             buf_addf(b, ", %s", json_str(ev, "finish_reason"));
+        if (json_str(ev, "served_by"))
+            buf_addf(b, ", served by %s", json_str(ev, "served_by"));
         if (json_str(ev, "error"))
             buf_addf(b, ": %s", json_str(ev, "error"));
     } else if (strcmp(name, "retry") == 0) {
-        buf_addf(b, "attempt %.0f", json_num(ev, "attempt", 0));
+        buf_addf(b, "%sattempt %.0f", cJSON_IsTrue(json_field(ev, "paid")) ? "paid " : "",
+                 json_num(ev, "attempt", 0));
         add_ms(b, " in ", json_num(ev, "delay_ms", 0));
         buf_addf(b, ": %s", json_str(ev, "reason") ? json_str(ev, "reason") : "?");
     } else if (strcmp(name, "item_done") == 0) {
@@ -152,6 +155,16 @@ static void describe(struct buf *b, const char *name, const cJSON *ev)
         if (n > 0)
             buf_addf(b, " after %.0f attempt%s", n, n == 1 ? "" : "s");
         buf_addf(b, ": %s", json_str(e, "message") ? json_str(e, "message") : "?");
+    } else if (strcmp(name, "models_checked") == 0) {
+        const cJSON *m;
+        buf_adds(b, "served:");
+        cJSON_ArrayForEach(m, json_field(ev, "models")) buf_addf(b, " %s", m->valuestring);
+    } else if (strcmp(name, "model_rerouted") == 0) {
+        buf_addf(b, "asked %s, served by %s", json_str(ev, "model"), json_str(ev, "served_by"));
+    } else if (strcmp(name, "model_unavailable") == 0) {
+        buf_addf(b, "%s: ", json_str(ev, "model"));
+        add_http(b, ev, NULL);
+        buf_addf(b, ": %s", json_str(ev, "message") ? json_str(ev, "message") : "?");
     } else if (strcmp(name, "progress") == 0) {
         buf_addf(b, "%.1f%%", json_num(ev, "percent", 0));
         if (cJSON_IsNumber(json_field(ev, "eta_s"))) {
@@ -186,7 +199,7 @@ static void show_text(struct log_view *v, const cJSON *ev)
         (!json_str(ev, "stage") || strcmp(json_str(ev, "item"), json_str(ev, "stage")) != 0))
         buf_addf(&subj, "/%s", json_str(ev, "item"));
     describe(&what, name, ev);
-    printf("%s  %s%-12s%s %-22s %s\n", t, tx_c(v->color, event_sgr(name)), name,
+    printf("%s  %s%-17s%s %-22s %s\n", t, tx_c(v->color, event_sgr(name)), name,
            tx_c(v->color, TX_RESET), subj.data, what.data);
     buf_release(&subj);
     buf_release(&what);

@@ -62,3 +62,15 @@ bool models_ignores_sampling(const char *model)
         return false;
     return major > 3 || (major == 3 && minor >= 6);
 }
+
+bool models_tts_has_speech_metadata(const char *model)
+{
+    /* speechMetadata (style, speaker) came with the Gemini 3.8 TTS models (migration guide,
+     * checked 2026-12-04); the 2.5 and 3.1 preview TTS models refuse it */
+    if (!strstr(model, "tts") || !str_starts_with(model, "gemini-"))
+        return true; /* not a TTS model we know: let the API say */
+    int major = 0, minor = 0;
+    if (sscanf(model + 7, "%d.%d", &major, &minor) < 1)
+        return true;
+    return major > 3 || (major == 3 && minor >= 8);
+}

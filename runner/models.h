@@ -26,4 +26,8 @@ const char *const *models_prebuilt_voices(size_t *n);
 /* Whether a model ignores temperature, top_p and top_k (deprecated for gemini 3.6 and later). */
 bool models_ignores_sampling(const char *model);
 
+/* Whether a TTS model takes parts[].speechMetadata (style, speaker): gemini 3.8 and later;
+ * true for families it does not know (the API decides). */
+bool models_tts_has_speech_metadata(const char *model);
+
 #endif

@@ -422,7 +422,7 @@ static void kind_fields(struct wf_loader *L, struct stage_def *s, struct wf_stag
         s->system = wfl_template_field(L, v, "system", true);
     if (FIELD("text"))
         s->text = wfl_template_field(L, v, "text", true);
-    if (FIELD("style"))
+    if (FIELD("style") && !(v->kind == YDOC_SCALAR && !v->str[0])) /* style: "" is none */
         s->style = wfl_template_field(L, v, "style", false);
     if (FIELD("turns"))
         s->turns = wfl_template_field(L, v, "turns", false);
@@ -484,6 +484,15 @@ static void required_fields(struct wf_loader *L, struct stage_def *s, const stru
                   "stage '%s' has 'speakers' but no 'turns' (a template giving the dialogue as "
                   "a list of {speaker, text, style})",
                   s->name);
+    if (s->kind == STAGE_SPEECH && s->model && !models_tts_has_speech_metadata(s->model) &&
+        (s->style || ydoc_get(st, "turns"))) {
+        const struct ydoc_node *at = ydoc_get(st, "turns") ? ydoc_get(st, "turns") : ydoc_get(st, "style");
+        wfl_error(L, at,
+                  "stage '%s': model '%s' takes no speechMetadata, so no %s (the Gemini 3.8 TTS "
+                  "models do); put the direction in 'text' and set 'style: \"\"', or use "
+                  "gemini-3.8-flash-tts",
+                  s->name, s->model, ydoc_get(st, "turns") ? "turns" : "style");
+    }
     if (s->kind == STAGE_SPEECH && dialogue && ydoc_get(st, "voice"))
         wfl_error(L, ydoc_find(st, "voice")->key,
                   "stage '%s' has 'voice' and 'speakers' (a dialogue takes its voices from "

@@ -94,8 +94,15 @@ fake_stop() {
         FAKE_PID=""
     fi
 }
-# fake_count [jq filter]: number of logged requests matching a jq select() condition.
+# fake_count [jq filter]: number of logged paid calls (POST: generateContent, predict, ...)
+# matching a jq select() condition. The free model checks (GET models.get/list) a run makes
+# before paying are left out; fake_count_all counts every logged request.
 fake_count() {
+    local cond=${1:-true}
+    [ -f "$FAKE_LOG" ] || { echo 0; return; }
+    jq -s "[.[] | select(.method == \"POST\") | select($cond)] | length" "$FAKE_LOG"
+}
+fake_count_all() {
     local cond=${1:-true}
     [ -f "$FAKE_LOG" ] || { echo 0; return; }
     jq -s "[.[] | select($cond)] | length" "$FAKE_LOG"
@@ -136,7 +143,8 @@ gf() {
     GF_RC=$?
     return $GF_RC
 }
-# png_size FILE: "WIDTHxHEIGHT" as decoded by ffprobe (independent of gemflow's own checks).
+# png_size FILE: "WIDTHxHEIGHT" of an image (PNG, JPEG, WebP) as decoded by ffprobe (independent
+# of gemflow's own checks).
 png_size() {
     ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=s=x:p=0 "$1"
 }

@@ -30,17 +30,17 @@ assert_eq "plan sees every image request changed" "$n_images" "$(grep -c 'reques
 
 # refusals first: nothing may be written by any of them
 lines=$(wc -l <"$log")
-mv "$job/images/s03.png" "$T_DIR/s03.png"
+mv "$job/images/s03.jpg" "$T_DIR/s03.jpg"
 gf accept "$job" images
 assert_eq "a missing output is refused (exit 2)" 2 "$GF_RC"
-assert_contains "the refusal names the missing file" "'images/s03.png' does not exist" "$(cat "$T_DIR/last.err")"
-mv "$T_DIR/s03.png" "$job/images/s03.png"
-cp "$job/images/s04.png" "$T_DIR/s04.png"
-head -c 100 "$T_DIR/s04.png" >"$job/images/s04.png"
+assert_contains "the refusal names the missing file" "'images/s03.jpg' does not exist" "$(cat "$T_DIR/last.err")"
+mv "$T_DIR/s03.jpg" "$job/images/s03.jpg"
+cp "$job/images/s04.jpg" "$T_DIR/s04.jpg"
+head -c 100 "$T_DIR/s04.jpg" >"$job/images/s04.jpg"
 gf accept "$job" images s04
 assert_eq "a broken PNG is refused" 2 "$GF_RC"
 assert_contains "the refusal says why" "not a usable image output" "$(cat "$T_DIR/last.err")"
-cp "$T_DIR/s04.png" "$job/images/s04.png"
+cp "$T_DIR/s04.jpg" "$job/images/s04.jpg"
 gf accept "$job" imagez
 assert_eq "an unknown stage is refused" 2 "$GF_RC"
 assert_contains "the stages are listed" "stages: analysis, prompts, images" "$(cat "$T_DIR/last.err")"
@@ -53,10 +53,10 @@ assert_eq "the refusals wrote nothing" "$lines" "$(wc -l <"$log")"
 gf accept "$job" images s01 s02
 assert_eq "accept of two items exits 0" 0 "$GF_RC"
 assert_eq "two accepted item_done events" 2 "$(jq -s '[.[] | select(.event=="item_done" and .accepted == true)] | length' "$log")"
-sha=$(sha256sum "$job/images/s01.png" | cut -d' ' -f1)
+sha=$(sha256sum "$job/images/s01.jpg" | cut -d' ' -f1)
 assert_eq "the event records the file's sha256" "$sha" \
     "$(jq -rs '[.[] | select(.event=="item_done" and .item=="s01" and .accepted)] | last | .outputs[0].sha256' "$log")"
-assert_eq "the event records the file's size" "$(stat -c %s "$job/images/s01.png")" \
+assert_eq "the event records the file's size" "$(stat -c %s "$job/images/s01.jpg")" \
     "$(jq -rs '[.[] | select(.event=="item_done" and .item=="s01" and .accepted)] | last | .outputs[0].bytes' "$log")"
 gf plan "$job"
 assert_eq "plan now calls only the other images" $((n_images - 2)) "$(grep -c 'request changed' "$T_DIR/last.out")"
@@ -73,9 +73,9 @@ assert_eq "the run after accept exits 0" 0 "$GF_RC"
 assert_eq "the run after accept makes no call at all" "$before" "$(fake_count true)"
 gf status --json "$job"
 assert_eq "status counts the accepted images" "$n_images" "$(jq '.jobs[0].stages[] | select(.name=="images") | .accepted' "$T_DIR/last.out")"
-assert_eq "status lists them" "images/s01.png" "$(jq -r '.jobs[0].stages[] | select(.name=="images") | .accepted_items[0].path' "$T_DIR/last.out")"
+assert_eq "status lists them" "images/s01.jpg" "$(jq -r '.jobs[0].stages[] | select(.name=="images") | .accepted_items[0].path' "$T_DIR/last.out")"
 gf status "$job"
-assert_contains "status text shows accepted items" "images/s01.png accepted without a call" "$(cat "$T_DIR/last.out")"
+assert_contains "status text shows accepted items" "images/s01.jpg accepted without a call" "$(cat "$T_DIR/last.out")"
 gf log "$job"
 assert_contains "log says accepted" "accepted without a call" "$(cat "$T_DIR/last.out")"
 

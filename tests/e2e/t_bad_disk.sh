@@ -178,7 +178,7 @@ cp -a "$base" "$job"
 faulty FSFAULT_DIR="$job" FSFAULT_ENOSPC_AFTER=6000 -- rerun "$job" images
 assert_eq "disk full during rerun: exit 1" 1 "$GF_RC"
 assert_file_contains "disk full during rerun: names an image" "images/" "$T_DIR/last.err"
-for f in "$base"/images/*.png; do
+for f in "$base"/images/*.jpg; do
     check "disk full during rerun: $(basename "$f") unchanged" cmp -s "$f" "$job/images/$(basename "$f")"
 done
 check "disk full during rerun: every progress.jsonl line is JSON" jq -e . "$job/progress.jsonl" >/dev/null

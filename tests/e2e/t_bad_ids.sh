@@ -26,7 +26,7 @@ failed_msg() {
 job=$(new_job model-ids)
 cat >"$job/workflow.yaml" <<EOF
 version: 1
-defaults: {model: gemini-3.5-flash}
+defaults: {model: gemini-3.8-flash}
 inputs: {script: script.txt}
 stages:
   shots:
@@ -95,7 +95,7 @@ for stage in narration images; do
     assert_contains "$stage: a duplicate id fails the second" "element 6 of $src has the same id 's05' as element 5" "$(failed_msg "$job" $stage 's05~6')"
 done
 check "narration of '../../etc/x' is inside audio/" test -s "$job/audio/_._.._etc_x.wav"
-check "image of '/abs' is inside images/" test -s "$job/images/_abs.png"
+check "image of '/abs' is inside images/" test -s "$job/images/_abs.jpg"
 for id in s07 s08; do
     check "untouched scene $id keeps its narration byte-identical" cmp -s "$T_DIR/$id.wav.before" "$job/audio/$id.wav"
 done
@@ -105,7 +105,7 @@ check "every progress.jsonl line is JSON" jq -e . "$job/progress.jsonl" >/dev/nu
 job=$(new_job edited-field)
 cat >"$job/workflow.yaml" <<'EOF'
 version: 1
-defaults: {model: gemini-3.5-flash}
+defaults: {model: gemini-3.8-flash}
 inputs: {script: script.txt}
 stages:
   shots:

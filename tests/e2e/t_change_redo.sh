@@ -12,8 +12,8 @@ assert_eq "first run exits 0" 0 "$GF_RC"
 jq '.scenes[2].image_prompt = "A lone lighthouse keeper polishing a giant Fresnel lens, seen from below, hand-edited prompt"' \
     "$job/prompts.json" >"$T_DIR/p.json" && cp "$T_DIR/p.json" "$job/prompts.json"
 edited_sha=$(sha256sum "$job/prompts.json" | cut -d' ' -f1)
-old_s02=$(sha256sum "$job/images/s02.png" | cut -d' ' -f1)
-old_s03=$(sha256sum "$job/images/s03.png" | cut -d' ' -f1)
+old_s02=$(sha256sum "$job/images/s02.jpg" | cut -d' ' -f1)
+old_s03=$(sha256sum "$job/images/s03.jpg" | cut -d' ' -f1)
 
 gf plan "$job"
 assert_file_contains "plan shows the edited file" "edited by hand" "$T_DIR/last.out"
@@ -22,10 +22,10 @@ before=$(fake_count true)
 gf run "$job"
 assert_eq "run after the edit exits 0" 0 "$GF_RC"
 assert_eq "exactly one request" 1 $(( $(fake_count true) - before ))
-assert_contains "it is the edited scene's image" "hand-edited prompt" "$(jq -rs 'last | .prompt' "$FAKE_LOG")"
+assert_contains "it is the edited scene's image" "hand-edited prompt" "$(jq -rs 'map(select(.method == "POST")) | last | .prompt' "$FAKE_LOG")"
 assert_eq "the edited prompts.json is kept" "$edited_sha" "$(sha256sum "$job/prompts.json" | cut -d' ' -f1)"
-assert_eq "other images untouched" "$old_s02" "$(sha256sum "$job/images/s02.png" | cut -d' ' -f1)"
-[ "$old_s03" != "$(sha256sum "$job/images/s03.png" | cut -d' ' -f1)" ] && ok "s03.png regenerated" || fail "s03.png not regenerated"
+assert_eq "other images untouched" "$old_s02" "$(sha256sum "$job/images/s02.jpg" | cut -d' ' -f1)"
+[ "$old_s03" != "$(sha256sum "$job/images/s03.jpg" | cut -d' ' -f1)" ] && ok "s03.jpg regenerated" || fail "s03.jpg not regenerated"
 assert_eq "manifest marks prompts.json edited" true "$(jq '.artifacts[] | select(.path=="prompts.json") | .edited' "$job/manifest.json")"
 gf status "$job"
 assert_file_contains "status shows the edit" "prompts.json edited by hand" "$T_DIR/last.out"
@@ -35,7 +35,7 @@ before=$(fake_count true)
 gf run --set narration.voice=Puck "$job"
 assert_eq "voice change exits 0" 0 "$GF_RC"
 assert_eq "voice change makes 8 requests" 8 $(( $(fake_count true) - before ))
-assert_eq "all of them to the TTS model" 8 "$(jq -s ".[$before:] | map(select(.model == \"gemini-3.8-flash-tts\")) | length" "$FAKE_LOG")"
+assert_eq "all of them to the TTS model" 8 "$(jq -s "map(select(.method == \"POST\")) | .[$before:] | map(select(.model == \"gemini-3.8-flash-tts\")) | length" "$FAKE_LOG")"
 before=$(fake_count true)
 gf run --set narration.voice=Puck "$job"
 assert_eq "same voice again: 0 requests" 0 $(( $(fake_count true) - before ))
@@ -43,12 +43,12 @@ assert_eq "same voice again: 0 requests" 0 $(( $(fake_count true) - before ))
 # --set images.model=X calls X
 job2=$(new_job model)
 before=$(fake_count true)
-gf run --set images.model=gemini-3-pro-image-preview "$job2"
+gf run --set images.model=gemini-3-pro-image "$job2"
 assert_eq "run with another image model exits 0" 0 "$GF_RC"
-assert_eq "8 requests to models/gemini-3-pro-image-preview:generateContent" 8 \
-    "$(fake_count '.path == "/v1beta/models/gemini-3-pro-image-preview:generateContent"')"
-assert_eq "none to the default image model" 0 "$(jq -s ".[$before:] | map(select(.model == \"gemini-3.1-flash-image-preview\")) | length" "$FAKE_LOG")"
-assert_eq "the manifest records the model used" 8 "$(jq '[.artifacts[] | select(.model == "gemini-3-pro-image-preview")] | length' "$job2/manifest.json")"
+assert_eq "8 requests to models/gemini-3-pro-image:generateContent" 8 \
+    "$(fake_count '.path == "/v1beta/models/gemini-3-pro-image:generateContent"')"
+assert_eq "none to the default image model" 0 "$(jq -s "map(select(.method == \"POST\")) | .[$before:] | map(select(.model == \"gemini-nano-banana-2.1\")) | length" "$FAKE_LOG")"
+assert_eq "the manifest records the model used" 8 "$(jq '[.artifacts[] | select(.model == "gemini-3-pro-image")] | length' "$job2/manifest.json")"
 
 # rerun regenerates a stage, edited or not
 before=$(fake_count true)

@@ -13,7 +13,7 @@ for n in 0 3; do
     assert_eq "GEMFLOW_CHECK_THREADS=$n: run exits 0" 0 "$GF_RC"
     [ "$GF_RC" = 0 ] || cat "$T_DIR/last.err" >&2
     assert_eq "GEMFLOW_CHECK_THREADS=$n: call_end.bytes add up to what the server sent" \
-        "$(jq -s '[.[] | select(.status == 200) | .response_bytes] | add' "$FAKE_LOG")" \
+        "$(jq -s '[.[] | select(.method == "POST" and .status == 200) | .response_bytes] | add' "$FAKE_LOG")" \
         "$(jq -s '[.[] | select(.event == "call_end") | .bytes] | add' "$job/progress.jsonl")"
 done
 a=$T_DIR/threads-0 b=$T_DIR/threads-3
@@ -34,7 +34,7 @@ for j in "$a" "$b"; do
         while read -r path sha; do [ "$(sha256sum "$j/$path" | cut -d' ' -f1)" = "$sha" ] || echo bad; done | wc -l)"
     rec=$j/.gemflow/calls/images/s01.json
     assert_eq "$(basename "$j"): image record holds the file's digest, not the base64" \
-        "$(sha256sum "$j/images/s01.png" | cut -d' ' -f1) images/s01.png" \
+        "$(sha256sum "$j/images/s01.jpg" | cut -d' ' -f1) images/s01.jpg" \
         "$(jq -r '.response.body.candidates[0].content.parts[] | select(.inlineData) | "\(.inlineData.data.sha256) \(.inlineData.data.saved_as)"' "$rec")"
     arec=$j/.gemflow/calls/narration/s01.json
     assert_eq "$(basename "$j"): the WAV reply's record holds the file's digest" \
@@ -47,7 +47,7 @@ done
 # A TTS model that sends raw PCM: the WAV is made from it, so the record digests the PCM.
 for n in 0 3; do
     job=$(new_job "pcm-$n")
-    GEMFLOW_CHECK_THREADS=$n gf run "${WF[@]}" --set stages.narration.model=gemini-2.5-flash-preview-tts "$job"
+    GEMFLOW_CHECK_THREADS=$n gf run "${WF[@]}" --set narration.model=gemini-2.5-flash-preview-tts --set narration.style= "$job"
     assert_eq "PCM, threads=$n: run exits 0" 0 "$GF_RC"
     assert_eq "PCM, threads=$n: the record digests the PCM sent (2 bytes a frame), not the WAV" \
         "$((2 * $(wav_frames "$job/audio/s01.wav"))) false" \
@@ -56,28 +56,28 @@ done
 assert_eq "PCM: the same WAVs either way" "$(cd "$T_DIR/pcm-0" && sha256sum audio/*)" "$(cd "$T_DIR/pcm-3" && sha256sum audio/*)"
 
 # Broken PNGs from the server fail their items the same way with and without workers.
-echo '[{"model": "gemini-3.1-flash-image-preview", "kind": "bad-png"}]' >"$T_DIR/faults.json"
+echo '[{"model": "gemini-nano-banana-2.1", "kind": "bad-png"}]' >"$T_DIR/faults.json"
 fake_start --faults "$T_DIR/faults.json"
 for n in 0 3; do
     job=$(new_job "broken-$n")
     : >"$FAKE_LOG"
-    GEMFLOW_CHECK_THREADS=$n gf run "${WF[@]}" --set stages.images.retries=0 "$job"
+    GEMFLOW_CHECK_THREADS=$n gf run "${WF[@]}" --set images.paid_retries=0 "$job"
     assert_eq "broken PNGs, threads=$n: exit 1" 1 "$GF_RC"
-    assert_contains "broken PNGs, threads=$n: the cause is named" "not a valid PNG" "$(cat "$T_DIR/last.err")"
+    assert_contains "broken PNGs, threads=$n: the cause is named" "PNG does not decode" "$(cat "$T_DIR/last.err")"
     assert_eq "broken PNGs, threads=$n: no image written" 0 "$(find "$job/images" -type f 2>/dev/null | wc -l)"
     assert_eq "broken PNGs, threads=$n: 8 item_failed" 8 "$(events "$job/progress.jsonl" item_failed)"
     assert_eq "broken PNGs, threads=$n: the narration is all there" 8 "$(ls "$job/audio" | wc -l)"
     assert_eq "broken PNGs, threads=$n: failed records give each PNG's size as the server sent it" \
-        "$(jq -r 'select(.model == "gemini-3.1-flash-image-preview") | .media.bytes' "$FAKE_LOG" | sort -n | paste -sd,)" \
+        "$(jq -r 'select(.method == "POST" and .model == "gemini-nano-banana-2.1") | .media.bytes' "$FAKE_LOG" | sort -n | paste -sd,)" \
         "$(jq -r '.response.body.candidates[0].content.parts[] | select(.inlineData) | .inlineData.data.bytes' "$job"/.gemflow/calls/images/*.json | sort -n | paste -sd,)"
-    assert_eq "broken PNGs, threads=$n: failed records say why" 8 "$(grep -l 'not a valid PNG' "$job"/.gemflow/calls/images/*.json | wc -l)"
+    assert_eq "broken PNGs, threads=$n: failed records say why" 8 "$(grep -l 'PNG does not decode' "$job"/.gemflow/calls/images/*.json | wc -l)"
 done
 # Image data that is not base64: decoded in place, the text is gone by the time the record is
 # written, so the record must still say what it was, as the item's error does.
-echo '[{"model": "gemini-3.1-flash-image-preview", "kind": "bad-base64"}]' >"$T_DIR/faults.json"
+echo '[{"model": "gemini-nano-banana-2.1", "kind": "bad-base64"}]' >"$T_DIR/faults.json"
 fake_start --faults "$T_DIR/faults.json"
 job=$(new_job "bad-base64")
-gf run "${WF[@]}" --set stages.images.retries=0 "$job"
+gf run "${WF[@]}" --set images.paid_retries=0 "$job"
 assert_eq "bad base64: exit 1" 1 "$GF_RC"
 rec=$job/.gemflow/calls/images/s01.json
 chars=$(jq -r '.error.message' "$rec" | sed -n 's/.*not valid base64 (byte [0-9]* of \([0-9]*\)).*/\1/p')

@@ -6,9 +6,9 @@
 # docs/fault-matrix.md is the table of these cases.
 source "$(dirname "$0")/lib.sh"
 fake_start --retry-delay 0.3s --retry-after 1 --hang-ms 6000
-IMG=gemini-3.1-flash-image-preview
+IMG=gemini-nano-banana-2.1
 TTS=gemini-3.8-flash-tts
-TXT=gemini-3.5-flash
+TXT=gemini-3.8-flash
 
 set_rules() {
     curl -sf -X POST "$FAKE_URL/_fake/reset" >/dev/null &&
@@ -76,8 +76,8 @@ case_run "connection reset"         $IMG reset 1 0 retried ""
 case_run "truncated body"           $IMG truncated 1 0 retried "transfer closed|partial"
 case_run "unparseable body"         $TXT badjson 1 0 retried "not valid JSON"
 case_run "invalid base64"           $IMG bad-base64 1 0 retried "base64"
-case_run "PNG does not decode"      $IMG bad-png 1 0 retried "valid PNG"
-case_run "odd-length PCM"           gemini-2.5-flash-preview-tts odd-pcm 1 0 retried "multiple of 2" --set narration.model=gemini-2.5-flash-preview-tts
+case_run "PNG does not decode"      $IMG bad-png 1 0 retried "PNG does not decode"
+case_run "odd-length PCM"           gemini-2.5-flash-preview-tts odd-pcm 1 0 retried "multiple of 2" --set narration.model=gemini-2.5-flash-preview-tts --set narration.style=
 case_run "JSON breaks the schema"   $TXT schema-break 1 0 retried "does not match the schema"
 case_run "JSON cut at MAX_TOKENS"   $TXT max-tokens 1 0 retried "MAX_TOKENS"
 case_run "per-day quota 429"        $TTS 429-daily 1 1 failed:quota_daily "daily quota"
@@ -95,7 +95,7 @@ case_run "SAFETY on the analysis"   $TXT safety 1 1 failed:refused "SAFETY"
 # a refused analysis blocks every stage after it: one request in that case, nothing made
 job=$T_DIR/case$n_case
 assert_eq "a refused analysis makes no other request" 1 "$LAST_REQS"
-assert_eq "nothing downstream of a failed analysis exists" 0 "$(find "$job" -name '*.png' -o -name '*.wav' | wc -l)"
+assert_eq "nothing downstream of a failed analysis exists" 0 "$(find "$job" -name '*.jpg' -o -name '*.wav' | wc -l)"
 assert_eq "the never-ending 503 was tried 3 times (retries=2)" 3 \
     "$(jq '.attempts | length' "$T_DIR/case$((n_case - 1))/.gemflow/calls/narration/s03.json")"
 finish

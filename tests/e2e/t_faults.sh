@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 cat >"$T_DIR/faults.json" <<'JSON'
 [{"model": "gemini-3.8-flash-tts", "kind": "503", "times": 3},
- {"model": "gemini-3.1-flash-image-preview", "kind": "429", "times": 2}]
+ {"model": "gemini-nano-banana-2.1", "kind": "429", "times": 2}]
 JSON
 fake_start --faults "$T_DIR/faults.json" --retry-delay 0.7s
 job=$(new_job burst)
@@ -28,7 +28,7 @@ assert_eq "call records list every attempt (8 + 2 retried)" 10 "$(jq -s 'map(.at
 # a 400 on one image: that item fails with the API's words; narration completes; exit 1
 fake_stop
 cat >"$T_DIR/faults400.json" <<'JSON'
-[{"model": "gemini-3.1-flash-image-preview", "kind": "400", "skip": 2, "times": 1}]
+[{"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults400.json"
 job2=$(new_job bad400)

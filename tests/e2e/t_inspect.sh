@@ -20,8 +20,8 @@ export GEMINI_API_KEY="gf-test-SECRET-key-7d3f91"
 
 cat >"$T_DIR/faults.json" <<'JSON'
 [{"model": "gemini-3.8-flash-tts", "kind": "503", "times": 1},
- {"model": "gemini-3.1-flash-image-preview", "kind": "400", "skip": 2, "times": 1},
- {"model": "gemini-3.1-flash-image-preview", "kind": "safety", "skip": 4, "times": 1}]
+ {"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1},
+ {"model": "gemini-nano-banana-2.1", "kind": "safety", "skip": 4, "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
 job=$(fast_job mixed)
@@ -42,9 +42,14 @@ out=$(cat "$T_DIR/last.out")
 assert_contains "header: item and state" "images/$done_item  done" "$out"
 prompt=$(jq -r --arg id "$done_item" '.scenes[] | select(.id == $id) | .image_prompt' "$job/prompts.json")
 assert_contains "the prompt as sent" "$prompt" "$out"
-png="$job/images/$done_item.png"
-assert_contains "the image as size, sha256 and path" \
-    "image/png, $(stat -c %s "$png") bytes, sha256 $(sha256sum "$png" | cut -d' ' -f1), saved as images/$done_item.png" "$out"
+png="$job/images/$done_item.jpg"
+# the image models send JPEG, part of it labelled image/png: inspect shows the label and, when it
+# lies, what the bytes are
+label=$(jq -r '[.response.body.candidates[0].content.parts[] | .inlineData.mimeType // empty][0]' \
+    "$job/.gemflow/calls/images/$done_item.json")
+case "$label" in image/jpeg) seen="image/jpeg" ;; *) seen="$label (the bytes are jpeg)" ;; esac
+assert_contains "the image as label, size, sha256 and path" \
+    "$seen, $(stat -c %s "$png") bytes, sha256 $(sha256sum "$png" | cut -d' ' -f1), saved as images/$done_item.jpg" "$out"
 assert_contains "the finish reason" "finish reason STOP" "$out"
 tokens=$(jq -rs --arg id "$done_item" '[.[] | select(.event=="call_end" and .stage=="images" and .item==$id)] | last | .tokens.total' "$log")
 assert_contains "the usage the API reported" "total $tokens tokens" "$out"
@@ -97,7 +102,7 @@ check "the failed one says why" grep -Eq "^$failed +failed +HTTP 400 .*Request c
 
 # an edited artifact is told apart
 other=$(jq -rs '[.[] | select(.event=="item_done" and .stage=="images")] | last | .item' "$log")
-cp "$png" "$job/images/$other.png"
+cp "$png" "$job/images/$other.jpg"
 [ "$other" != "$done_item" ] || fail "need two done images"
 gf inspect "$job" images "$other"
 assert_contains "an edited artifact is marked" "(edited by hand since)" "$(cat "$T_DIR/last.out")"

@@ -20,7 +20,7 @@ events_in() { jq -c 'select(.event)' "$1" | wc -l; }
 
 cat >"$T_DIR/faults.json" <<'JSON'
 [{"model": "gemini-3.8-flash-tts", "kind": "503", "times": 1},
- {"model": "gemini-3.1-flash-image-preview", "kind": "400", "skip": 2, "times": 1}]
+ {"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
 job=$(fast_job failed)
@@ -41,16 +41,16 @@ check "times are local clock times with ms" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2
 failed_item=$(jq -rs 'map(select(.event=="item_failed")) | first | .item' "$log")
 api_msg=$(jq -rs 'map(select(.event=="item_failed")) | first | .error.message' "$log")
 assert_contains "the failure line: item, status, the API's words" \
-    "item_failed  images/$failed_item" "$(grep item_failed "$out")"
+    "item_failed       images/$failed_item" "$(grep item_failed "$out")"
 assert_contains "the failure line quotes the API" "HTTP 400 INVALID_ARGUMENT after 1 attempt: $api_msg" "$(grep item_failed "$out")"
 retry_ms=$(jq -rs 'map(select(.event=="retry")) | first | .delay_ms' "$log")
 retry_item=$(jq -rs 'map(select(.event=="retry")) | first | "\(.stage)/\(.item)"' "$log")
-assert_contains "the retry line: item and reason" "retry        $retry_item" "$(grep ' retry ' "$out")"
+assert_contains "the retry line: item and reason" "retry             $retry_item" "$(grep ' retry ' "$out")"
 assert_contains "the retry quotes the API" "overloaded" "$(grep ' retry ' "$out")"
 check "the retry line gives the delay ($retry_ms ms)" grep -Eq "attempt 2 in [0-9.]+(s| ms): " "$out"
-assert_contains "call_end shows status and tokens" "HTTP 200 in" "$(grep 'call_end     analysis' "$out")"
+assert_contains "call_end shows status and tokens" "HTTP 200 in" "$(grep 'call_end          analysis' "$out")"
 assert_contains "run_end shows the state" "failed in" "$(grep run_end "$out")"
-check "columns are aligned" awk 'substr($0, 13, 2) != "  " || substr($0, 27, 1) != " " { bad++ } END { exit bad > 0 }' "$out"
+check "columns are aligned" awk 'substr($0, 13, 2) != "  " || substr($0, 32, 1) != " " { bad++ } END { exit bad > 0 }' "$out"
 
 # --json: the lines as they are
 gf log --json "$job"

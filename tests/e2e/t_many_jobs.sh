@@ -4,12 +4,12 @@
 # calls at once, or faster, than one job's settings allow.
 source "$(dirname "$0")/lib.sh"
 # the fake allows the image model 10 requests per (scaled) 1-second minute and answers 429 above
-fake_start --latency-ms 150 --rpm gemini-3.1-flash-image-preview=10 --minute-ms 1000
+fake_start --latency-ms 150 --rpm gemini-nano-banana-2.1=10 --minute-ms 1000
 jobs=()
 for j in 1 2 3; do jobs+=("$(new_job "j$j")"); done
 # 600 rpm = 10 per second, as the fake allows; concurrency 3 for each job and for the process
 "$GEMFLOW" run -q "${FAST[@]}" --set limits.concurrency=3 \
-    --set limits.rpm.gemini-3.1-flash-image-preview=600 "${jobs[@]}" >"$T_DIR/out" 2>"$T_DIR/err"
+    --set limits.rpm.gemini-nano-banana-2.1=600 "${jobs[@]}" >"$T_DIR/out" 2>"$T_DIR/err"
 assert_eq "three jobs in one run exit 0" 0 "$?"
 for j in "${jobs[@]}"; do
     assert_eq "$(basename "$j"): every artifact" 20 "$(jq '.artifacts | length' "$j/manifest.json")"

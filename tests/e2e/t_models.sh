@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Other model families: imagen-* through :predict, 2.5 TTS returning raw L16 PCM (wrapped into
-# WAV at the rate from the mime type); and content failures that must not be retried.
+# Other model families: imagen-* through :predict (shut down on the Gemini API in 2026-08, still
+# served elsewhere: the fake brings it back with --model), its PNG converted to the workflow's
+# .jpg; 2.5 TTS returning raw L16 PCM (wrapped into WAV at the rate from the mime type); and
+# content failures that must not be retried.
 source "$(dirname "$0")/lib.sh"
-fake_start
+fake_start --model imagen-4.0-fast-generate-001:imagen
 job=$(new_job families)
-gf run --set images.model=imagen-4.0-fast-generate-001 --set narration.model=gemini-2.5-flash-preview-tts "$job"
+gf run --set images.model=imagen-4.0-fast-generate-001 --set narration.model=gemini-2.5-flash-preview-tts --set narration.style= "$job"
 assert_eq "imagen + L16 TTS job exits 0" 0 "$GF_RC"
 assert_eq "8 :predict requests" 8 "$(fake_count '.path == "/v1beta/models/imagen-4.0-fast-generate-001:predict"')"
-assert_eq "imagen 16:9 images decode at 1408x768" "1408x768" "$(png_size "$job/images/s01.png")"
+assert_eq "imagen 16:9 images decode at 1408x768" "1408x768" "$(png_size "$job/images/s01.jpg")"
+assert_eq "imagen's PNG was converted into the JPEG the path names" "JPEG image data" \
+    "$(file -b "$job/images/s01.jpg" | cut -d, -f1)"
+assert_eq "the manifest says what came and what was written" "png jpeg true" \
+    "$(jq -r '.artifacts[] | select(.path=="images/s01.jpg") | .media | "\(.source_format) \(.format) \(.converted)"' "$job/manifest.json")"
 frames=$(wav_frames "$job/audio/s02.wav")
 assert_eq "WAV wrapped from L16 has the fake's frame count" \
     "$(jq -s '[.[] | select(.model=="gemini-2.5-flash-preview-tts" and .media.mime=="audio/L16;codec=pcm;rate=24000") | .media.frames] | index('"$frames"') != null' "$FAKE_LOG")" true
@@ -18,8 +24,8 @@ assert_eq "manifest keeps the source type" "audio/L16;codec=pcm;rate=24000" \
 # content refusals and missing media: failed at once with the model's reason, never retried
 fake_stop
 cat >"$T_DIR/faults.json" <<'JSON'
-[{"model": "gemini-3.1-flash-image-preview", "kind": "safety", "skip": 0, "times": 1},
- {"model": "gemini-3.1-flash-image-preview", "kind": "text-only", "skip": 0, "times": 1},
+[{"model": "gemini-nano-banana-2.1", "kind": "safety", "skip": 0, "times": 1},
+ {"model": "gemini-nano-banana-2.1", "kind": "text-only", "skip": 0, "times": 1},
  {"model": "gemini-3.8-flash-tts", "kind": "blocked", "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
@@ -36,11 +42,11 @@ assert_eq "the other 13 artifacts were made" 15 "$(jq '.artifacts | length' "$jo
 # broken transfers and broken media are retried and then succeed
 fake_stop
 cat >"$T_DIR/faults2.json" <<'JSON'
-[{"model": "gemini-3.1-flash-image-preview", "kind": "truncated", "times": 1},
- {"model": "gemini-3.1-flash-image-preview", "kind": "bad-png", "times": 1},
- {"model": "gemini-3.1-flash-image-preview", "kind": "bad-base64", "times": 1},
+[{"model": "gemini-nano-banana-2.1", "kind": "truncated", "times": 1},
+ {"model": "gemini-nano-banana-2.1", "kind": "bad-png", "times": 1},
+ {"model": "gemini-nano-banana-2.1", "kind": "bad-base64", "times": 1},
  {"model": "gemini-3.8-flash-tts", "kind": "reset", "times": 1},
- {"model": "gemini-3.5-flash", "kind": "badjson", "times": 1},
+ {"model": "gemini-3.8-flash", "kind": "badjson", "times": 1},
  {"model": "gemini-3.8-flash-tts", "kind": "timeout", "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults2.json" --hang-ms 5000
@@ -52,7 +58,7 @@ assert_eq "broken replies are retried to success" 0 "$GF_RC"
 retries=$(events "$job3/progress.jsonl" retry)
 check "five or six retries ($retries)" test "$retries" -ge 5 -a "$retries" -le 6
 assert_eq "all 20 artifacts (18 from the API, the video and its subtitles)" 20 "$(jq '.artifacts | length' "$job3/manifest.json")"
-assert_eq "a corrupt PNG is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("not a valid PNG")))] | length' "$job3/progress.jsonl")"
+assert_eq "a corrupt PNG is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("PNG does not decode")))] | length' "$job3/progress.jsonl")"
 assert_eq "invalid base64 is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("base64")))] | length' "$job3/progress.jsonl")"
 assert_eq "a timeout is retried" 1 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("[Tt]imeout|timed out")))] | length' "$job3/progress.jsonl")"
 finish

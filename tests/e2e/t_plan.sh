@@ -14,12 +14,16 @@ assert_eq "the video stage is local: no tokens, no price" "runs ffmpeg here: no 
     "$(grep -A1 '^  video' "$T_DIR/last.out" | sed -n 's/.*estimate: //p')"
 assert_eq "four API calls in all, the video not among them" "calls: 1 now, about 3 more once upstream stages are done" \
     "$(grep '^calls:' "$T_DIR/last.out")"
-assert_eq "plan makes no request" 0 "$(fake_count true)"
+assert_eq "plan pays for nothing" 0 "$(fake_count '.method == "POST"')"
+assert_eq "plan checks each model it would call once, with the free models.get" \
+    "/v1beta/models/gemini-3.8-flash /v1beta/models/gemini-3.8-flash-tts /v1beta/models/gemini-nano-banana-2.1" \
+    "$(jq -rs '[.[] | select(.method == "GET") | .path] | sort | join(" ")' "$FAKE_LOG")"
+assert_contains "plan says the models are served" "gemini-nano-banana-2.1         served, supports generateContent" "$(cat "$T_DIR/last.out")"
 check "plan writes nothing into the job" test ! -e "$job/progress.jsonl" -a ! -e "$job/.gemflow"
 
 gf run "$job"
 assert_eq "the run exits 0" 0 "$GF_RC"
-before=$(fake_count true)
+before=$(fake_count '.method == "POST"')
 gf plan "${FAST[@]}" "$job"
 assert_file_contains "a finished job has nothing to call" "calls: 0 now" "$T_DIR/last.out"
 assert_file_contains "nothing to call costs nothing" "estimate: nothing to call" "$T_DIR/last.out"
@@ -27,22 +31,23 @@ assert_file_contains "nothing to call costs nothing" "estimate: nothing to call"
 # each kind of change is named
 jq '.scenes[2].image_prompt = "A hand-edited prompt for scene three"' "$job/prompts.json" >"$T_DIR/p.json"
 cp "$T_DIR/p.json" "$job/prompts.json"
-rm "$job/images/s05.png"
+rm "$job/images/s05.jpg"
 gf plan "${FAST[@]}" --set narration.voice=Puck "$job"
 out=$(cat "$T_DIR/last.out")
 assert_contains "an edited upstream file is named as the source of the prompt change" \
     "s03              request changed: prompt text (rendered from prompts)" "$out"
 assert_contains "a voice change is named with both voices" "s01              request changed: voice (Kore -> Puck)" "$out"
-assert_contains "a deleted output is named" "s05              output missing (images/s05.png)" "$out"
+assert_contains "a deleted output is named" "s05              output missing (images/s05.jpg)" "$out"
 assert_contains "the edited file is shown as kept" "prompts          edited by hand: kept" "$out"
-# gemini-3.1-flash-image-preview has no entry in workflows/prices.yaml
+# gemini-3.1-flash-image is served but has no entry in workflows/prices.yaml
+gf plan "${FAST[@]}" --set images.model=gemini-3.1-flash-image "$job"
 assert_contains "a model without a price says so instead of guessing" \
-    "cost unknown (no price known for this model)" "$(grep -A3 '^  images' <<<"$out")"
+    "cost unknown (no price known for this model)" "$(grep -A10 '^  images' "$T_DIR/last.out")"
 assert_eq "unchanged images are not listed" 0 "$(grep -c '^      s0[1246-8]  *request changed: prompt\|^      s0[1246-8]  *output' "$T_DIR/last.out")"
 gf plan "${FAST[@]}" --set images.aspect_ratio=1:1 "$job"
 assert_file_contains "an aspect ratio change is named with both values" "s01              request changed: aspect ratio (16:9 -> 1:1)" "$T_DIR/last.out"
 gf plan "${FAST[@]}" --set images.model=gemini-2.5-flash-image "$job"
-assert_file_contains "a model change is named" "request changed: model (gemini-3.1-flash-image-preview -> gemini-2.5-flash-image)" "$T_DIR/last.out"
+assert_file_contains "a model change is named" "request changed: model (gemini-nano-banana-2.1 -> gemini-2.5-flash-image)" "$T_DIR/last.out"
 # cost: 8 images on gemini-2.5-flash-image at $30 per 1M output tokens, each as many output
 # tokens as this job's images used on average (from its manifest), plus input at $0.30 per 1M
 # (a few hundred tokens: under $0.001)
@@ -74,5 +79,5 @@ assert_eq "a malformed price table exits 2" 2 "$GF_RC"
 assert_file_contains "it is reported with its place" "bad.yaml:4:13: 'output' must be a number" "$T_DIR/last.err"
 # the only requests since the finished run are the 10 of the run with the new voice (8 narration,
 # the edited scene's image, the deleted image): the plans made none
-assert_eq "plans made no request" 10 "$(( $(fake_count true) - before ))"
+assert_eq "plans made no paid request" 10 "$(( $(fake_count '.method == "POST"') - before ))"
 finish

@@ -109,7 +109,7 @@ max_after=$(bar_lines <"$T_DIR/live.final" | widths | sort -n | tail -1)
 check "bars fit the resized 60 columns ($max_after)" test "$max_after" -le 59 -a "$max_after" -gt 30
 
 # --- NO_COLOR, ASCII bars, a failed image and retries ------------------------------------
-curl -s -X POST --data '[{"model": "gemini-3.1-flash-image-preview", "kind": "400", "skip": 2, "times": 1},
+curl -s -X POST --data '[{"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1},
  {"model": "gemini-3.8-flash-tts", "kind": "503", "times": 2}]' "$FAKE_URL/_fake/faults" >/dev/null
 job2=$(new_job nocolor)
 tty_run nocolor "exec env -u LC_ALL -u LC_CTYPE LANG=C NO_COLOR=1 $(gfq run "${RPM[@]}" "${SLOW[@]}" "$job2")"
@@ -141,7 +141,7 @@ assert_eq "interrupted: no ETA left on screen" 0 "$(grep -c 'eta ' "$T_DIR/stopp
 assert_eq "the cursor is shown again after SIGINT" 1 "$(perl -0777 -ne 'print /\e\[\?25h(?!.*\e\[\?25l)/s ? 1 : 0' "$T_DIR/stopped.tty")"
 
 # --- not a terminal: plain timestamped lines ---------------------------------------------
-curl -s -X POST --data '[{"model": "gemini-3.1-flash-image-preview", "kind": "400", "skip": 2, "times": 1},
+curl -s -X POST --data '[{"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1},
  {"model": "gemini-3.8-flash-tts", "kind": "503", "times": 1}]' "$FAKE_URL/_fake/faults" >/dev/null
 job4=$(new_job plain)
 gfr run "${RPM[@]}" "${SLOW[@]}" "$job4"
@@ -158,7 +158,7 @@ check "the run end is told" grep -qE 'gemflow: plain: failed in [0-9.]+s: 19 cal
 assert_eq "no per-call lines without --verbose" 0 "$(grep -c 'calling ' "$err")"
 
 # --quiet: the failures and the final line, nothing else
-curl -s -X POST --data '[{"model": "gemini-3.1-flash-image-preview", "kind": "400", "times": 1}]' "$FAKE_URL/_fake/faults" >/dev/null
+curl -s -X POST --data '[{"model": "gemini-nano-banana-2.1", "kind": "400", "times": 1}]' "$FAKE_URL/_fake/faults" >/dev/null
 gfr run -q "${RPM[@]}" "${SLOW[@]}" "$job4"
 assert_eq "the image fails again" 1 "$GF_RC"
 assert_eq "--quiet: two failure lines and the final line" 3 "$(wc -l <"$T_DIR/last.err")"
@@ -178,7 +178,7 @@ before=$(fake_count true)
 gfr rerun -v --color "${RPM[@]}" "${SLOW[@]}" "$job" images
 assert_eq "verbose rerun exits 0" 0 "$GF_RC"
 calls=$(( $(fake_count true) - before ))
-assert_eq "--verbose: a line per call start" "$calls" "$(grep -c 'images/[^:]*: calling gemini-3.1-flash-image-preview (attempt 1)' "$T_DIR/last.err")"
+assert_eq "--verbose: a line per call start" "$calls" "$(grep -c 'images/[^:]*: calling gemini-nano-banana-2.1 (attempt 1)' "$T_DIR/last.err")"
 assert_eq "--verbose: a line per call end" "$calls" "$(grep -cE 'images/[^:]*: HTTP 200 in [0-9.]+s, [0-9]+ tokens' "$T_DIR/last.err")"
 check "--verbose: progress lines with percent" grep -qE 'live: progress 100\.0%, 18/18 items' "$T_DIR/last.err"
 check "--color: colour even when not a terminal" grep -q $'\e\\[' "$T_DIR/last.err"

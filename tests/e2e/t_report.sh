@@ -36,7 +36,7 @@ cat >"$job/prices.yaml" <<'YAML'
 version: 1
 currency: USD
 models:
-  gemini-3.5-flash: { input: 2.00, output: 4.00 }
+  gemini-3.8-flash: { input: 2.00, output: 4.00 }
   gemini-3.8-flash-tts: { input: 1.00, output: 10.00 }
 YAML
 gf report "$job"
@@ -55,7 +55,7 @@ assert_contains "narration's cost at the job's prices" "$(printf '$%.4f' "$narra
 assert_contains "analysis's cost" "$(printf '$%.4f' "$(cost analysis 2 4)")" "$(row analysis)"
 assert_contains "images: no price, so no cost" "unknown<br><small>no price known for this model" "$(row images)"
 assert_contains "the job's cost is what is known, and says what is not" \
-    "unknown: at least $(printf '$%.4f' "$(awk -v a="$narration_usd" -v b="$text_usd" 'BEGIN { print a + b }')"), and no estimate for gemini-3.1-flash-image-preview (see" \
+    "unknown: at least $(printf '$%.4f' "$(awk -v a="$narration_usd" -v b="$text_usd" 'BEGIN { print a + b }')"), and no estimate for gemini-nano-banana-2.1 (see" \
     "$(grep -o 'cost <b>[^<]*</b>' "$page")"
 assert_contains "the page names the price table" "$job/prices.yaml" "$(cat "$page")"
 check "report.html written" test -s "$page"
@@ -78,7 +78,7 @@ ok "every media path is relative to the job and exists"
 browse "$page" "$T_DIR/done.json" --screenshot "$T_DIR/report.png" --contains "$title" --contains "$first_prompt"
 assert_eq "every image is in the page" "$n_images" "$(jqr '.images | length' "$T_DIR/done.json")"
 assert_eq "every image decoded (naturalWidth > 0)" "$n_images" "$(jqr '[.images[] | select(.naturalWidth > 0)] | length' "$T_DIR/done.json")"
-assert_eq "images decode at the size ffprobe reads" "$(png_size "$job/images/s01.png")" "$(jqr '.images[0] | "\(.naturalWidth)x\(.naturalHeight)"' "$T_DIR/done.json")"
+assert_eq "images decode at the size ffprobe reads" "$(png_size "$job/images/s01.jpg")" "$(jqr '.images[0] | "\(.naturalWidth)x\(.naturalHeight)"' "$T_DIR/done.json")"
 assert_eq "every narration has an audio player" "$n_audio" "$(jqr '.audio | length' "$T_DIR/done.json")"
 assert_eq "every audio element has a duration > 0" "$n_audio" "$(jqr '[.audio[] | select(.duration > 0 and .error == null)] | length' "$T_DIR/done.json")"
 frames=$(wav_frames "$job/audio/s01.wav")
@@ -93,7 +93,7 @@ assert_eq "the image prompt is shown" true "$(jq --arg t "$first_prompt" '.conta
 check "a screenshot was saved" bash -c "head -c 8 '$T_DIR/report.png' | od -An -c | grep -q 'P   N   G'"
 # the prompt sits in the same scene card as its image
 scene1=$(awk '/<article class="scene" id="scene-s01">/,/<\/article>/' "$page")
-assert_contains "scene s01 holds its image" 'src="images/s01.png"' "$scene1"
+assert_contains "scene s01 holds its image" 'src="images/s01.jpg"' "$scene1"
 assert_contains "scene s01 holds its narration" 'src="audio/s01.wav"' "$scene1"
 
 # the page works when the job directory is copied elsewhere
@@ -106,7 +106,7 @@ assert_eq "copied: every audio has a duration" "$n_audio" "$(jqr '[.audio[] | se
 
 # an edited image is marked; the stage table counts it
 copy="$T_DIR/elsewhere/copied"
-cp "$copy/images/s02.png" "$copy/images/s01.png"
+cp "$copy/images/s02.jpg" "$copy/images/s01.jpg"
 gf report "$copy"
 assert_eq "one edited badge" 1 "$(grep -o 'class="badge edited"' "$copy/report.html" | wc -l)"
 scene1=$(awk '/<article class="scene" id="scene-s01">/,/<\/article>/' "$copy/report.html")
@@ -129,7 +129,7 @@ assert_eq "escaped: the markup shows as text" true "$(jqr '.contains["<img src=x
 
 # a failed job: the failure is shown in the API's words, the other media still play
 fake_stop
-echo '[{"model": "gemini-3.1-flash-image-preview", "kind": "400", "skip": 2, "times": 1}]' >"$T_DIR/f400.json"
+echo '[{"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1}]' >"$T_DIR/f400.json"
 fake_start --faults "$T_DIR/f400.json"
 bad=$(fast_job failed)
 gf run "$bad"
@@ -150,7 +150,7 @@ check "the failures section names the item" grep -q "<b>images/$failed_item</b>"
 # a job in progress (one image request hangs, so it surely runs): the page shows what is done
 # so far, and says the job is running
 fake_stop
-echo '[{"model": "gemini-3.1-flash-image-preview", "kind": "timeout", "times": 1}]' >"$T_DIR/hang.json"
+echo '[{"model": "gemini-nano-banana-2.1", "kind": "timeout", "times": 1}]' >"$T_DIR/hang.json"
 fake_start --faults "$T_DIR/hang.json" --hang-ms 60000
 live=$(fast_job live)
 "$GEMFLOW" run -q "${FAST[@]}" "$live" >/dev/null 2>&1 &

@@ -28,7 +28,7 @@ assert_eq "resume exits 0" 0 "$GF_RC"
 resumed=$(( $(fake_count true) - before ))
 assert_eq "resume calls exactly the $((18 - recorded)) unrecorded items" $((18 - recorded)) "$resumed"
 assert_eq "all 20 artifacts recorded (18 calls, the video and its subtitles)" 20 "$(jq '.artifacts | length' "$job/manifest.json")"
-for f in "$job"/images/*.png; do [ "$(png_size "$f")" = "1376x768" ] || fail "$f does not decode"; done
+for f in "$job"/images/*.jpg; do [ "$(png_size "$f")" = "1376x768" ] || fail "$f does not decode"; done
 ok "every image decodes after the crash"
 assert_eq "no temporary files left" 0 "$(find "$job" -name '.*.tmp-*' | wc -l)"
 

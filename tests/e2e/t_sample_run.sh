@@ -19,10 +19,10 @@ ids=$(jq -r '.scenes[].id' "$job/analysis.json" | tr '\n' ' ')
 assert_eq "prompts.json has the analysis' ids in order" "$ids" "$(jq -r '.scenes[].id' "$job/prompts.json" | tr '\n' ' ')"
 assert_eq "every prompt is non-empty" 8 "$(jq '[.scenes[] | select((.image_prompt|length) > 20)] | length' "$job/prompts.json")"
 
-# one decodable PNG of the asked size (16:9 on gemini-3.1-flash-image-preview: 1376x768) per scene
+# one decodable PNG of the asked size (16:9 on gemini-nano-banana-2.1: 1376x768) per scene
 for id in $ids; do
-    size=$(png_size "$job/images/$id.png")
-    [ "$size" = "1376x768" ] || fail "images/$id.png decodes as '$size', expected 1376x768"
+    size=$(png_size "$job/images/$id.jpg")
+    [ "$size" = "1376x768" ] || fail "images/$id.jpg decodes as '$size', expected 1376x768"
 done
 ok "8 PNGs decode at 1376x768"
 assert_eq "no other images" 8 "$(ls "$job/images" | wc -l)"
@@ -61,9 +61,9 @@ assert_eq "18 requests made" 18 "$(fake_count true)"
 assert_eq "call records for every item" 19 "$(find "$job/.gemflow/calls" -name '*.json' | wc -l)"
 assert_eq "call record keeps no base64 image" 0 "$(grep -c 'iVBORw0KGgo' "$job/.gemflow/calls/images/s01.json")"
 assert_eq "call record keeps the image's size and digest in place of its data" \
-    "$(sha256sum "$job/images/s01.png" | cut -d' ' -f1)" \
+    "$(sha256sum "$job/images/s01.jpg" | cut -d' ' -f1)" \
     "$(jq -r '.response.body.candidates[0].content.parts[] | select(.inlineData) | .inlineData.data.sha256' "$job/.gemflow/calls/images/s01.json")"
-assert_eq "call record points at the saved file" '"images/s01.png"' "$(jq '.saved_as' "$job/.gemflow/calls/images/s01.json")"
+assert_eq "call record points at the saved file" '"images/s01.jpg"' "$(jq '.saved_as' "$job/.gemflow/calls/images/s01.json")"
 assert_eq "images and narration overlap in time" true "$(jq -s '
     (map(select(.event=="call_start" and .stage=="narration")) | first | .ts) <
     (map(select(.event=="call_start" and .stage=="images")) | last | .ts)' "$job/progress.jsonl")"

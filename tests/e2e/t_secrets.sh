@@ -7,8 +7,8 @@ CANARY="GFCANARY-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 export GEMINI_API_KEY="$CANARY"
 cat >"$T_DIR/faults.json" <<'JSON'
 [{"model": "gemini-3.8-flash-tts", "kind": "503", "times": 2},
- {"model": "gemini-3.1-flash-image-preview", "kind": "429", "times": 1},
- {"model": "gemini-3.1-flash-image-preview", "kind": "400", "skip": 3, "times": 1},
+ {"model": "gemini-nano-banana-2.1", "kind": "429", "times": 1},
+ {"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 3, "times": 1},
  {"model": "gemini-3.8-flash-tts", "kind": "truncated", "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults.json" --retry-delay 0.2s --latency-ms 200
@@ -43,7 +43,7 @@ fake_stop
 fake_start --key "the-right-key"
 job3=$(new_job rejected)
 "$GEMFLOW" run "${FAST[@]}" "$job3" >"$out/rejected.out" 2>"$out/rejected.err"
-assert_eq "a rejected key fails the run" 1 "$?"
+assert_eq "a rejected key stops the run at the free model check (exit 2, nothing paid)" 2 "$?"
 assert_file_contains "the user sees the API's words" "API key not valid" "$out/rejected.err"
 fake_stop
 

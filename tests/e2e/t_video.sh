@@ -135,7 +135,7 @@ assert_eq "small job: exit 0" 0 "$GF_RC"
 assert_eq "small job: encoded once" 1 "$(encodes "$job")"
 requests=$(fake_count true)
 sha_before=$(sha256sum "$mp4" | cut -d' ' -f1)
-cp "$job/images/s01.png" "$job/images/s02.png"
+cp "$job/images/s01.jpg" "$job/images/s02.jpg"
 "$GEMFLOW" plan "${FAST_RPM[@]}" "${QUICK[@]}" "${small[@]}" "$job" >"$T_DIR/plan.out"
 assert_contains "plan: the video's request changed" "request changed" "$(grep -A1 '^  video' "$T_DIR/plan.out")"
 run "${small[@]}" "$job"
@@ -143,7 +143,7 @@ assert_eq "after the edit: exit 0" 0 "$GF_RC"
 assert_eq "after the edit: encoded once more" 2 "$(encodes "$job")"
 assert_eq "after the edit: no request (the image was kept as edited)" "$requests" "$(fake_count true)"
 check "after the edit: a different video" test "$(sha256sum "$mp4" | cut -d' ' -f1)" != "$sha_before"
-assert_eq "the new request names the edited image's sha256" "$(sha256sum "$job/images/s02.png" | cut -d' ' -f1)" \
+assert_eq "the new request names the edited image's sha256" "$(sha256sum "$job/images/s02.jpg" | cut -d' ' -f1)" \
     "$(jq -r '.request.body.scenes[1].image.sha256' "$rec")"
 run "${small[@]}" "$job"
 assert_eq "and then not again" 2 "$(encodes "$job")"

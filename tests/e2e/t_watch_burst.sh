@@ -45,7 +45,7 @@ done
 assert_eq "every job holds its own script" 0 "$bad"
 assert_eq "the fake saw $N requests" $N "$(fake_count true)"
 assert_eq "every script was sent exactly once" $N \
-    "$(jq -rs 'map(.prompt) | unique | map(select(startswith("Summarize: burst script "))) | length' "$FAKE_LOG")"
+    "$(jq -rs 'map(select(.method == "POST") | .prompt) | unique | map(select(startswith("Summarize: burst script "))) | length' "$FAKE_LOG")"
 claims=$(($(count_lines "$T_DIR/a.err" "claimed '") + $(count_lines "$T_DIR/b.err" "claimed '")))
 assert_eq "the two watchers claimed $N drops between them" $N "$claims"
 echo "# watcher a claimed $(count_lines "$T_DIR/a.err" "claimed '"), b $(count_lines "$T_DIR/b.err" "claimed '")"

@@ -10,7 +10,7 @@ name: one-text
 inputs:
   script: script.txt
 defaults:
-  model: gemini-3.5-flash
+  model: gemini-3.8-flash
   retries: 2
 stages:
   summary:

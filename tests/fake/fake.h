@@ -307,8 +307,12 @@ void fk_error_rpm(struct fk_reply *r, const char *model, int limit, int64_t wait
 
 /* ---- fake_fault.c (continued): per-request decisions, all take s->lock ---- */
 
-/* Which fault (if any) this request gets: header, then body marker, then rules, then rate. */
-enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const char *model);
+/* Which fault (if any) this request gets: header, then body marker, then rules, then rate.
+ * `generates`: a paid call (generateContent, streamGenerateContent, predict); the others
+ * (models.get, models.list, countTokens) get a fault only from the header or from a rule whose
+ * `match` names them. */
+enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const char *model,
+                            bool generates);
 /* Sliding-window --rpm limit: returns false and fills `r` when the request must be refused. */
 bool fk_rpm_admit(struct fk_server *s, const char *model, struct fk_reply *r);
 

@@ -305,7 +305,7 @@ static void respond(struct fk_server *s, struct fk_request *req, const char *ver
         req->fault = "rpm";
         return;
     }
-    enum fk_fault fault = fk_fault_pick(s, req, req->model);
+    enum fk_fault fault = fk_fault_pick(s, req, req->model, generates);
     req->fault = fault ? fk_fault_name(fault) : NULL;
     if (fault == FK_F_TIMEOUT || fault == FK_F_RESET) {
         out->mode = fault == FK_F_TIMEOUT ? FK_SEND_HANG : FK_SEND_RESET;

@@ -224,11 +224,14 @@ static bool rule_matches(const struct fk_rule *u, const struct fk_request *req, 
     return strstr(req->path, u->match) || fk_memmem(req->body.buf, req->body.len, u->match) != NULL;
 }
 
-static int from_rules(struct fk_server *s, const struct fk_request *req, const char *model)
+static int from_rules(struct fk_server *s, const struct fk_request *req, const char *model,
+                      bool generates)
 {
     for (size_t i = 0; i < s->rules.n; i++) {
         struct fk_rule *u = &s->rules.v[i];
-        if (!rule_matches(u, req, model))
+        /* a rule without `match` is for the paid calls (generateContent, predict, stream), not
+         * for the free models.get a client asks first; name the route in `match` for those */
+        if ((!generates && !u->match) || !rule_matches(u, req, model))
             continue;
         u->seen++;
         if (u->seen <= u->skip || (u->times >= 0 && u->fired >= u->times))
@@ -239,7 +242,8 @@ static int from_rules(struct fk_server *s, const struct fk_request *req, const c
     return -1;
 }
 
-enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const char *model)
+enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const char *model,
+                            bool generates)
 {
     int kind = -1;
     if (req->header_fault) {
@@ -252,9 +256,9 @@ enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const c
     if (kind < 0)
         kind = from_marker(s, req, model);
     if (kind < 0)
-        kind = from_rules(s, req, model);
+        kind = from_rules(s, req, model, generates);
     pthread_mutex_unlock(&s->lock);
-    if (kind < 0 && s->cfg.fault_rate > 0 && s->cfg.n_rate_kinds > 0) {
+    if (kind < 0 && generates && s->cfg.fault_rate > 0 && s->cfg.n_rate_kinds > 0) {
         /* Drawn from (seed, seq) so a run is repeatable whatever the thread timing. */
         if (fk_unit(fk_mix3(s->cfg.seed, req->seq, 1)) < s->cfg.fault_rate) {
             uint64_t pick = fk_mix3(s->cfg.seed, req->seq, 2) % (uint64_t)s->cfg.n_rate_kinds;

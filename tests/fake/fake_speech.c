@@ -132,6 +132,14 @@ static bool check_voice(const struct fk_model *m, const cJSON *vc, const char *a
                                           "voice from /v1beta/voices (letters, digits, '_' and "
                                           "'-').\n",
                                       at, id));
+    /* This fake knows no voice library: a voice field names a prebuilt voice, or a designed
+     * (voice_...) or cloned (voicekey_...) voice, which it takes on trust; any other name is a
+     * voice that does not exist (our wording, in the style of the prebuilt-voice error). */
+    if (id && !prebuilt_ok(id) && strncmp(id, "voice_", 6) != 0 && strncmp(id, "voicekey_", 9) != 0)
+        return fk_fail(err, fk_printf(GCR "%s.voice: Voice '%s' is not supported. Use one of the "
+                                          "30 prebuilt voices or the id of a voice from "
+                                          "/v1beta/voices (voice_..., voicekey_...).\n",
+                                      at, id));
     const char *v = id ? id : name;
     if (!v)
         return true;

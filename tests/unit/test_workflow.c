@@ -10,6 +10,7 @@
 
 #include "util.h"
 #include "workflow.h"
+#include "../stages/imgcodec.h"
 #include "workflow_int.h"
 #include "ydoc.h"
 
@@ -93,18 +94,25 @@ static void test_bundled_loads(void **state)
     assert_string_equal(wf.inputs[0].name, "script");
     assert_string_equal(wf.inputs[0].path, "script.txt");
     assert_int_equal(wf.concurrency, 8);
-    assert_true(workflow_rpm(&wf, "gemini-3.1-flash-image-preview") == 10);
-    assert_true(workflow_rpm(&wf, "gemini-3.5-flash") == 0);
+    /* no rpm: the server's 429s pace the calls (README, "Rate limits") */
+    assert_int_equal(wf.n_rpm, 0);
+    assert_true(wf.model_check);
 
     const struct stage_def *an = stage(&wf, "analysis"), *pr = stage(&wf, "prompts");
     const struct stage_def *im = stage(&wf, "images"), *na = stage(&wf, "narration");
     assert_int_equal(an->kind, STAGE_JSON);
     assert_int_equal(im->kind, STAGE_IMAGE);
     assert_int_equal(na->kind, STAGE_SPEECH);
-    assert_string_equal(an->model, "gemini-3.5-flash");
-    assert_string_equal(pr->model, "gemini-3.5-flash");
-    assert_string_equal(im->model, "gemini-3.1-flash-image-preview");
+    assert_string_equal(an->model, "gemini-3.8-flash");
+    assert_string_equal(pr->model, "gemini-3.8-flash");
+    assert_string_equal(im->model, "gemini-nano-banana-2.1");
     assert_string_equal(na->model, "gemini-3.8-flash-tts");
+    /* the words alone in text, the delivery in style; JPEG written as it comes */
+    assert_string_equal(tmpl_source(na->text), "{{item.narration}}");
+    assert_string_equal(tmpl_source(na->style), "{{item.mood}}");
+    assert_string_equal(an->thinking, "LOW");
+    assert_int_equal(im->image_format, IMG_JPEG);
+    assert_int_equal(an->paid_retries, 1);
     assert_non_null(an->schema);
     assert_true(str_ends_with(an->schema_file, "/schemas/analysis.json"));
     assert_true(str_ends_with(tmpl_file(an->prompt), "/prompts/analyze.md"));
@@ -233,12 +241,12 @@ static void test_use_and_set(void **state)
     assert_string_equal(stage(&wf, "images")->aspect_ratio, "1:1");
     assert_string_equal(stage(&wf, "narration")->voice, "Puck");
     assert_string_equal(stage(&wf, "narration")->language, "en-GB");
-    assert_string_equal(stage(&wf, "analysis")->model, "gemini-3.5-flash");
+    assert_string_equal(stage(&wf, "analysis")->model, "gemini-3.8-flash");
     for (size_t i = 0; i < wf.n_stages; i++)
         assert_int_equal(wf.stages[i].retries, 2);
     assert_int_equal(wf.concurrency, 3);
     assert_true(workflow_rpm(&wf, "gemini-3-pro-image-preview") == 4);
-    assert_true(workflow_rpm(&wf, "gemini-3.1-flash-image-preview") == 10);
+    assert_true(workflow_rpm(&wf, "gemini-nano-banana-2.1") == 0);
     assert_string_equal(wf.inputs[0].path, "story.md");
     /* the set prompt file is next to the file holding the set; the others next to the bundle */
     assert_string_equal(tmpl_file(stage(&wf, "analysis")->prompt), GOOD "/my-analyze.md");
@@ -257,7 +265,7 @@ static void test_cli_set_images_model(void **state)
     const char *sets[] = {"images.model=gemini-3-pro-image-preview"};
     load_ok(&wf, path, sets, 1);
     assert_string_equal(stage(&wf, "images")->model, "gemini-3-pro-image-preview");
-    assert_string_equal(stage(&wf, "prompts")->model, "gemini-3.5-flash");
+    assert_string_equal(stage(&wf, "prompts")->model, "gemini-3.8-flash");
     assert_string_equal(stage(&wf, "narration")->model, "gemini-3.8-flash-tts");
     workflow_release(&wf);
     free(path);
@@ -272,7 +280,7 @@ static void test_cli_set_rpm_dotted_model(void **state)
     load_ok(&wf, path, sets, 3);
     assert_true(workflow_rpm(&wf, "gemini-3.1-flash-image-preview") == 3);
     assert_true(workflow_rpm(&wf, "gemini-3.8-flash-lite-tts") == 2.5);
-    assert_true(workflow_rpm(&wf, "gemini-3.8-flash-tts") == 10);
+    assert_true(workflow_rpm(&wf, "gemini-3.8-flash-tts") == 0);
     assert_int_equal(wf.concurrency, 16);
     workflow_release(&wf);
     free(path);
