@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The bundled sample job runs end to end against the fake server, every artifact is real and
-# verified independently (ffprobe, jq), and a second run makes zero requests.
+# The bundled sample job runs end to end against the fake server, which answers like today's API
+# (gemini-3.8-flash, gemini-nano-banana-2.1 sending JPEG with a share labelled image/png, 3.8 TTS
+# sending WAV), every artifact is real and verified independently (ffprobe, jq), exactly
+# 2 + 2 x scenes generation requests are paid for, and a second run makes zero requests.
 source "$(dirname "$0")/lib.sh"
 fake_start
 job=$(new_job lighthouse)
@@ -8,6 +10,18 @@ job=$(new_job lighthouse)
 gf run "$job"
 assert_eq "first run exits 0" 0 "$GF_RC"
 [ "$GF_RC" = 0 ] || cat "$T_DIR/last.err" >&2
+scenes=$(jq '.scenes | length' "$job/analysis.json")
+assert_eq "exactly 2 + 2 x $scenes generation requests, every one answered 200" \
+    "$((2 + 2 * scenes)) $((2 + 2 * scenes))" "$(fake_count) $(fake_count '.status == 200')"
+assert_eq "the free model checks: one models.get per model, before the first paid call" \
+    "3 GET GET GET" "$(fake_count_all '.method == "GET"') $(jq -rs '.[:3] | map(.method) | join(" ")' "$FAKE_LOG")"
+check "video.mp4 was made" test -s "$job/video.mp4"
+mislabelled=$(jq '[.artifacts[] | select(.stage == "images" and .media.label_mismatch)] | length' "$job/manifest.json")
+check "some JPEGs came labelled image/png ($mislabelled), none was paid for twice" test "$mislabelled" -ge 1
+assert_eq "every image written as the JPEG it came as" "$scenes" \
+    "$(jq '[.artifacts[] | select(.stage == "images" and .media.format == "jpeg" and .media.source_format == "jpeg" and (.media.converted | not))] | length' "$job/manifest.json")"
+assert_eq "the narration recites the script's words alone; the mood is its style" "$scenes" \
+    "$(jq -s --slurpfile a "$job/analysis.json" '[.[] | select(.speech) | select(.speech.texts[0] as $t | $a[0].scenes | any(.narration == $t)) | select(.speech.styles[0] as $m | $a[0].scenes | any(.mood == $m))] | length' "$FAKE_LOG")"
 
 # analysis.json: 8 scenes (the script has 8), every required field, moods from the enum
 check "analysis.json is JSON" jq -e . "$job/analysis.json" >/dev/null
@@ -19,12 +33,12 @@ ids=$(jq -r '.scenes[].id' "$job/analysis.json" | tr '\n' ' ')
 assert_eq "prompts.json has the analysis' ids in order" "$ids" "$(jq -r '.scenes[].id' "$job/prompts.json" | tr '\n' ' ')"
 assert_eq "every prompt is non-empty" 8 "$(jq '[.scenes[] | select((.image_prompt|length) > 20)] | length' "$job/prompts.json")"
 
-# one decodable PNG of the asked size (16:9 on gemini-nano-banana-2.1: 1376x768) per scene
+# one decodable image of the asked size (16:9 on gemini-nano-banana-2.1: 1376x768) per scene
 for id in $ids; do
     size=$(png_size "$job/images/$id.jpg")
     [ "$size" = "1376x768" ] || fail "images/$id.jpg decodes as '$size', expected 1376x768"
 done
-ok "8 PNGs decode at 1376x768"
+ok "8 JPEGs decode at 1376x768"
 assert_eq "no other images" 8 "$(ls "$job/images" | wc -l)"
 
 # one WAV per scene whose length is the PCM the fake sent

@@ -30,4 +30,14 @@ assert_eq "thinkingLevel is uppercase" "LOW" "$(jq -r '.request.body.generationC
 assert_eq "a voice id goes in voiceConfig.voice" "voice_abc123" "$(jq -r '.request.body.generationConfig.speechConfig.voiceConfig.voice' "$rec/tts_voice_id/tts_voice_id.json")"
 assert_eq "the dialogue names its speakers per part" "Keeper Child" "$(jq -r '[.request.body.contents[0].parts[].speechMetadata.speaker] | join(" ")' "$rec/tts_multi_speaker/tts_multi_speaker.json")"
 assert_eq "the words alone are recited" "The lighthouse keeper climbed the stairs one last time." "$(jq -r '.request.body.contents[0].parts[0].text' "$rec/tts_style/tts_style.json")"
+# a dialogue turn that names a speaker the stage does not have fails its item before any call
+before=$(fake_count)
+gf run --workflow "$job/workflow.yaml" --set "tts_multi_speaker.turns='[{\"speaker\": \"Nobody\", \"text\": \"Hello?\"}]'" "$job"
+assert_eq "an unknown speaker fails the run" 1 "$GF_RC"
+assert_eq "without a call" "$before" "$(fake_count)"
+assert_contains "naming the speaker and the stage's speakers" "turn 1 names speaker 'Nobody', who is not in the stage's speakers ('Keeper', 'Child')" "$(cat "$T_DIR/last.err")"
+# inline vocal tags pass through untouched
+gf run --workflow "$job/workflow.yaml" --set 'tts_style.text=<sigh> The lamp is lit.' "$job"
+assert_eq "a vocal tag is recited as written" "<sigh> The lamp is lit." \
+    "$(jq -r '.request.body.contents[0].parts[0].text' "$rec/tts_style/tts_style.json")"
 finish
