@@ -371,6 +371,18 @@ static void warn_sampling(struct wf_loader *L, const struct stage_def *s,
 {
     static const char *const keys[] = {"temperature", "top_p", "top_k"};
     const bool set[] = {s->has_temperature, s->has_top_p, s->has_top_k};
+    if (s->model && s->thinking && strcmp(s->thinking, "MINIMAL") == 0 &&
+        (str_starts_with(s->model, "gemini-3.7-flash") ||
+         str_starts_with(s->model, "gemini-3.8-flash"))) {
+        const struct ydoc_node *at = ydoc_get(st, "thinking");
+        if (!at)
+            at = ydoc_get(ydoc_get(L->doc, "defaults"), "thinking");
+        if (at)
+            diag_add(&L->wf->warnings, at->file, at->line, at->col,
+                     "warning: stage '%s': model '%s' refuses thinking level MINIMAL (the API "
+                     "answers 400); use LOW",
+                     s->name, s->model);
+    }
     if (!s->model || !models_ignores_sampling(s->model))
         return;
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {

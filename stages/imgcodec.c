@@ -161,6 +161,14 @@ int img_check_video_limits(const struct img_facts *f, struct gf_err *err)
                         "image is %ux%u pixels: less than %d on a side, too small for a video "
                         "frame",
                         f->width, f->height, IMG_VIDEO_MIN_SIDE);
+    /* The video stage scales an image to cover its frame: a 16x8192 strip covering a 1080p
+     * frame would be a 1920x983040 intermediate picture that FFmpeg refuses. The widest ratio an
+     * image model makes is 8:1 (1:8, 8:1 on the Gemini image models). */
+    if ((uint64_t)hi > (uint64_t)lo * IMG_VIDEO_MAX_RATIO)
+        return gf_error(err, GF_ERR_INPUT,
+                        "image is %ux%u pixels: more than %d times as long as it is wide, too "
+                        "narrow for a video frame",
+                        f->width, f->height, IMG_VIDEO_MAX_RATIO);
     return 0;
 }
 

@@ -101,13 +101,15 @@ int img_convert(const void *data, size_t len, enum img_format to, int quality, s
                 struct img_facts *facts, struct gf_err *err);
 
 /* What the video stage can use, from facts img_check filled:
- *   largest side at most IMG_VIDEO_MAX_SIDE, smallest at least IMG_VIDEO_MIN_SIDE.
+ *   largest side at most IMG_VIDEO_MAX_SIDE, smallest at least IMG_VIDEO_MIN_SIDE, the long
+ *   side at most IMG_VIDEO_MAX_RATIO times the short one.
  * Returns 0, or -1 with err (GF_ERR_INPUT): "image is 9000x5000 pixels: more than 8192 on a
  * side, too large for a video frame", "image is 12x800 pixels: less than 16 on a side, too small
  * for a video frame". So an image stage can refuse, when a reply is accepted, an image no video
  * could show. The reasons are beside the definitions in imgcodec.c. */
-#define IMG_VIDEO_MAX_SIDE 8192
-#define IMG_VIDEO_MIN_SIDE 16
+#define IMG_VIDEO_MAX_SIDE  8192
+#define IMG_VIDEO_MIN_SIDE  16
+#define IMG_VIDEO_MAX_RATIO 10 /* long side over short side */
 int img_check_video_limits(const struct img_facts *f, struct gf_err *err);
 
 #endif
