@@ -1,9 +1,11 @@
 /* workflow: loading a workflow file (whole, or `use:` + `set:`), the top-level keys, finding
  * bundled workflows, and releasing the result. Stages and cross-checks live in workflow_*.c. */
+#include "fsutil.h"
 #include "util.h"
 #include "workflow_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -64,6 +66,73 @@ char *wfl_join(const char *dir, const char *rel)
     if (rel[0] == '/' || strcmp(dir, ".") == 0)
         return xstrdup(rel);
     return xasprintf("%s%s%s", dir, str_ends_with(dir, "/") ? "" : "/", rel);
+}
+
+/* `name` without empty and "." components, or NULL when it is absolute, has a ".." component
+ * or names nothing (caller frees). */
+static char *inside_name(const char *name)
+{
+    if (name[0] == '/')
+        return NULL;
+    struct buf b = BUF_INIT;
+    for (const char *p = name; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            buf_release(&b);
+            return NULL;
+        }
+        if (n && !(n == 1 && p[0] == '.')) {
+            if (b.len)
+                buf_addc(&b, '/');
+            buf_add(&b, p, n);
+        }
+        p += n + (p[n] == '/');
+    }
+    if (!b.len) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
+int wfl_read_beside(struct wf_loader *L, const struct ydoc_node *n, const char *what,
+                    const char *name, struct buf *text, char **path)
+{
+    const char *dir = wfl_dir_of(L, n->file);
+    char *rel = inside_name(name);
+    struct gf_err err = GF_ERR_INIT;
+    *path = NULL;
+    if (n->line == 0) {
+        /* --set on the command line: the user's own choice, relative to the working directory */
+        free(rel);
+        *path = wfl_join(dir, name);
+        if (buf_read_file_max(text, *path, WF_FILE_MAX) == 0)
+            return 0;
+        wfl_error(L, n, "cannot read %s file '%s': %s", what, *path, strerror(errno));
+        free(*path);
+        *path = NULL;
+        return -1;
+    }
+    if (!rel) {
+        wfl_error(L, n, "%s file '%s' is outside the workflow's directory", what, name);
+        return -1;
+    }
+    *path = wfl_join(dir, name);
+    int fd = fs_open_beneath(dir, rel, O_RDONLY | O_NONBLOCK, 0, &err), rc = -1;
+    free(rel);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EINVAL))
+        wfl_error(L, n, "cannot read %s file '%s': %s", what, *path, err.msg);
+    else if (fd < 0 || buf_read_fd_max(text, fd, WF_FILE_MAX) < 0)
+        wfl_error(L, n, "cannot read %s file '%s': %s", what, *path, strerror(errno));
+    else
+        rc = 0;
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0) {
+        free(*path);
+        *path = NULL;
+    }
+    return rc;
 }
 
 char *wfl_dirname(const char *path)

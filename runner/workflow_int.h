@@ -67,6 +67,14 @@ void wfl_add_dir(struct wf_loader *L, const char *file, const char *dir);
 const char *wfl_dir_of(const struct wf_loader *L, const char *file);
 /* Resolve `rel` against `dir` (caller frees): "." + "a.md" -> "a.md". */
 char *wfl_join(const char *dir, const char *rel);
+/* Read file `name`, written in value `n` (a prompt or schema file; `what` says which), from the
+ * directory of the workflow file holding the value and never from outside it: an absolute name,
+ * a ".." component or a symbolic link on the way is a diagnostic at `n`. Returns 0 with the
+ * text appended to `text` and *path the joined path for messages (caller frees), or -1 after a
+ * diagnostic with *path NULL. At most WF_FILE_MAX bytes; a FIFO does not block the open. A value
+ * from `--set` on the command line (no position) is the user's own: read as named. */
+int wfl_read_beside(struct wf_loader *L, const struct ydoc_node *n, const char *what,
+                    const char *name, struct buf *text, char **path);
 /* The directory part of a path (caller frees): "a/b.yaml" -> "a", "b.yaml" -> ".". */
 char *wfl_dirname(const char *path);
 
