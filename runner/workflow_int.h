@@ -11,7 +11,11 @@
 #define WF_DEFAULT_TIMEOUT_MS  120000
 #define WF_DEFAULT_RETRIES     5
 #define WF_DEFAULT_CONCURRENCY 8
-#define WF_FILE_MAX            (16u << 20) /* workflow, prompt and schema files: never endless */
+#define WF_FILE_MAX            (16u << 20) /* prompt and schema files: never endless */
+/* Limits no legitimate workflow meets (the document's own are YDOC_MAX_* in ydoc.h, the
+ * templates' TMPL_MAX_REFS): the checks across stages and inputs stay cheap at these. */
+#define WF_MAX_STAGES 64
+#define WF_MAX_INPUTS 64
 
 /* A stage named in `needs:`. */
 struct wf_need {

@@ -199,6 +199,14 @@ static void schema_field(struct wf_loader *L, struct stage_def *s, struct wf_sta
         return;
     }
     struct buf problems = BUF_INIT;
+    if (schema_check_size(schema, &problems) < 0) {
+        wfl_error(L, n, "schema%s%s%s is too large: %s", path ? " '" : "", path ? path : "",
+                  path ? "'" : "", problems.data);
+        buf_release(&problems);
+        cJSON_Delete(schema);
+        free(path);
+        return;
+    }
     int np = schema_lint(schema, &problems);
     for (char *line = problems.data, *nl; np && *line; line = nl + 1) {
         nl = strchr(line, '\n');
@@ -442,6 +450,12 @@ static void parse_stage(struct wf_loader *L, struct stage_def *s, struct wf_stag
 void wfl_parse_stages(struct wf_loader *L, const struct ydoc_node *stages)
 {
     struct workflow *wf = L->wf;
+    if (stages->n_pairs > WF_MAX_STAGES) {
+        wfl_error(L, stages->pairs[WF_MAX_STAGES].key,
+                  "too many stages (more than %d; split the work into several workflows)",
+                  WF_MAX_STAGES);
+        return;
+    }
     wf->stages = xcalloc(stages->n_pairs, sizeof *wf->stages);
     L->info = xcalloc(stages->n_pairs, sizeof *L->info);
     for (size_t i = 0; i < stages->n_pairs; i++) {

@@ -112,7 +112,7 @@ assert_file_contains "binary workflow.yaml gives line:column" "$job/workflow.yam
 rm -f "$job/workflow.yaml" && ln -s /dev/zero "$job/workflow.yaml"
 timeout 120 "$GEMFLOW" validate "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 assert_eq "workflow.yaml -> /dev/zero: exits 2 (and does not hang)" 2 "$?"
-assert_file_contains "workflow.yaml -> /dev/zero: explained" "$job/workflow.yaml: cannot read the workflow: File too large" "$T_DIR/last.err"
+assert_file_contains "workflow.yaml -> /dev/zero: explained" "$job/workflow.yaml:1:1: the workflow is too large (more than 1048576 bytes" "$T_DIR/last.err"
 rm -f "$job/workflow.yaml" && mkfifo "$job/workflow.yaml"
 timeout 120 "$GEMFLOW" validate "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 assert_eq "workflow.yaml a FIFO: exits 2 (and does not hang)" 2 "$?"
@@ -158,6 +158,23 @@ rm "$job/schemas"
 gf validate "$SRC_DIR/workflows/script-to-media.yaml"
 assert_eq "the bundled workflow's own prompt files still load" 0 "$GF_RC"
 rm -rf "$victim" "$job/workflow.yaml"
+
+# limits no workflow meets (docs/security.md): each a file:line:column error, at once
+{
+    printf 'version: 1\nname: big\njunk:\n'
+    for i in $(seq 1 40000); do printf '  k%d: v\n' "$i"; done
+} >"$T_DIR/keys.yaml"
+gf validate "$T_DIR/keys.yaml"
+assert_eq "40,000 keys in a mapping: exits 2" 2 "$GF_RC"
+assert_file_contains "40,000 keys in a mapping: the limit, where it was crossed" \
+    "$T_DIR/keys.yaml:1004:3: too many keys in one mapping (more than 1000" "$T_DIR/last.err"
+{
+    printf 'version: 1\ndefaults:\n  model: gemini-3.5-flash\nstages:\n'
+    for i in $(seq 0 64); do printf '  s%d:\n    kind: text\n    prompt: hi\n    output: s%d.txt\n' "$i" "$i"; done
+} >"$T_DIR/stages.yaml"
+gf validate "$T_DIR/stages.yaml"
+assert_eq "65 stages: exits 2" 2 "$GF_RC"
+assert_file_contains "65 stages: the 65th named" "$T_DIR/stages.yaml:261:3: too many stages (more than 64" "$T_DIR/last.err"
 
 printf 'version: 1\nuse: script-to-media\n# caf\xe9\n' >"$job/workflow.yaml"
 gf validate "$job/workflow.yaml"
