@@ -43,7 +43,7 @@ max_len() {
 }
 
 # libFuzzer's -timeout (whole seconds) for one input: a hang. The workflow target also checks
-# its own per-byte bound (README.md, "Slow inputs"): 50 ms + 20 us/byte, 1.4 s at 65536 bytes.
+# its own per-byte bound (README.md, "Slow inputs"): 250 ms + 20 us/byte, 1.6 s at 65536 bytes.
 timeout_s() {
     case $1 in
     workflow) echo 3 ;;
