@@ -35,19 +35,10 @@ seeds() {
 # The longest input worth trying: a workflow or a reply with media needs room, a log line not.
 max_len() {
     case $1 in
-    workflow) echo 65536 ;;
+    workflow) echo 65536 ;; # also its CPU-time bound per byte: README.md, "Slow inputs"
     template) echo 4096 ;;
     gemini) echo 65536 ;;
     joblog) echo 8192 ;;
-    esac
-}
-
-# libFuzzer's -timeout (whole seconds) for one input: a hang. The workflow target also checks
-# its own per-byte bound (README.md, "Slow inputs"): 250 ms + 20 us/byte, 1.6 s at 65536 bytes.
-timeout_s() {
-    case $1 in
-    workflow) echo 3 ;;
-    *) echo 10 ;;
     esac
 }
 
@@ -58,7 +49,7 @@ run_one() {
     local dict=()
     [ -f "$here/$t.dict" ] && dict=(-dict="$here/$t.dict")
     # shellcheck disable=SC2046
-    "$bin" -max_total_time="$seconds" -timeout="$(timeout_s "$t")" -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
+    "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
         -print_final_stats=1 -artifact_prefix="$work/" "${dict[@]}" \
         "$work/corpus" $(seeds "$t") $(ls -d "$here/regressions/$t" 2>/dev/null) \
         >"$work/log" 2>&1
