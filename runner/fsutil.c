@@ -181,9 +181,25 @@ fail:
     return -1;
 }
 
+/* A relative path of plain components: no "", "." or ".." component, not absolute (a
+ * backslash is an ordinary character here, unlike for fs_rel_is_safe). */
+static bool plain_rel(const char *rel)
+{
+    if (!rel[0] || rel[0] == '/')
+        return false;
+    for (const char *p = rel;;) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        if (!p[n])
+            return true;
+        p += n + 1;
+    }
+}
+
 static int check_rel(const char *dir, const char *rel, struct gf_err *err)
 {
-    if (fs_rel_is_safe(rel))
+    if (plain_rel(rel))
         return 0;
     gf_error(err, GF_ERR_IO, "'%s' is not a relative path inside '%s'", rel, dir);
     errno = EINVAL;

@@ -37,11 +37,11 @@ int fs_mkdirs(const char *dir, const char *rel, struct gf_err *err);
 /* Opening inside a directory whose contents are not trusted (a job, the workflow's directory).
  *
  * `dir` itself may be a symbolic link (the user named it); inside it nothing is followed:
- * `rel` must pass fs_rel_is_safe (no "..", not absolute), and a component that is a symbolic
- * link, the last one included, makes the open fail with "'audio' in 'jobs/a' is a symbolic
- * link: refusing to write through it" (GF_ERR_IO, errno ELOOP). The kernel resolves it with
- * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where it has that (Linux 5.6+), else a walk of
- * openat(O_NOFOLLOW | O_DIRECTORY) per directory and O_NOFOLLOW on the last component. O_CLOEXEC
+ * `rel` must be relative, without "", "." or ".." components (EINVAL otherwise), and a component
+ * that is a symbolic link, the last one included, makes the open fail with "'audio' in 'jobs/a' is
+ * a symbolic link: refusing to write through it" (GF_ERR_IO, errno ELOOP). The kernel resolves it
+ * with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where it has that (Linux 5.6+), else a walk
+ * of openat(O_NOFOLLOW | O_DIRECTORY) per directory and O_NOFOLLOW on the last component. O_CLOEXEC
  * is always added. Returns the fd (caller closes), or -1 with err and errno set. */
 int fs_open_beneath(const char *dir, const char *rel, int flags, int mode, struct gf_err *err);
 /* For tests: false makes fs_*_beneath skip openat2 and use the component walk. */
