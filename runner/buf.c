@@ -115,8 +115,17 @@ int buf_read_file_max(struct buf *b, const char *path, size_t max)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
+    int rc = buf_read_fd_max(b, fd, max);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+int buf_read_fd_max(struct buf *b, int fd, size_t max)
+{
     int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
+    if (fl >= 0 && (fl & O_NONBLOCK))
         fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     size_t old = b->len;
     bool had_storage = b->cap != 0;
@@ -127,7 +136,6 @@ int buf_read_file_max(struct buf *b, const char *path, size_t max)
             continue;
         if (n < 0 || (n > 0 && b->len - old + (size_t)n > max)) {
             int e = n < 0 ? errno : EFBIG;
-            close(fd);
             /* leave the buffer as it was: also without the storage grown here (EISDIR) */
             if (had_storage)
                 buf_setlen(b, old);
@@ -141,7 +149,6 @@ int buf_read_file_max(struct buf *b, const char *path, size_t max)
         b->len += (size_t)n;
     }
     b->data[b->len] = '\0';
-    close(fd);
     return 0;
 }
 

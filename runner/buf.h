@@ -44,5 +44,7 @@ int buf_read_file(struct buf *b, const char *path);
  * files that must be small (workflows, prompts, schemas): a device such as /dev/zero behind a
  * symlink never ends. */
 int buf_read_file_max(struct buf *b, const char *path, size_t max);
+/* The same from an open fd (read to its end; O_NONBLOCK is cleared first; not closed). */
+int buf_read_fd_max(struct buf *b, int fd, size_t max);
 
 #endif

@@ -43,6 +43,27 @@ static void close_from(int lowest, int keep)
             close(fd);
 }
 
+bool child_env_is_secret(const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    size_t n = eq ? (size_t)(eq - entry) : strlen(entry);
+    static const char key[] = "API_KEY";
+    size_t k = sizeof key - 1;
+    return n >= k && memcmp(entry + n - k, key, k) == 0 && (n == k || entry[n - k - 1] == '_');
+}
+
+char **child_environment(char *const *env)
+{
+    size_t n = 0, k = 0;
+    while (env && env[n])
+        n++;
+    char **out = xcalloc(n + 1, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        if (!child_env_is_secret(env[i]))
+            out[k++] = env[i];
+    return out;
+}
+
 /* Fork and exec argv in dir with stdout/stderr on out_w/err_w. Returns the pid, or -1 with
  * *exec_errno set when the program could not be started. Only async-signal-safe calls happen
  * between fork and exec: libcurl may run resolver threads. */
@@ -55,6 +76,7 @@ static pid_t spawn(const char *const *argv, const char *dir, int out_w, int err_
         return -1;
     }
     pid_t parent = getpid();
+    char **envp = child_environment(environ); /* made before fork: no malloc in the child */
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &old); /* no handler of ours runs in the child */
@@ -79,7 +101,7 @@ static pid_t spawn(const char *const *argv, const char *dir, int out_w, int err_
             e = errno;
         } else {
             close_from(3, report[1]);
-            execve(argv[0], (char *const *)argv, environ);
+            execve(argv[0], (char *const *)argv, envp);
             e = errno;
         }
         ssize_t n = write(report[1], &e, sizeof e);
@@ -88,6 +110,7 @@ static pid_t spawn(const char *const *argv, const char *dir, int out_w, int err_
     }
     int fork_errno = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);
+    free(envp);
     close(report[1]);
     if (pid < 0) {
         close(report[0]);

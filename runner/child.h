@@ -1,7 +1,9 @@
 /* child: running a program as a child process on the engine's event loop, for the local stages
  * (FFmpeg). The program is started from an argument vector (execve, never a shell) in a given
  * directory, with stdin from /dev/null, its own process group (a terminal's Ctrl-C reaches
- * gemflow, which decides), and PR_SET_PDEATHSIG so it dies with gemflow. Its stdout is handed
+ * gemflow, which decides), PR_SET_PDEATHSIG so it dies with gemflow, and gemflow's environment
+ * without any credential: every variable named API_KEY or ending in "_API_KEY" (GEMINI_API_KEY,
+ * GOOGLE_API_KEY and any other service's) is left out; FFmpeg needs none. Its stdout is handed
  * over line by line; the last lines of its stderr are kept. Its exit is noticed on the loop
  * through a pidfd (Linux 5.3+), else through both pipes reaching end of file.
  *
@@ -51,6 +53,13 @@ void child_free(struct child *c);
  * it could not be started. */
 int child_run(const char *const *argv, struct buf *out, size_t max, int *status,
               struct gf_err *err);
+
+/* Whether an environment entry ("NAME=value") is a credential a child must not inherit: its
+ * name is API_KEY or ends in "_API_KEY". */
+bool child_env_is_secret(const char *entry);
+/* The entries of `env` a child gets (the same strings, borrowed; the array is the caller's to
+ * free): every one but the credentials. */
+char **child_environment(char *const *env);
 
 /* The full path of program `name` found on $PATH (an executable regular file), or NULL (caller
  * frees). */

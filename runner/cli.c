@@ -1,6 +1,7 @@
 /* cli: option and key handling shared by the gemflow commands. */
 #include "cli.h"
 #include "buf.h"
+#include "keymem.h"
 #include "util.h"
 
 #include <errno.h>
@@ -130,51 +131,75 @@ static int key_is_sane(const char *k)
     return 1;
 }
 
-static char *key_from_file(const char *path, struct gf_err *err)
+#define KEY_FILE_MAX 1024 /* a key file is a key and a newline; larger is not one */
+
+/* Read the key file into `key` (KEYMEM_SIZE bytes): its first line, and nothing else of it
+ * anywhere in memory. Refused: a symbolic link, anything but a regular file (a FIFO is opened
+ * without waiting for a writer), a file of another user, one with any group or other permission
+ * bit, one larger than KEY_FILE_MAX. */
+static int read_key_file(const char *path, char *key, struct gf_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        gf_error_errno(err, GF_ERR_CONFIG, "cannot open API key file '%s'", path);
-        return NULL;
-    }
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP)
+        return gf_error(err, GF_ERR_CONFIG,
+                        "API key file '%s' is a symbolic link: refusing it (name the file itself)",
+                        path);
+    if (fd < 0)
+        return gf_error_errno(err, GF_ERR_CONFIG, "cannot open API key file '%s'", path);
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
+    int rc = -1;
+    if (fstat(fd, &st) < 0)
+        gf_error_errno(err, GF_ERR_CONFIG, "cannot stat API key file '%s'", path);
+    else if (!S_ISREG(st.st_mode))
         gf_error(err, GF_ERR_CONFIG, "API key file '%s' is not a regular file", path);
-        return NULL;
-    }
-    if (st.st_mode & 0077) {
-        close(fd);
+    else if (st.st_uid != geteuid())
         gf_error(err, GF_ERR_CONFIG,
-                 "warning: API key file '%s' can be read by other users (mode %04o); refusing to "
-                 "use it. Run: chmod 600 '%s'",
+                 "API key file '%s' belongs to uid %u, not to this user (uid %u); refusing to use "
+                 "it",
+                 path, (unsigned)st.st_uid, (unsigned)geteuid());
+    else if (st.st_mode & 0077)
+        gf_error(err, GF_ERR_CONFIG,
+                 "API key file '%s' can be read by other users (mode %04o); refusing to use it. "
+                 "Run: chmod 600 '%s'",
                  path, (unsigned)(st.st_mode & 07777), path);
-        return NULL;
+    else if (st.st_size > KEY_FILE_MAX)
+        gf_error(err, GF_ERR_CONFIG,
+                 "API key file '%s' is too large to be a key file (%lld bytes, more than %d)", path,
+                 (long long)st.st_size, KEY_FILE_MAX);
+    else
+        rc = 0;
+    size_t len = 0;
+    while (rc == 0 && len <= KEY_FILE_MAX) { /* straight into the key's own memory */
+        ssize_t n = read(fd, key + len, (size_t)KEY_FILE_MAX + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = gf_error_errno(err, GF_ERR_CONFIG, "cannot read API key file '%s'", path);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
     }
-    char buf[512];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (n < 0) {
-        gf_error_errno(err, GF_ERR_CONFIG, "cannot read API key file '%s'", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    char *key = xstrdup(buf);
-    memset(buf, 0, sizeof buf);
-    if (!key_is_sane(key)) {
-        free(key);
-        gf_error(err, GF_ERR_CONFIG, "API key file '%s' does not hold a key on its first line",
-                 path);
-        return NULL;
-    }
-    return key;
+    if (rc == 0 && len > KEY_FILE_MAX)
+        rc = gf_error(err, GF_ERR_CONFIG, "API key file '%s' grew past %d bytes while read", path,
+                      KEY_FILE_MAX);
+    size_t line = strcspn(key, "\r\n");
+    explicit_bzero(key + line, KEYMEM_SIZE - line); /* the rest of the file: not kept */
+    if (rc == 0 && !key_is_sane(key))
+        rc = gf_error(err, GF_ERR_CONFIG, "API key file '%s' does not hold a key on its first line",
+                      path);
+    return rc;
 }
 
 char *cli_api_key(const char *key_file, struct gf_err *err)
 {
-    if (key_file)
-        return key_from_file(key_file, err);
+    if (key_file) {
+        char *key = keymem_alloc(KEYMEM_SIZE);
+        if (read_key_file(key_file, key, err) == 0)
+            return key;
+        keymem_free(key);
+        return NULL;
+    }
     const char *names[] = {"GEMINI_API_KEY", "GOOGLE_API_KEY"};
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
         const char *v = getenv(names[i]);
@@ -184,11 +209,22 @@ char *cli_api_key(const char *key_file, struct gf_err *err)
                          names[i]);
                 return NULL;
             }
-            return xstrdup(v);
+            if (strlen(v) >= KEYMEM_SIZE) {
+                gf_error(err, GF_ERR_CONFIG, "$%s is too long to be an API key", names[i]);
+                return NULL;
+            }
+            char *key = keymem_alloc(KEYMEM_SIZE);
+            memcpy(key, v, strlen(v) + 1);
+            return key;
         }
     }
     gf_error(err, GF_ERR_CONFIG,
              "no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or pass --api-key-file FILE; "
              "get a key at https://aistudio.google.com/apikey");
     return NULL;
+}
+
+void cli_api_key_free(char *key)
+{
+    keymem_free(key);
 }

@@ -72,7 +72,13 @@ int cli_open_job(struct job *job, const char *dir, const struct job_opts *opts, 
                  struct gf_err *err);
 
 /* The API key: --api-key-file, else $GEMINI_API_KEY, else $GOOGLE_API_KEY. Returns a new
- * string (caller wipes and frees) or NULL with err (GF_ERR_CONFIG). */
+ * string in key memory (keymem.h: never in a core dump; the process is not dumpable while it
+ * is held) that the caller releases with cli_api_key_free; or NULL with err (GF_ERR_CONFIG,
+ * exit 2). A key file is read straight into that memory, so the key is there once; it must be
+ * a regular file of the effective user, not a symbolic link, without any group or other
+ * permission bit, at most 1 KiB; a FIFO is refused without waiting for a writer. */
 char *cli_api_key(const char *key_file, struct gf_err *err);
+/* Wipe and free a key from cli_api_key; NULL is a no-op. */
+void cli_api_key_free(char *key);
 
 #endif

@@ -359,6 +359,16 @@ static void print_record(const struct view *v, const cJSON *rec)
            json_str(t, "ended") ? json_str(t, "ended") : "?", d);
 }
 
+/* --raw output: the JSON made terminal-safe without changing it (tx_json_safe); releases it. */
+static void print_json_text(struct buf *json)
+{
+    struct buf safe = BUF_INIT;
+    tx_json_safe(&safe, json->data, json->len);
+    fputs(safe.data, stdout);
+    buf_release(&safe);
+    buf_release(json);
+}
+
 static cJSON *load_record(const char *path, struct gf_err *err)
 {
     struct buf b = BUF_INIT;
@@ -415,8 +425,10 @@ static void free_names(char **names, size_t n)
 static char *joined(char **names, size_t n)
 {
     struct buf b = BUF_INIT;
-    for (size_t i = 0; i < n; i++)
-        buf_addf(&b, "%s%s", i ? ", " : "", names[i]);
+    for (size_t i = 0; i < n; i++) {
+        buf_adds(&b, i ? ", " : "");
+        tx_sanitize(&b, names[i]); /* file names in the job */
+    }
     return buf_detach(&b, NULL);
 }
 
@@ -439,6 +451,8 @@ static int list_items(const struct view *v, const char *stage_dir, char **items,
             cJSON_AddItemToArray(all, rec);
             continue;
         }
+        tx_sanitize_json(rec);         /* the model's and the API's words */
+        tx_sanitize_inplace(items[i]); /* a file name in the job */
         const char *status = json_str(rec, "status") ? json_str(rec, "status") : "?";
         char d[32];
         tx_duration(d, sizeof d, (int64_t)json_num(json_field(rec, "timings"), "total_ms", 0));
@@ -456,8 +470,7 @@ static int list_items(const struct view *v, const char *stage_dir, char **items,
     if (raw) {
         struct buf out = BUF_INIT;
         json_pretty(all, &out);
-        fputs(out.data, stdout);
-        buf_release(&out);
+        print_json_text(&out);
         cJSON_Delete(all);
     }
     return rc;
@@ -505,9 +518,9 @@ static int inspect(const struct view *v, const char *stage, const char *item, bo
     if (raw) {
         struct buf out = BUF_INIT;
         json_pretty(rec, &out);
-        fputs(out.data, stdout);
-        buf_release(&out);
+        print_json_text(&out);
     } else {
+        tx_sanitize_json(rec); /* the model's and the API's words */
         print_record(v, rec);
     }
     cJSON_Delete(rec);

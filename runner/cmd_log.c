@@ -210,12 +210,22 @@ static void show_line(struct log_view *v, const char *line, size_t len)
     v->lineno++;
     cJSON *ev = cJSON_ParseWithLength(line, len);
     if (!cJSON_IsObject(ev) || !json_str(ev, "event")) {
-        if (!v->json)
-            printf("%s? line %zu is not an event: %.*s%s\n", tx_c(v->color, TX_RED), v->lineno,
-                   (int)(len > 120 ? 120 : len), line, tx_c(v->color, TX_RESET));
+        if (!v->json) {
+            char *raw = xstrndup(line, len > 120 ? 120 : len);
+            struct buf safe = BUF_INIT;
+            tx_sanitize(&safe, raw);
+            printf("%s? line %zu is not an event: %s%s\n", tx_c(v->color, TX_RED), v->lineno,
+                   safe.data, tx_c(v->color, TX_RESET));
+            buf_release(&safe);
+            free(raw);
+        }
     } else if (v->json) {
-        printf("%.*s\n", (int)len, line);
+        struct buf safe = BUF_INIT; /* the line as it is, unless it holds a control character */
+        tx_json_safe(&safe, line, len);
+        printf("%s\n", safe.data);
+        buf_release(&safe);
     } else {
+        tx_sanitize_json(ev); /* a model's words, the API's, a hand-edited line */
         show_text(v, ev);
     }
     cJSON_Delete(ev);

@@ -122,8 +122,7 @@ out:
     for (size_t i = 0; i < opened; i++)
         job_close(&jobs[i]);
     free(jobs);
-    memset(key, 0, strlen(key));
-    free(key);
+    cli_api_key_free(key);
     return rc;
 }
 

@@ -489,10 +489,12 @@ static void print_json(cJSON *all)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddNumberToObject(root, "version", STATUS_JSON_VERSION);
     cJSON_AddItemToObject(root, "jobs", all);
-    struct buf out = BUF_INIT;
+    struct buf out = BUF_INIT, safe = BUF_INIT;
     json_pretty(root, &out);
-    fputs(out.data, stdout);
+    tx_json_safe(&safe, out.data, out.len); /* the same JSON, without a raw C1 control */
+    fputs(safe.data, stdout);
     buf_release(&out);
+    buf_release(&safe);
     cJSON_Delete(root);
 }
 
@@ -544,6 +546,7 @@ int cmd_status(int argc, char **argv)
     } else {
         bool color = tx_use_color(stdout, cm);
         const cJSON *j;
+        tx_sanitize_json(all); /* errors and names from models, the API and job files */
         int k = 0;
         if (jobs_dir)
             printf("%s%-20s %-11s %-7s %-9s %s%s\n", tx_c(color, TX_DIM), "JOB", "STATE", "STAGES",

@@ -1,6 +1,7 @@
 /* display_draw: the text of the live bars: a header line per job (bar, percent, items, calls in
  * flight, retries, ETA) and a line per stage, fitted to the terminal's width. */
 #include "display_int.h"
+#include "textout.h"
 #include "util.h"
 
 #include <math.h>
@@ -36,20 +37,16 @@ size_t display_width(const char *s, size_t len)
 
 void dline_add(const struct display *d, struct dline *l, const char *sgr, const char *fmt, ...)
 {
-    struct buf t = BUF_INIT;
+    struct buf raw = BUF_INIT, t = BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    buf_vaddf(&t, fmt, ap);
+    buf_vaddf(&raw, fmt, ap);
     va_end(ap);
-    /* Text can hold the API's or the model's words: no control byte of theirs reaches the
-     * terminal (an escape sequence could move the cursor or retitle the window). */
-    for (size_t i = 0; i < t.len; i++) {
-        unsigned char c = (unsigned char)t.data[i];
-        if (c == '\n' || c == '\r' || c == '\t')
-            t.data[i] = ' ';
-        else if (c < 0x20 || c == 0x7f)
-            t.data[i] = '?';
-    }
+    /* Text can hold the API's or the model's words: no control character of theirs reaches
+     * the terminal (an escape sequence, C0 or C1, could move the cursor or retitle the
+     * window); newlines and tabs become spaces. */
+    tx_sanitize_line(&t, raw.data);
+    buf_release(&raw);
     if (d->color && sgr && t.len)
         buf_addf(&l->b, "\x1b[%sm%s\x1b[0m", sgr, t.data);
     else

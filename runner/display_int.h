@@ -49,8 +49,9 @@ struct dline {
     size_t w;
 };
 
-/* Append text, in colour `sgr` when colours are on and sgr is not NULL. Control bytes of the
- * text are not passed on (newlines and tabs become spaces, the others '?'). */
+/* Append text, in colour `sgr` when colours are on and sgr is not NULL. Control characters of
+ * the text are not passed on (tx_sanitize_line: newlines and tabs become spaces, the others
+ * and invalid UTF-8 TX_SUBSTITUTE). */
 void dline_add(const struct display *d, struct dline *l, const char *sgr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Cut a line to `cols` visible columns. */

@@ -4,6 +4,7 @@
 #include "display.h"
 #include "jsonutil.h"
 #include "progress.h"
+#include "textout.h"
 #include "util.h"
 
 #include <errno.h>
@@ -60,7 +61,10 @@ void engine_note(struct engine *e, const struct job *job, int level, const char 
     if (!display_note(job->name, level, msg.data) && level <= e->opts.verbosity) {
         char ts[40];
         now_rfc3339(ts, sizeof ts);
-        fprintf(stderr, "%.8s gemflow: %s: %s\n", ts + 11, job->name, msg.data);
+        struct buf safe = BUF_INIT;
+        tx_sanitize(&safe, msg.data); /* may quote a model's or the API's words */
+        fprintf(stderr, "%.8s gemflow: %s: %s\n", ts + 11, job->name, safe.data);
+        buf_release(&safe);
     }
     buf_release(&msg);
 }

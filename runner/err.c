@@ -1,6 +1,7 @@
 /* err: filling caller-owned errors and diagnostics. */
 #include "err.h"
 #include "buf.h"
+#include "textout.h"
 #include "util.h"
 
 #include <errno.h>
@@ -17,6 +18,8 @@ static int verror(struct gf_err *err, enum gf_err_kind kind, const char *suffix,
     int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     if (suffix && n >= 0 && (size_t)n < sizeof err->msg)
         snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", suffix);
+    /* a message can quote a model, the API or a file: printed anywhere, it is terminal-safe */
+    tx_sanitize_inplace(err->msg);
     return -1;
 }
 
@@ -67,6 +70,8 @@ void diag_add(struct diag_list *dl, const char *file, int line, int col, const c
     d->file = xstrdup(file ? file : "");
     d->line = line;
     d->col = col;
+    if (b.len) /* workflow text quoted in a message reaches a terminal */
+        tx_sanitize_inplace(b.data);
     d->msg = buf_detach(&b, NULL);
 }
 

@@ -37,7 +37,9 @@ struct gf_err {
     }
 
 /* Fill `err` (may be NULL) and return -1. Message style: lowercase, no final period,
- * failure first, subject quoted: "cannot open 'workflow.yaml': No such file or directory". */
+ * failure first, subject quoted: "cannot open 'workflow.yaml': No such file or directory".
+ * Control characters in the message (a model's or the API's words quoted in it) are replaced
+ * as tx_sanitize does, so it can be printed as it is; diag_add does the same. */
 int gf_error(struct gf_err *err, enum gf_err_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same, with ": strerror(errno)" appended. */

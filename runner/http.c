@@ -101,6 +101,15 @@ int http_submit(struct http_client *c, const struct http_request *req, http_done
     return http_submit_released(c, req, done, NULL, ctx, err);
 }
 
+/* Free a request's headers, the API key's copy wiped first (libcurl's own copies are its). */
+static void free_headers(struct curl_slist *h)
+{
+    for (struct curl_slist *p = h; p; p = p->next)
+        if (p->data && strncasecmp(p->data, "x-goog-api-key:", 15) == 0)
+            explicit_bzero(p->data, strlen(p->data));
+    curl_slist_free_all(h);
+}
+
 int http_submit_released(struct http_client *c, const struct http_request *req, http_done_fn done,
                          void (*released)(void *ctx), void *ctx, struct gf_err *err)
 {
@@ -151,7 +160,7 @@ int http_submit_released(struct http_client *c, const struct http_request *req, 
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
-        curl_slist_free_all(t->headers);
+        free_headers(t->headers);
         curl_easy_cleanup(e);
         free(t);
         return gf_error(err, GF_ERR_IO, "cannot start a transfer");
@@ -206,7 +215,7 @@ static void complete(struct transfer *t, CURLcode code, const char *why)
     }
     t->done(t->ctx, &res);
     buf_release(&res.body);
-    curl_slist_free_all(t->headers);
+    free_headers(t->headers);
     curl_easy_cleanup(t->easy);
     free(t->content_type);
     free(t->retry_after);

@@ -17,13 +17,11 @@ int joblock_acquire(const char *job_dir, struct gf_err *err)
 {
     if (fs_mkdirs(job_dir, ".gemflow", err) < 0)
         return -1;
-    char *path = fs_join(job_dir, ".gemflow/lock");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        gf_error_errno(err, GF_ERR_IO, "cannot open lock file '%s'", path);
-        free(path);
+    /* never through a symbolic link planted in the job: O_CREAT would follow it */
+    int fd = fs_open_beneath(job_dir, ".gemflow/lock", O_RDWR | O_CREAT, 0644, err);
+    if (fd < 0)
         return -1;
-    }
+    char *path = fs_join(job_dir, ".gemflow/lock");
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int e = errno;
         char pidbuf[32] = "";

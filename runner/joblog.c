@@ -53,9 +53,8 @@ int joblog_open(struct joblog *log, const char *job_dir, bool *torn, struct gf_e
     if (torn)
         *torn = false;
     log->path = fs_join(job_dir, "progress.jsonl");
-    log->fd = open(log->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    log->fd = fs_open_beneath(job_dir, "progress.jsonl", O_RDWR | O_CREAT | O_APPEND, 0644, err);
     if (log->fd < 0) {
-        gf_error_errno(err, GF_ERR_IO, "cannot open '%s'", log->path);
         free(log->path);
         log->path = NULL;
         return -1;

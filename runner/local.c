@@ -63,11 +63,8 @@ static char *temp_beside(const char *rel, const char *name)
 
 static void unlink_rel(const char *dir, const char *rel)
 {
-    if (!rel)
-        return;
-    char *p = fs_join(dir, rel);
-    unlink(p);
-    free(p);
+    if (rel)
+        fs_unlink_beneath(dir, rel);
 }
 
 static void run_free(struct local_run *r)
@@ -153,13 +150,14 @@ cJSON *local_output_media(const struct stage_def *def, const cJSON *media, size_
     return m;
 }
 
-static int fsync_path(const char *path, struct gf_err *err)
+static int fsync_rel(const char *dir, const char *rel, struct gf_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0) {
-        gf_error_errno(err, GF_ERR_IO, "cannot fsync '%s'", path);
-        if (fd >= 0)
-            close(fd);
+    int fd = fs_open_beneath(dir, rel, O_RDONLY, 0, err);
+    if (fd < 0)
+        return -1;
+    if (fsync(fd) < 0) {
+        gf_error_errno(err, GF_ERR_IO, "cannot fsync '%s'", rel);
+        close(fd);
         return -1;
     }
     close(fd);
@@ -173,7 +171,6 @@ static int commit(struct local_run *r, cJSON **media_out, struct gf_err *err)
     struct job *job = it->job;
     const struct stage_def *def = &job->wf.stages[it->stage];
     char *tmp = fs_join(job->dir, r->tmp), *target = fs_join(job->dir, it->out_path);
-    char *parent = xstrndup(target, (size_t)(strrchr(target, '/') - target));
     struct ckpt_output outs[2];
     size_t n_outs = 0;
     int rc = -1;
@@ -188,7 +185,7 @@ static int commit(struct local_run *r, cJSON **media_out, struct gf_err *err)
                  mp4.duration_s, r->tl.total_s, mp4.tracks, mp4.faststart ? "before" : "after");
         goto out;
     }
-    if (fsync_path(tmp, err) < 0)
+    if (fsync_rel(job->dir, r->tmp, err) < 0)
         goto out;
     struct fs_facts ff;
     if (r->spec.subtitles) {
@@ -198,14 +195,12 @@ static int commit(struct local_run *r, cJSON **media_out, struct gf_err *err)
         outs[1] = (struct ckpt_output){r->spec.subtitles, ff.bytes, ff.mtime_ns, {0}};
         sha256_hex(r->srt.data, r->srt.len, outs[1].sha256);
     }
-    if (rename(tmp, target) < 0) {
-        gf_error_errno(err, GF_ERR_IO, "cannot rename '%s' to '%s'", r->tmp, it->out_path);
+    if (fs_rename_beneath(job->dir, r->tmp, it->out_path, err) < 0) /* fsyncs the directory */
         goto out;
-    }
     free(r->tmp);
     r->tmp = NULL;
     size_t size;
-    if (fs_fsync_dir(parent, err) < 0 || fs_stat(job->dir, it->out_path, &ff) < 0 ||
+    if (fs_stat(job->dir, it->out_path, &ff) < 0 ||
         sha256_file(target, outs[0].sha256, &size) < 0) {
         if (!err->msg[0])
             gf_error_errno(err, GF_ERR_IO, "cannot read back '%s'", it->out_path);
@@ -251,7 +246,6 @@ static int commit(struct local_run *r, cJSON **media_out, struct gf_err *err)
 out:
     free(tmp);
     free(target);
-    free(parent);
     return rc;
 }
 
@@ -345,6 +339,13 @@ static int prepare(struct local_run *r, struct gf_err *err)
             return -1;
     }
     r->tmp = temp_beside(it->out_path, slash ? slash + 1 : it->out_path);
+    /* Created here, beneath the job directory, so that what FFmpeg opens by name is a file of
+     * ours and not a symbolic link planted in the job (FFmpeg itself would follow one). */
+    fs_unlink_beneath(job->dir, r->tmp);
+    int fd = fs_open_beneath(job->dir, r->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666, err);
+    if (fd < 0)
+        return -1;
+    close(fd);
     if (r->spec.burn_subtitles && r->spec.subtitles) {
         char *name = xasprintf("%s.srt", stage_name(it));
         char *rel = xasprintf(".gemflow/video/%s", name);
@@ -419,6 +420,7 @@ fail:
     free(ffmpeg);
     unlist(e, r);
     fail(r, "encode", err.msg, 0);
+    unlink_rel(job->dir, r->tmp);
     unlink_rel(job->dir, r->burn);
     run_free(r);
 }

@@ -22,7 +22,7 @@ static const struct cli_command commands[] = {
      "a job runs the bundled 'script-to-media' workflow on JOB/script.txt.\n"
      "\n"
      "options:\n" JOB_OPTIONS
-     "  --api-key-file FILE  read the API key from FILE (must not be readable by others)\n"
+     "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
      "  -q, --quiet          print only failures and the final line\n"
      "  -v, --verbose        print every call\n"
      "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
@@ -164,7 +164,7 @@ static const struct cli_command commands[] = {
      "                       (default 30s; 0 waits for them), then abandon them\n" JOB_OPTIONS
      "                       (--workflow is for jobs without their own workflow.yaml;\n"
      "                       --set applies to every job)\n"
-     "  --api-key-file FILE  read the API key from FILE (must not be readable by others)\n"
+     "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
      "  -q, --quiet          print only failures\n"
      "  -v, --verbose        print every call, and drops that are ignored\n"
      "\n"

@@ -1,6 +1,7 @@
 /* schema: checking JSON values against the JSON Schema subset of schema.h, linting schemas, and
  * walking a schema along a template path. */
 #include "schema.h"
+#include "strmap.h"
 #include "template.h"
 #include "util.h"
 
@@ -227,19 +228,76 @@ static int check_type_enum(struct checker *c, const cJSON *s, const cJSON *v)
     return rc;
 }
 
+/* The members of a JSON object by name, as cJSON_GetObjectItemCaseSensitive finds them (the
+ * first of equal names), through a hash map once there are many: a reply with a huge object
+ * against a schema with many properties costs time in proportion to their sizes, not their
+ * product. */
+#define MEMBERS_HASHED 16
+
+struct members {
+    const cJSON *obj;
+    struct strmap map;
+    bool hashed;
+};
+
+static void members_init(struct members *m, const cJSON *obj)
+{
+    *m = (struct members){obj, STRMAP_INIT, false};
+    if (!cJSON_IsObject(obj) || cJSON_GetArraySize(obj) <= MEMBERS_HASHED)
+        return;
+    m->hashed = true;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, obj)
+    {
+        if (e->string && !strmap_get(&m->map, e->string))
+            strmap_put(&m->map, e->string, (void *)e);
+    }
+}
+
+static const cJSON *members_get(const struct members *m, const char *name)
+{
+    return m->hashed ? strmap_get(&m->map, name) : cJSON_GetObjectItemCaseSensitive(m->obj, name);
+}
+
+static void members_release(struct members *m)
+{
+    strmap_release(&m->map);
+}
+
+static int check_members(struct checker *c, const cJSON *s, const cJSON *v,
+                         const struct members *props);
+
 static int check_object(struct checker *c, const cJSON *s, const cJSON *v)
 {
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "required"), *e;
+    struct members have, props;
+    int rc = 0;
+    members_init(&have, cJSON_GetArraySize(req) > MEMBERS_HASHED ? v : NULL);
     cJSON_ArrayForEach(e, req)
     {
-        if (cJSON_IsString(e) && !cJSON_GetObjectItemCaseSensitive(v, e->valuestring))
-            return fail(c, "missing required property \"%s\"", e->valuestring);
+        if (cJSON_IsString(e) &&
+            !(have.hashed ? members_get(&have, e->valuestring)
+                          : cJSON_GetObjectItemCaseSensitive(v, e->valuestring))) {
+            rc = fail(c, "missing required property \"%s\"", e->valuestring);
+            break;
+        }
     }
-    const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties");
-    const cJSON *extra = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
+    members_release(&have);
+    if (rc < 0)
+        return -1;
+    members_init(&props, cJSON_GetObjectItemCaseSensitive(s, "properties"));
+    rc = check_members(c, s, v, &props);
+    members_release(&props);
+    return rc;
+}
+
+static int check_members(struct checker *c, const cJSON *s, const cJSON *v,
+                         const struct members *props)
+{
+    const cJSON *extra = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties"), *e;
     cJSON_ArrayForEach(e, v)
     {
-        const cJSON *sub = cJSON_GetObjectItemCaseSensitive(props, e->string);
+        const cJSON *sub = props->obj ? members_get(props, e->string) : NULL;
         if (!sub && cJSON_IsFalse(extra))
             return fail(c, "unexpected property \"%s\"", e->string);
         if (!sub && cJSON_IsObject(extra))
@@ -502,6 +560,52 @@ static void lint(struct linter *l, const cJSON *s)
     const cJSON *nullable = cJSON_GetObjectItemCaseSensitive(s, "nullable");
     if (nullable && !cJSON_IsBool(nullable))
         problem(l, "\"nullable\" must be true or false");
+}
+
+/* Count values below `v` (depth `depth`) into *nodes; -1 with `why` at the first limit. */
+static int size_walk(const cJSON *v, int depth, size_t *nodes, struct buf *path, struct buf *why)
+{
+    if (++*nodes > SCHEMA_MAX_NODES) {
+        buf_addf(why, "more than %d values in all (at %s)", SCHEMA_MAX_NODES, path->data);
+        return -1;
+    }
+    if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+        return 0;
+    if (depth >= SCHEMA_MAX_DEPTH) {
+        buf_addf(why, "nested more than %d levels deep (at %s)", SCHEMA_MAX_DEPTH, path->data);
+        return -1;
+    }
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        if (i >= SCHEMA_MAX_MEMBERS) {
+            buf_addf(why, "more than %d members in one %s (at %s)", SCHEMA_MAX_MEMBERS,
+                     cJSON_IsObject(v) ? "object" : "list", path->data);
+            return -1;
+        }
+        size_t len = path->len;
+        if (cJSON_IsObject(v))
+            path_key(path, e->string ? e->string : "");
+        else
+            buf_addf(path, "[%d]", i);
+        int rc = size_walk(e, depth + 1, nodes, path, why);
+        buf_setlen(path, len);
+        if (rc < 0)
+            return -1;
+        i++;
+    }
+    return 0;
+}
+
+int schema_check_size(const cJSON *schema, struct buf *why)
+{
+    struct buf path = BUF_INIT;
+    size_t nodes = 0;
+    buf_adds(&path, "$");
+    int rc = size_walk(schema, 0, &nodes, &path, why);
+    buf_release(&path);
+    return rc;
 }
 
 int schema_lint(const cJSON *schema, struct buf *problems)

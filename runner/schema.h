@@ -21,6 +21,16 @@
  * and return -1. */
 int schema_check(const cJSON *schema, const cJSON *value, struct gf_err *err);
 
+/* The size a schema from a workflow may have (the same as a workflow document's, ydoc.h), so
+ * that linting it and checking replies against it take time in proportion to their sizes. */
+#define SCHEMA_MAX_DEPTH   64    /* nested objects and lists */
+#define SCHEMA_MAX_MEMBERS 1000  /* members of one object or list (properties, enum, ...) */
+#define SCHEMA_MAX_NODES   20000 /* values in all */
+
+/* 0 when `schema` keeps the limits above; else -1 with the first crossed in `why`:
+ * "more than 1000 members in one list (at $.properties.mood.enum)". */
+int schema_check_size(const cJSON *schema, struct buf *why);
+
 /* Check that `schema` itself is usable: an object, known type names, `properties` an object of
  * schemas, `required` an array of strings, `items` a schema, `enum` an array, numeric min/max.
  * Appends one message per problem to `problems` (each "at $.properties.x: ...\n") and returns

@@ -26,31 +26,57 @@ struct tmpl {
     size_t n_refs, cap_refs;
 };
 
-/* Position of byte `off` of `text` under `o` (see struct tmpl_origin). */
-static void pos_at(const struct tmpl_origin *o, const char *text, size_t off, int *line, int *col)
+/* Positions of bytes of a template's text under its origin (see struct tmpl_origin), found by
+ * walking forward from the last one asked for: compiling asks in increasing order, so finding
+ * every reference's place costs one pass over the text, not one per reference. */
+struct cursor {
+    const char *text;
+    size_t off; /* text[off] is at (line, col) */
+    int line, col;
+    int bol;   /* column at the beginning of a following line */
+    bool none; /* no position (a command-line value) */
+    int line0, col0;
+};
+
+static void cursor_init(struct cursor *c, const struct tmpl_origin *o, const char *text)
 {
-    int l = 1, c = 1, bol = 1; /* column at the beginning of a following line */
+    memset(c, 0, sizeof *c);
+    c->text = text;
+    c->line0 = c->col0 = c->bol = 1;
     if (o && o->line <= 0) {
-        *line = *col = 0; /* no position (a command-line value) */
+        c->none = true;
+    } else if (o && o->block_indent > 0) {
+        c->line0 = o->line + 1;
+        c->col0 = c->bol = o->block_indent + 1;
+    } else if (o) {
+        c->line0 = o->line;
+        c->col0 = o->col + (o->quoted ? 1 : 0);
+    }
+    c->line = c->line0;
+    c->col = c->col0;
+}
+
+static void cursor_at(struct cursor *c, size_t off, int *line, int *col)
+{
+    if (c->none) {
+        *line = *col = 0;
         return;
     }
-    if (o && o->block_indent > 0) {
-        l = o->line + 1;
-        c = bol = o->block_indent + 1;
-    } else if (o) {
-        l = o->line;
-        c = o->col + (o->quoted ? 1 : 0);
+    if (off < c->off) { /* backwards: start over */
+        c->off = 0;
+        c->line = c->line0;
+        c->col = c->col0;
     }
-    for (size_t i = 0; i < off && text[i]; i++) {
-        if (text[i] == '\n') {
-            l++;
-            c = bol;
-        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
-            c++; /* columns count characters, as libyaml's marks do */
+    for (; c->off < off && c->text[c->off]; c->off++) {
+        if (c->text[c->off] == '\n') {
+            c->line++;
+            c->col = c->bol;
+        } else if (((unsigned char)c->text[c->off] & 0xC0) != 0x80) {
+            c->col++; /* columns count characters, as libyaml's marks do */
         }
     }
-    *line = l;
-    *col = c;
+    *line = c->line;
+    *col = c->col;
 }
 
 static bool is_name_char(char c)
@@ -89,7 +115,7 @@ static void add_part(struct tmpl *t, bool is_ref, size_t off, size_t len)
 }
 
 /* Check and record the reference between "{{" at `open` and "}}" at `close`. */
-static int add_ref(struct tmpl *t, const struct tmpl_origin *o, size_t open, size_t close,
+static int add_ref(struct tmpl *t, struct cursor *o, size_t open, size_t close,
                    struct diag_list *dl)
 {
     const char *s = t->src;
@@ -100,7 +126,7 @@ static int add_ref(struct tmpl *t, const struct tmpl_origin *o, size_t open, siz
     while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
         b--;
     if (a == b) {
-        pos_at(o, s, open, &line, &col);
+        cursor_at(o, open, &line, &col);
         diag_add(dl, t->file, line, col, "empty reference '%.*s' (write a name, e.g. {{script}})",
                  (int)(close + 2 - open), s + open);
         return -1;
@@ -110,7 +136,7 @@ static int add_ref(struct tmpl *t, const struct tmpl_origin *o, size_t open, siz
         if (is_name_char(s[i]) || (s[i] == '.' && !bad_dot))
             continue;
         struct buf m = BUF_INIT;
-        pos_at(o, s, i, &line, &col);
+        cursor_at(o, i, &line, &col);
         if (s[i] == '.')
             buf_addf(&m, "empty name before or after '.' in reference '%.*s'",
                      (int)(close + 2 - open), s + open);
@@ -129,7 +155,7 @@ static int add_ref(struct tmpl *t, const struct tmpl_origin *o, size_t open, siz
     struct tmpl_ref *r = VEC_PUSH(t->refs, t->n_refs, t->cap_refs);
     memset(r, 0, sizeof *r);
     r->expr = xstrndup(s + a, b - a);
-    pos_at(o, s, open, &r->line, &r->col);
+    cursor_at(o, open, &r->line, &r->col);
     size_t cap = 0;
     const char *p = r->expr, *dot;
     while ((dot = strchr(p, '.'))) {
@@ -155,12 +181,24 @@ int tmpl_compile(const char *text, const struct tmpl_origin *origin, struct tmpl
     int errors = 0;
     t->src = xstrdup(text);
     t->file = origin && origin->file ? origin->file : "<template>";
-    pos_at(origin, text, 0, &t->line, &t->col);
+    struct cursor cur;
+    cursor_init(&cur, origin, t->src);
+    cursor_at(&cur, 0, &t->line, &t->col);
     const char *s = t->src;
-    size_t lit = 0, i = 0;
+    size_t lit = 0, i = 0, seen = 0;
     const char *p;
     while ((p = strstr(s + i, "{{"))) {
         size_t open = (size_t)(p - s);
+        if (++seen > TMPL_MAX_REFS) {
+            int line, col;
+            cursor_at(&cur, open, &line, &col);
+            diag_add(dl, t->file, line, col,
+                     "too many references in one template (more than %d; a prompt needs far "
+                     "fewer)",
+                     TMPL_MAX_REFS);
+            errors++;
+            break;
+        }
         /* A reference ends on its own line, before any other "{{". */
         size_t close = open + 2;
         while (s[close] && s[close] != '\n' && !(s[close] == '}' && s[close + 1] == '}') &&
@@ -168,14 +206,14 @@ int tmpl_compile(const char *text, const struct tmpl_origin *origin, struct tmpl
             close++;
         if (s[close] != '}') {
             int line, col;
-            pos_at(origin, s, open, &line, &col);
+            cursor_at(&cur, open, &line, &col);
             diag_add(dl, t->file, line, col, "unterminated '{{' (no '}}' after it on its line)");
             errors++;
             i = open + 2;
             continue;
         }
         add_part(t, false, lit, open - lit);
-        if (add_ref(t, origin, open, close, dl) < 0)
+        if (add_ref(t, &cur, open, close, dl) < 0)
             errors++;
         i = lit = close + 2;
     }

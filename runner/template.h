@@ -21,6 +21,10 @@
 
 struct tmpl;
 
+/* At most this many "{{" in one template: a prompt file (at most 16 MiB) compiles in time
+ * proportional to its size, and its references are checked in bounded time. */
+#define TMPL_MAX_REFS 1000
+
 /* Where a template's text came from, to turn an offset into file:line:column. */
 struct tmpl_origin {
     const char *file; /* borrowed; must outlive the template */
@@ -41,8 +45,9 @@ struct tmpl_ref {
     int line, col;
 };
 
-/* Compile `text`. On syntax errors (unterminated "{{", empty or malformed name) adds one
- * diagnostic per error to `dl` and returns -1 with *out = NULL. The template keeps its own copy
+/* Compile `text`. On syntax errors (unterminated "{{", empty or malformed name, more than
+ * TMPL_MAX_REFS references) adds one diagnostic per error to `dl` and returns -1 with
+ * *out = NULL. The template keeps its own copy
  * of `text`. */
 int tmpl_compile(const char *text, const struct tmpl_origin *origin, struct tmpl **out,
                  struct diag_list *dl);

@@ -69,6 +69,145 @@ const char *tx_state_sgr(const char *state)
     return "";
 }
 
+/* Length of the valid UTF-8 sequence at `s` that is neither a control nor DEL, or 0. Follows
+ * RFC 3629 (Table 3-7 of Unicode): no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t printable_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return c >= 0x20 && c != 0x7f ? 1 : 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        if (c == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+            return 0; /* U+0080..U+009F: the C1 controls */
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0; /* a continuation byte alone, 0xc0, 0xc1, 0xf5..0xff */
+    }
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* Sanitize into `out` (which may be `s` itself: it never runs ahead of the reading). */
+static size_t sanitize_to(char *out, const char *s, bool line)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    while (*p) {
+        size_t n = printable_len(p);
+        if (n) {
+            memmove(out + o, p, n);
+            o += n;
+            p += n;
+        } else if (*p == '\n' || *p == '\t') {
+            out[o++] = line ? ' ' : (char)*p;
+            p++;
+        } else {
+            /* a C1 control is one character of two bytes; anything else, one byte (decided
+             * before writing: `out` may be `s`) */
+            size_t skip = p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f ? 2 : 1;
+            out[o++] = TX_SUBSTITUTE;
+            p += skip;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static void sanitize_append(struct buf *out, const char *s, bool line)
+{
+    buf_grow(out, strlen(s) + 1); /* never longer than `s` */
+    out->len += sanitize_to(out->data + out->len, s, line);
+}
+
+void tx_sanitize(struct buf *out, const char *s)
+{
+    sanitize_append(out, s, false);
+}
+
+void tx_sanitize_line(struct buf *out, const char *s)
+{
+    sanitize_append(out, s, true);
+}
+
+void tx_sanitize_inplace(char *s)
+{
+    sanitize_to(s, s, false);
+}
+
+void tx_sanitize_json(cJSON *j)
+{
+    for (; j; j = j->next) {
+        /* strings gemflow does not own (constant names, references) are left alone: gemflow
+         * makes none from outside text */
+        if (j->string && !(j->type & cJSON_StringIsConst))
+            tx_sanitize_inplace(j->string);
+        if (cJSON_IsString(j) && j->valuestring && !(j->type & cJSON_IsReference))
+            tx_sanitize_inplace(j->valuestring);
+        tx_sanitize_json(j->child);
+    }
+}
+
+void tx_json_safe(struct buf *out, const char *json, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)json, *end = p + len;
+    bool in_string = false;
+    buf_grow(out, len);
+    while (p < end) {
+        unsigned char c = *p;
+        size_t n = 1;
+        if (c == '"') {
+            in_string = !in_string;
+        } else if (in_string && c == '\\' && p + 1 < end) {
+            n = 2; /* an escape: the next byte is never the string's end */
+        } else if (!in_string && (c == '\n' || c == ' ')) {
+            /* JSON whitespace: kept */
+        } else if (!in_string && (c == '\t' || c == '\r')) {
+            buf_addc(out, ' ');
+            p++;
+            continue;
+        } else if (c >= 0x80 || c < 0x20 || c == 0x7f) {
+            unsigned char seq[5] = {0};
+            memcpy(seq, p, (size_t)(end - p) < 4 ? (size_t)(end - p) : 4);
+            n = printable_len(seq);
+            if (!n) { /* a control character, or a byte that is not UTF-8 */
+                bool c1 = c == 0xc2 && p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9f;
+                if (c1)
+                    buf_addf(out, "\\u%04x", p[1]);
+                else if (c < 0x80)
+                    buf_addf(out, "\\u%04x", c);
+                else
+                    buf_adds(out, "\\ufffd");
+                p += c1 ? 2 : 1;
+                continue;
+            }
+        }
+        buf_add(out, (const char *)p, n);
+        p += n;
+    }
+}
+
+void tx_fputs(const char *s, FILE *f)
+{
+    struct buf b = BUF_INIT;
+    tx_sanitize(&b, s);
+    fputs(b.data, f);
+    buf_release(&b);
+}
+
 int tx_parse_ts(const char *ts, int64_t *epoch_ms)
 {
     struct tm tm;

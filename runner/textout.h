@@ -1,8 +1,12 @@
 /* textout: small helpers for the human-readable output of the inspection commands (status, log,
- * inspect, accept): whether to colour, colour codes, and how times, durations and ages read. */
+ * inspect, accept): whether to colour, colour codes, how times, durations and ages read, and
+ * the one sanitizer for text that did not come from gemflow itself. */
 #ifndef GF_TEXTOUT_H
 #define GF_TEXTOUT_H
 
+#include "buf.h"
+
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +42,29 @@ bool tx_use_color(FILE *f, enum tx_color_mode mode);
 const char *tx_c(bool color, const char *sgr);
 /* The colour of a job, stage or item state word ("done", "failed", "running", ...). */
 const char *tx_state_sgr(const char *state);
+
+/* Text that came from a model, the API or a file, made harmless on a terminal: every C0
+ * control character except '\n' and '\t' (ESC, BEL, CR, ...), DEL, every C1 control
+ * (U+0080..U+009F, such as the one-character CSI U+009B) and every byte that is not part of
+ * valid UTF-8 (overlong forms and surrogates included) becomes TX_SUBSTITUTE, one per character
+ * or stray byte. Everything else, the rest of Unicode included, is kept. */
+#define TX_SUBSTITUTE '?'
+/* Append `s`, sanitized, to `out`. */
+void tx_sanitize(struct buf *out, const char *s);
+/* The same for one line of a display: '\n' and '\t' become spaces too. */
+void tx_sanitize_line(struct buf *out, const char *s);
+/* Sanitize `s` in place (it never grows: each substitute replaces at least one byte). */
+void tx_sanitize_inplace(char *s);
+/* Sanitize every string of a JSON tree in place, member names included, before a command
+ * prints it for people (not for --json / --raw output, which is data and escaped). */
+void tx_sanitize_json(cJSON *j);
+/* JSON text (`len` bytes) for --json / --raw output, made terminal-safe without changing what
+ * it means: inside strings every control character (C0, DEL, C1) becomes its \u escape and a
+ * byte that is not valid UTF-8 becomes \ufffd; outside strings a tab or carriage return
+ * becomes a space. Text without any of those is copied unchanged. Appended to `out`. */
+void tx_json_safe(struct buf *out, const char *json, size_t len);
+/* fputs of `s` sanitized. */
+void tx_fputs(const char *s, FILE *f);
 
 /* Parse an RFC 3339 UTC timestamp as gemflow writes it ("2026-11-25T12:00:00.123Z", the
  * fraction optional) into milliseconds since the epoch. Returns 0, or -1 when malformed. */

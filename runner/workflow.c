@@ -1,9 +1,11 @@
 /* workflow: loading a workflow file (whole, or `use:` + `set:`), the top-level keys, finding
  * bundled workflows, and releasing the result. Stages and cross-checks live in workflow_*.c. */
+#include "fsutil.h"
 #include "util.h"
 #include "workflow_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -68,6 +70,73 @@ char *wfl_join(const char *dir, const char *rel)
     return xasprintf("%s%s%s", dir, str_ends_with(dir, "/") ? "" : "/", rel);
 }
 
+/* `name` without empty and "." components, or NULL when it is absolute, has a ".." component
+ * or names nothing (caller frees). */
+static char *inside_name(const char *name)
+{
+    if (name[0] == '/')
+        return NULL;
+    struct buf b = BUF_INIT;
+    for (const char *p = name; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            buf_release(&b);
+            return NULL;
+        }
+        if (n && !(n == 1 && p[0] == '.')) {
+            if (b.len)
+                buf_addc(&b, '/');
+            buf_add(&b, p, n);
+        }
+        p += n + (p[n] == '/');
+    }
+    if (!b.len) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, NULL);
+}
+
+int wfl_read_beside(struct wf_loader *L, const struct ydoc_node *n, const char *what,
+                    const char *name, struct buf *text, char **path)
+{
+    const char *dir = wfl_dir_of(L, n->file);
+    char *rel = inside_name(name);
+    struct gf_err err = GF_ERR_INIT;
+    *path = NULL;
+    if (n->line == 0) {
+        /* --set on the command line: the user's own choice, relative to the working directory */
+        free(rel);
+        *path = wfl_join(dir, name);
+        if (buf_read_file_max(text, *path, WF_FILE_MAX) == 0)
+            return 0;
+        wfl_error(L, n, "cannot read %s file '%s': %s", what, *path, strerror(errno));
+        free(*path);
+        *path = NULL;
+        return -1;
+    }
+    if (!rel) {
+        wfl_error(L, n, "%s file '%s' is outside the workflow's directory", what, name);
+        return -1;
+    }
+    *path = wfl_join(dir, name);
+    int fd = fs_open_beneath(dir, rel, O_RDONLY | O_NONBLOCK, 0, &err), rc = -1;
+    free(rel);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EINVAL))
+        wfl_error(L, n, "cannot read %s file '%s': %s", what, *path, err.msg);
+    else if (fd < 0 || buf_read_fd_max(text, fd, WF_FILE_MAX) < 0)
+        wfl_error(L, n, "cannot read %s file '%s': %s", what, *path, strerror(errno));
+    else
+        rc = 0;
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0) {
+        free(*path);
+        *path = NULL;
+    }
+    return rc;
+}
+
 char *wfl_dirname(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -85,8 +154,13 @@ static int parse_file(struct wf_loader *L, const char *file, const struct ydoc_n
 {
     struct buf b = BUF_INIT;
     *doc = NULL;
-    if (buf_read_file_max(&b, file, WF_FILE_MAX) < 0) {
-        if (at)
+    if (buf_read_file_max(&b, file, YDOC_MAX_BYTES) < 0) {
+        if (errno == EFBIG)
+            diag_add(L->dl, file, 1, 1,
+                     "the workflow is too large (more than %u bytes; put long prompts in prompt "
+                     "files)",
+                     YDOC_MAX_BYTES);
+        else if (at)
             wfl_error(L, at, "cannot read workflow '%s': %s", file, strerror(errno));
         else
             diag_add(L->dl, file, 0, 0, "cannot read the workflow: %s", strerror(errno));
@@ -127,6 +201,10 @@ static void parse_inputs(struct wf_loader *L, const struct ydoc_node *n)
     struct workflow *wf = L->wf;
     if (!wfl_mapping(L, n, "inputs"))
         return;
+    if (n->n_pairs > WF_MAX_INPUTS) {
+        wfl_error(L, n->pairs[WF_MAX_INPUTS].key, "too many inputs (more than %d)", WF_MAX_INPUTS);
+        return;
+    }
     for (size_t i = 0; i < n->n_pairs; i++) {
         const struct ydoc_node *k = n->pairs[i].key, *v = n->pairs[i].val;
         const char *path = wfl_string(L, v, k->str), *why;
@@ -346,37 +424,46 @@ static char *default_name(const char *path)
     return xstrndup(base, n);
 }
 
+/* A diagnostic with what orders it: its file's rank (order of first appearance) and index. */
+struct diag_key {
+    struct diag d;
+    size_t rank, index;
+};
+
+static int by_place(const void *a, const void *b)
+{
+    const struct diag_key *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    if (x->d.line != y->d.line)
+        return x->d.line < y->d.line ? -1 : 1;
+    if (x->d.col != y->d.col)
+        return x->d.col < y->d.col ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
 /* Order the diagnostics from index `from` on by file (in order of first appearance), line and
- * column, so `validate` lists them as they appear; equal places keep their order. */
+ * column, so `validate` lists them as they appear; equal places keep their order. O(n log n):
+ * a hostile document may make many. */
 static void sort_diags(struct diag_list *dl, size_t from)
 {
-    size_t n = dl->n - from;
-    size_t *rank = xcalloc(n ? n : 1, sizeof *rank);
+    size_t n = dl->n - from, n_files = 0, cap = 0;
+    const char **files = NULL;
+    struct diag_key *keys = xcalloc(n ? n : 1, sizeof *keys);
     for (size_t i = 0; i < n; i++) {
-        rank[i] = i;
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(dl->v[from + j].file, dl->v[from + i].file) == 0) {
-                rank[i] = rank[j];
-                break;
-            }
-        }
+        const char *f = dl->v[from + i].file;
+        size_t r = 0;
+        while (r < n_files && strcmp(files[r], f) != 0) /* few files: a workflow and its prompts */
+            r++;
+        if (r == n_files)
+            *VEC_PUSH(files, n_files, cap) = f;
+        keys[i] = (struct diag_key){dl->v[from + i], r, i};
     }
-    for (size_t i = 1; i < n; i++) {
-        struct diag d = dl->v[from + i];
-        size_t r = rank[i], j = i;
-        while (j > 0) {
-            const struct diag *p = &dl->v[from + j - 1];
-            if (rank[j - 1] < r ||
-                (rank[j - 1] == r && (p->line < d.line || (p->line == d.line && p->col <= d.col))))
-                break;
-            dl->v[from + j] = *p;
-            rank[j] = rank[j - 1];
-            j--;
-        }
-        dl->v[from + j] = d;
-        rank[j] = r;
-    }
-    free(rank);
+    qsort(keys, n, sizeof *keys, by_place);
+    for (size_t i = 0; i < n; i++)
+        dl->v[from + i] = keys[i].d;
+    free(keys);
+    free(files);
 }
 
 int workflow_load_file(struct workflow *wf, const char *path, const struct wf_load_opts *opts,

@@ -15,7 +15,11 @@
  * flex without its own timeout waits this long per attempt. */
 #define WF_FLEX_TIMEOUT_MS (20 * 60 * 1000)
 #define WF_DEFAULT_CONCURRENCY 8
-#define WF_FILE_MAX            (16u << 20) /* workflow, prompt and schema files: never endless */
+#define WF_FILE_MAX            (16u << 20) /* prompt and schema files: never endless */
+/* Limits no legitimate workflow meets (the document's own are YDOC_MAX_* in ydoc.h, the
+ * templates' TMPL_MAX_REFS): the checks across stages and inputs stay cheap at these. */
+#define WF_MAX_STAGES 64
+#define WF_MAX_INPUTS 64
 
 /* A stage named in `needs:`. */
 struct wf_need {
@@ -78,6 +82,14 @@ void wfl_add_dir(struct wf_loader *L, const char *file, const char *dir);
 const char *wfl_dir_of(const struct wf_loader *L, const char *file);
 /* Resolve `rel` against `dir` (caller frees): "." + "a.md" -> "a.md". */
 char *wfl_join(const char *dir, const char *rel);
+/* Read file `name`, written in value `n` (a prompt or schema file; `what` says which), from the
+ * directory of the workflow file holding the value and never from outside it: an absolute name,
+ * a ".." component or a symbolic link on the way is a diagnostic at `n`. Returns 0 with the
+ * text appended to `text` and *path the joined path for messages (caller frees), or -1 after a
+ * diagnostic with *path NULL. At most WF_FILE_MAX bytes; a FIFO does not block the open. A value
+ * from `--set` on the command line (no position) is the user's own: read as named. */
+int wfl_read_beside(struct wf_loader *L, const struct ydoc_node *n, const char *what,
+                    const char *name, struct buf *text, char **path);
 /* The directory part of a path (caller frees): "a/b.yaml" -> "a", "b.yaml" -> ".". */
 char *wfl_dirname(const char *path);
 

@@ -142,11 +142,11 @@ struct tmpl *wfl_template_field(struct wf_loader *L, const struct ydoc_node *n, 
                 tmpl_move_ref(t, i, n->marks[i].line, n->marks[i].col);
         return t;
     }
-    char *path = wfl_join(wfl_dir_of(L, n->file), s);
+    char *path;
     struct buf text = BUF_INIT;
-    if (buf_read_file_max(&text, path, WF_FILE_MAX) < 0)
-        wfl_error(L, n, "cannot read %s file '%s': %s", key, path, strerror(errno));
-    else if (strlen(text.data) != text.len)
+    if (wfl_read_beside(L, n, key, s, &text, &path) < 0)
+        return NULL;
+    if (strlen(text.data) != text.len)
         wfl_error(L, n, "%s file '%s' contains a NUL byte (it must be text)", key, path);
     else if (text.len == 0)
         wfl_error(L, n, "%s file '%s' is empty", key, path);
@@ -174,20 +174,18 @@ static void text_pos(const char *text, size_t off, int *line, int *col)
 }
 
 static cJSON *read_schema_file(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n,
-                               const char *path)
+                               const char *name, char **path)
 {
     struct buf text = BUF_INIT;
     cJSON *schema = NULL;
-    if (buf_read_file_max(&text, path, WF_FILE_MAX) < 0) {
-        wfl_error(L, n, "cannot read schema file '%s': %s", path, strerror(errno));
-    } else {
+    if (wfl_read_beside(L, n, "schema", name, &text, path) == 0) {
         const char *end = NULL;
         schema = cJSON_ParseWithOpts(text.data, &end, true);
         if (!schema) {
             int line, col;
             size_t off = end && end >= text.data ? (size_t)(end - text.data) : 0;
             text_pos(text.data, off, &line, &col);
-            diag_add(L->dl, wfl_intern(L->wf, path), line, col,
+            diag_add(L->dl, wfl_intern(L->wf, *path), line, col,
                      "invalid JSON in the schema of stage '%s'", s->name);
         }
     }
@@ -208,14 +206,21 @@ static void schema_field(struct wf_loader *L, struct stage_def *s, struct wf_sta
             wfl_error(L, n, "'schema' must name a .json file or be a mapping, got '%s'", str);
             return;
         }
-        path = wfl_join(wfl_dir_of(L, n->file), str);
-        schema = read_schema_file(L, s, n, path);
+        schema = read_schema_file(L, s, n, str, &path);
     }
     if (!schema) {
         free(path);
         return;
     }
     struct buf problems = BUF_INIT;
+    if (schema_check_size(schema, &problems) < 0) {
+        wfl_error(L, n, "schema%s%s%s is too large: %s", path ? " '" : "", path ? path : "",
+                  path ? "'" : "", problems.data);
+        buf_release(&problems);
+        cJSON_Delete(schema);
+        free(path);
+        return;
+    }
     int np = schema_lint(schema, &problems);
     for (char *line = problems.data, *nl; np && *line; line = nl + 1) {
         nl = strchr(line, '\n');
@@ -583,6 +588,12 @@ static void parse_stage(struct wf_loader *L, struct stage_def *s, struct wf_stag
 void wfl_parse_stages(struct wf_loader *L, const struct ydoc_node *stages)
 {
     struct workflow *wf = L->wf;
+    if (stages->n_pairs > WF_MAX_STAGES) {
+        wfl_error(L, stages->pairs[WF_MAX_STAGES].key,
+                  "too many stages (more than %d; split the work into several workflows)",
+                  WF_MAX_STAGES);
+        return;
+    }
     wf->stages = xcalloc(stages->n_pairs, sizeof *wf->stages);
     L->info = xcalloc(stages->n_pairs, sizeof *L->info);
     for (size_t i = 0; i < stages->n_pairs; i++) {

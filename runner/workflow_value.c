@@ -205,7 +205,7 @@ bool wfl_is_name(const char *s, bool lower_only)
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t n = strlen(a), m = strlen(b);
-    if (n > 64 || m > 64)
+    if (n > 64 || m > 64 || n > m + 2 || m > n + 2) /* never a suggestion: more than 2 apart */
         return SIZE_MAX;
     size_t d[65][65];
     for (size_t i = 0; i <= n; i++)

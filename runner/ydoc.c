@@ -1,6 +1,7 @@
 /* ydoc: a YAML document tree with positions, built from libyaml's event parser. */
 #include "ydoc.h"
 #include "buf.h"
+#include "strmap.h"
 #include "util.h"
 
 #include <errno.h>
@@ -9,13 +10,13 @@
 #include <string.h>
 #include <yaml.h>
 
-#define YDOC_MAX_DEPTH 200
-
 struct frame {
     struct ydoc_node *node;
     struct ydoc_node *key; /* mapping: the key waiting for its value */
     bool have_key;         /* mapping: the next node is a value */
     bool skip;             /* mapping: drop the next value (its key was refused) */
+    struct strmap keys;    /* mapping: every key seen so far (values unused) */
+    size_t n_keys;         /* mapping: keys seen, refused ones included */
 };
 
 struct pctx {
@@ -29,6 +30,8 @@ struct pctx {
     size_t *lines; /* byte offset of the start of each line, computed on first use */
     size_t n_lines, cap_lines;
     int errors;
+    size_t nodes; /* nodes made so far (YDOC_MAX_NODES) */
+    bool too_big; /* a limit was crossed: stop */
 };
 
 static struct ydoc_node *node_new(enum ydoc_kind kind, const char *file, int line, int col)
@@ -384,13 +387,20 @@ static void attach(struct pctx *p, struct ydoc_node *n)
     }
     if (!f->have_key) {
         f->have_key = true;
-        if (n->kind != YDOC_SCALAR) {
+        if (++f->n_keys > YDOC_MAX_KEYS) {
+            diag_add(p->dl, p->file, n->line, n->col,
+                     "too many keys in one mapping (more than %d; a workflow needs far fewer)",
+                     YDOC_MAX_KEYS);
+            p->too_big = true;
+            f->skip = true;
+            ydoc_free(n);
+        } else if (n->kind != YDOC_SCALAR) {
             diag_add(p->dl, p->file, n->line, n->col, "a mapping key must be a plain name, not %s",
                      ydoc_describe(n));
             p->errors++;
             f->skip = true;
             ydoc_free(n);
-        } else if (ydoc_find(f->node, n->str)) {
+        } else if (strmap_put(&f->keys, n->str, n)) {
             diag_add(p->dl, p->file, n->line, n->col, "duplicate key '%s'", n->str);
             p->errors++;
             f->skip = true;
@@ -483,7 +493,21 @@ static void drop_stack(struct pctx *p)
         struct frame *f = &p->stack[--p->n];
         ydoc_free(f->key);
         ydoc_free(f->node);
+        strmap_release(&f->keys);
     }
+}
+
+/* Count a new node against YDOC_MAX_NODES; false (after a diagnostic) when it is one too many. */
+static bool count_node(struct pctx *p, int line, int col)
+{
+    if (++p->nodes <= YDOC_MAX_NODES)
+        return true;
+    diag_add(p->dl, p->file, line, col,
+             "the document has too many values (more than %d lists, mappings and scalars; a "
+             "workflow needs far fewer)",
+             YDOC_MAX_NODES);
+    p->too_big = true;
+    return false;
 }
 
 /* Handle one event; returns 1 at the end of the stream, 0 to go on, -1 to stop. */
@@ -508,11 +532,15 @@ static int on_event(struct pctx *p, const yaml_event_t *ev, int *docs)
                  "the value out)",
                  (const char *)ev->data.alias.anchor);
         p->errors++;
+        if (!count_node(p, line, col))
+            return -1;
         attach(p, NULL);
         return 0;
     case YAML_SCALAR_EVENT:
+        if (!count_node(p, line, col))
+            return -1;
         attach(p, scalar_node(p, ev));
-        return 0;
+        return p->too_big ? -1 : 0;
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
         if (p->n >= YDOC_MAX_DEPTH) { /* the tree is walked recursively */
@@ -521,6 +549,8 @@ static int on_event(struct pctx *p, const yaml_event_t *ev, int *docs)
                      YDOC_MAX_DEPTH);
             return -1;
         }
+        if (!count_node(p, line, col))
+            return -1;
         n = node_new(ev->type == YAML_MAPPING_START_EVENT ? YDOC_MAP : YDOC_SEQ, p->file, line,
                      col);
         *VEC_PUSH(p->stack, p->n, p->cap) = (struct frame){.node = n};
@@ -529,10 +559,11 @@ static int on_event(struct pctx *p, const yaml_event_t *ev, int *docs)
     case YAML_MAPPING_END_EVENT: {
         struct frame f = p->stack[--p->n];
         ydoc_free(f.key);
+        strmap_release(&f.keys);
         f.node->end_line = (int)ev->end_mark.line + 1;
         f.node->end_col = (int)ev->end_mark.column + 1;
         attach(p, f.node);
-        return 0;
+        return p->too_big ? -1 : 0;
     }
     default:
         return 0;
@@ -546,6 +577,11 @@ int ydoc_parse(const char *text, size_t len, const char *file, struct ydoc_node 
     yaml_parser_t y;
     int docs = 0, rc = -1;
     *root = NULL;
+    if (len > YDOC_MAX_BYTES) {
+        diag_add(dl, file, 1, 1, "the document is too large (%zu bytes, more than %u)", len,
+                 YDOC_MAX_BYTES);
+        return -1;
+    }
     if (!yaml_parser_initialize(&y))
         die("out of memory initialising the YAML parser");
     yaml_parser_set_input_string(&y, (const unsigned char *)text, len);

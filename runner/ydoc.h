@@ -74,10 +74,19 @@ struct ydoc_node {
     size_t n_items, cap_items;
 };
 
+/* Limits no legitimate workflow comes near, so that a hostile document costs time in
+ * proportion to its size (at most YDOC_MAX_BYTES): crossing one stops the parse with a
+ * diagnostic at the place it was crossed. */
+#define YDOC_MAX_BYTES (1u << 20) /* the document */
+#define YDOC_MAX_DEPTH 64         /* nested lists and mappings (the tree is walked recursively) */
+#define YDOC_MAX_KEYS  1000       /* keys in one mapping */
+#define YDOC_MAX_NODES 20000      /* scalars, lists and mappings in the document */
+
 /* Parse one YAML document from `text` (len bytes). `file` names it in diagnostics and in every
  * node (borrowed, must outlive the tree). Returns 0 with *root the tree (caller frees with
  * ydoc_free), or NULL for a stream without a document. A syntax error or a second document adds
- * a diagnostic to `dl` and returns -1 with *root = NULL. Duplicate keys, aliases and keys that
+ * a diagnostic to `dl` and returns -1 with *root = NULL; so does crossing a limit above.
+ * Duplicate keys (found with a hash set: O(1) per key), aliases and keys that
  * are not scalars add a diagnostic each and return -1, but *root still holds the rest of the
  * tree (without those entries) so the caller can go on checking it; the caller frees it. */
 int ydoc_parse(const char *text, size_t len, const char *file, struct ydoc_node **root,

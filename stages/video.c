@@ -1,6 +1,7 @@
 /* video: the spec (the item's canonical request), the default size, the timeline and the
  * subtitles of the video stage (see video.h). FFmpeg's side is in video_ffmpeg.c. */
 #include "video.h"
+#include "srttext.h"
 #include "../runner/jsonutil.h"
 #include "../runner/util.h"
 
@@ -244,39 +245,14 @@ static void add_srt_time(struct buf *b, double s)
              ms % 1000);
 }
 
-/* The caption as cue text: trimmed, CR dropped, no blank line (that would end the cue). */
-static void add_cue_text(struct buf *b, const char *text)
-{
-    size_t start = b->len;
-    bool pending_nl = false;
-    for (const char *p = text; *p; p++) {
-        if (*p == '\r')
-            continue;
-        if (*p == '\n') {
-            pending_nl = b->len > start;
-            continue;
-        }
-        if (pending_nl) {
-            while (b->len > start && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t'))
-                buf_setlen(b, b->len - 1);
-            buf_addc(b, '\n');
-            pending_nl = false;
-        }
-        if ((*p == ' ' || *p == '\t') && (b->len == start || b->data[b->len - 1] == '\n'))
-            continue;
-        buf_addc(b, *p);
-    }
-    while (b->len > start && strchr(" \t\n", b->data[b->len - 1]))
-        buf_setlen(b, b->len - 1);
-}
-
 int video_srt(const struct video_spec *v, const struct video_timeline *t, struct buf *out)
 {
     int cues = 0;
     struct buf text = BUF_INIT;
     for (size_t k = 0; k < t->n; k++) {
         buf_reset(&text);
-        add_cue_text(&text, v->scenes[k].caption ? v->scenes[k].caption : "");
+        /* a model's caption: never a blank line or a timing of its own (srttext.h) */
+        srt_cue_text(&text, v->scenes[k].caption ? v->scenes[k].caption : "");
         if (!text.len)
             continue;
         buf_addf(out, "%d\n", ++cues);

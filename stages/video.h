@@ -80,7 +80,8 @@ struct video_timeline {
 int video_timeline(const struct video_spec *v, struct video_timeline *t, struct gf_err *err);
 void video_timeline_release(struct video_timeline *t);
 
-/* The .srt of the captions on the timeline; scenes with an empty caption get no cue. Returns the
+/* The .srt of the captions on the timeline; scenes with an empty caption get no cue. A caption
+ * is made cue text by srt_cue_text (srttext.h): it can add no cue or timing. Returns the
  * number of cues. */
 int video_srt(const struct video_spec *v, const struct video_timeline *t, struct buf *out);
 

@@ -84,7 +84,7 @@ for f in [0-9]*.yaml; do
     assert_file_contains "$name: run says the workflow has errors" "has errors" "$T_DIR/last.err"
 done
 cd "$T_DIR" || exit 1
-check "there are at least 58 workflow fixtures ($n_fixtures)" test "$n_fixtures" -ge 58
+check "there are at least 62 workflow fixtures ($n_fixtures)" test "$n_fixtures" -ge 62
 
 # a --set without '=' (fixture 43 has one) is refused by the command line itself
 gf validate --set nothing "$BAD/43-cli-set-errors.yaml"
@@ -112,7 +112,7 @@ assert_file_contains "binary workflow.yaml gives line:column" "$job/workflow.yam
 rm -f "$job/workflow.yaml" && ln -s /dev/zero "$job/workflow.yaml"
 timeout 120 "$GEMFLOW" validate "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 assert_eq "workflow.yaml -> /dev/zero: exits 2 (and does not hang)" 2 "$?"
-assert_file_contains "workflow.yaml -> /dev/zero: explained" "$job/workflow.yaml: cannot read the workflow: File too large" "$T_DIR/last.err"
+assert_file_contains "workflow.yaml -> /dev/zero: explained" "$job/workflow.yaml:1:1: the workflow is too large (more than 1048576 bytes" "$T_DIR/last.err"
 rm -f "$job/workflow.yaml" && mkfifo "$job/workflow.yaml"
 timeout 120 "$GEMFLOW" validate "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 assert_eq "workflow.yaml a FIFO: exits 2 (and does not hang)" 2 "$?"
@@ -122,12 +122,59 @@ printf 'version: 1\nuse: script-to-media\nset:\n  analysis.prompt: my-prompt.md\
 ln -s /dev/zero "$job/my-prompt.md"
 timeout 120 "$GEMFLOW" validate "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 assert_eq "a prompt file -> /dev/zero: exits 2 (and does not hang)" 2 "$?"
-assert_file_contains "a prompt file -> /dev/zero: explained" "$job/workflow.yaml:4:20: cannot read prompt file '$job/my-prompt.md': File too large" "$T_DIR/last.err"
+assert_file_contains "a prompt file -> /dev/zero: refused as a link" "$job/workflow.yaml:4:20: cannot read prompt file '$job/my-prompt.md': 'my-prompt.md' in '$job' is a symbolic link: refusing to read through it" "$T_DIR/last.err"
 rm -f "$job/my-prompt.md" && mkfifo "$job/my-prompt.md"
 timeout 120 "$GEMFLOW" validate "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 assert_eq "a prompt file that is a FIFO: exits 2 (and does not hang)" 2 "$?"
 assert_file_contains "a prompt file that is a FIFO: explained" "prompt file '$job/my-prompt.md' is empty" "$T_DIR/last.err"
 rm -f "$job/my-prompt.md"
+
+# prompt and schema files from outside the workflow's directory (docs/security.md): another
+# job's script through "..", an absolute path, a link to it, a linked directory; nothing is sent
+victim=$(new_job victim)
+printf 'SECRET-VICTIM-SCRIPT\n' >"$victim/script.txt"
+mkdir -p "$T_DIR/elsewhere" && printf '{"type": "object"}\n' >"$T_DIR/elsewhere/schema.json"
+outside_case() { # WHAT SET-LINE EXPECTED-MESSAGE
+    printf 'version: 1\nuse: script-to-media\nset:\n  %s\n' "$2" >"$job/workflow.yaml"
+    gf run "$job"
+    assert_eq "$1: run exits 2" 2 "$GF_RC"
+    assert_file_contains "$1: explained at its place" "$job/workflow.yaml:4:" "$T_DIR/last.err"
+    assert_file_contains "$1: explained" "$3" "$T_DIR/last.err"
+}
+outside_case "prompt ../victim/script.txt" "analysis.prompt: ../victim/script.txt" \
+    "prompt file '../victim/script.txt' is outside the workflow's directory"
+outside_case "prompt by absolute path" "analysis.prompt: $victim/script.txt" \
+    "prompt file '$victim/script.txt' is outside the workflow's directory"
+outside_case "schema ../" "analysis.schema: ../elsewhere/schema.json" \
+    "schema file '../elsewhere/schema.json' is outside the workflow's directory"
+ln -s "$victim/script.txt" "$job/stolen.txt"
+outside_case "prompt -> another job's script" "analysis.prompt: stolen.txt" \
+    "'stolen.txt' in '$job' is a symbolic link: refusing to read through it"
+rm "$job/stolen.txt"
+ln -s "$T_DIR/elsewhere" "$job/schemas"
+outside_case "schema in a linked directory" "analysis.schema: schemas/schema.json" \
+    "'schemas' in '$job' is a symbolic link: refusing to read through it"
+rm "$job/schemas"
+gf validate "$SRC_DIR/workflows/script-to-media.yaml"
+assert_eq "the bundled workflow's own prompt files still load" 0 "$GF_RC"
+rm -rf "$victim" "$job/workflow.yaml"
+
+# limits no workflow meets (docs/security.md): each a file:line:column error, at once
+{
+    printf 'version: 1\nname: big\njunk:\n'
+    for i in $(seq 1 40000); do printf '  k%d: v\n' "$i"; done
+} >"$T_DIR/keys.yaml"
+gf validate "$T_DIR/keys.yaml"
+assert_eq "40,000 keys in a mapping: exits 2" 2 "$GF_RC"
+assert_file_contains "40,000 keys in a mapping: the limit, where it was crossed" \
+    "$T_DIR/keys.yaml:1004:3: too many keys in one mapping (more than 1000" "$T_DIR/last.err"
+{
+    printf 'version: 1\ndefaults:\n  model: gemini-3.5-flash\nstages:\n'
+    for i in $(seq 0 64); do printf '  s%d:\n    kind: text\n    prompt: hi\n    output: s%d.txt\n' "$i" "$i"; done
+} >"$T_DIR/stages.yaml"
+gf validate "$T_DIR/stages.yaml"
+assert_eq "65 stages: exits 2" 2 "$GF_RC"
+assert_file_contains "65 stages: the 65th named" "$T_DIR/stages.yaml:261:3: too many stages (more than 64" "$T_DIR/last.err"
 
 printf 'version: 1\nuse: script-to-media\n# caf\xe9\n' >"$job/workflow.yaml"
 gf validate "$job/workflow.yaml"

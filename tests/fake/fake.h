@@ -93,6 +93,7 @@ enum fk_fault {
     FK_F_401,
     FK_F_403,
     FK_F_404,
+    FK_F_400_CONTROLS,
     FK_F_TIMEOUT,
     FK_F_RESET,
     FK_F_TRUNCATED,

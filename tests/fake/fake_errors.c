@@ -266,6 +266,12 @@ void fk_error_fault(struct fk_server *s, enum fk_fault f, const char *model, con
     case FK_F_400: /* Bad Request */
         fk_error_invalid(r, "Request contains an invalid argument.");
         break;
+    case FK_F_400_CONTROLS: /* a hostile message: a window title (OSC ... BEL), clear screen,
+                               a carriage return over the line, the one-byte C1 CSI */
+        fk_error_invalid(r, "Request contains an invalid argument.\x1b]0;pwned-title\x07"
+                            "\x1b[2J\rOVERWRITTEN \xc2\x9b"
+                            "31mC1-CSI \x7f DEL");
+        break;
     case FK_F_401: /* Unauthorized: what OAuth-style credentials get */
         details = cJSON_CreateArray();
         cJSON_AddItemToArray(details, error_info("ACCESS_TOKEN_TYPE_UNSUPPORTED", rpc));

@@ -20,6 +20,7 @@ static const char *const fault_names[FK_FAULT_COUNT] = {
     [FK_F_401] = "401",
     [FK_F_403] = "403",
     [FK_F_404] = "404",
+    [FK_F_400_CONTROLS] = "400-controls",
     [FK_F_TIMEOUT] = "timeout",
     [FK_F_RESET] = "reset",
     [FK_F_TRUNCATED] = "truncated",
@@ -61,7 +62,7 @@ int fk_fault_parse(const char *name, size_t len)
 
 bool fk_fault_is_http_error(enum fk_fault f)
 {
-    return f >= FK_F_429 && f <= FK_F_404;
+    return f >= FK_F_429 && f <= FK_F_400_CONTROLS;
 }
 
 /* ---- rules ---- */

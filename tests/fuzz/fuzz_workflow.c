@@ -4,7 +4,10 @@
  * files/), so references resolve as they do for the fixtures. Lines "# set: K=V" in the input
  * become --set overrides, as in tests/data/workflows/bad. Invariants: a failed load reports at
  * least one diagnostic; a loaded workflow is consistent (stages in a topological order,
- * dependencies in range, every stage with a model and an output). */
+ * dependencies in range, every stage with a model and an output). Built for libFuzzer (not
+ * for the replay under CTest), a load taking more CPU time than FUZZ_NS_PER_BYTE per input byte
+ * plus FUZZ_BASE_NS is a finding too: a hostile workflow must cost time in proportion to its size
+ * (tests/fuzz/README.md, "Slow inputs"). */
 #include "fuzz.h"
 #include "buf.h"
 #include "util.h"
@@ -14,6 +17,7 @@
 #include <ftw.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SETS 16
@@ -124,9 +128,38 @@ static void check_loaded(const struct workflow *wf)
     FUZZ_CHECK(wf->concurrency >= 1);
 }
 
+#ifdef FUZZ_NS_PER_BYTE
+/* CPU time of this thread, not wall time: a shared machine may deschedule the fuzzer for
+ * hundreds of milliseconds, which says nothing about the loader. */
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A finding: the load took more than the per-byte bound (the files it read count too, but
+ * they are the scratch directory's few small ones). */
+static void check_time(int64_t ns, size_t size)
+{
+    int64_t bound = (int64_t)FUZZ_BASE_NS + (int64_t)FUZZ_NS_PER_BYTE * (int64_t)size;
+    if (ns <= bound)
+        return;
+    fprintf(stderr,
+            "slow input: %zu bytes loaded in %.1f ms of CPU (%.0f ns/byte), more than the bound of "
+            "%d ms + %d ns/byte\n",
+            size, (double)ns / 1e6, (double)ns / (double)(size ? size : 1),
+            (int)(FUZZ_BASE_NS / 1000000), (int)FUZZ_NS_PER_BYTE);
+    abort();
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     init();
+#ifdef FUZZ_NS_PER_BYTE
+    int64_t t0 = cpu_ns();
+#endif
     int fd = open(wf_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size))
         abort();
@@ -138,7 +171,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct wf_load_opts opts = {.sets = (const char *const *)sets, .n_sets = n_sets};
     struct workflow wf;
     struct diag_list dl = DIAG_LIST_INIT;
-    if (workflow_load_file(&wf, wf_path, &opts, &dl) == 0) {
+    int rc = workflow_load_file(&wf, wf_path, &opts, &dl);
+#ifdef FUZZ_NS_PER_BYTE
+    check_time(cpu_ns() - t0, size);
+#endif
+    if (rc == 0) {
         check_loaded(&wf);
         workflow_release(&wf);
     } else {

@@ -7,8 +7,9 @@
  *                             in total (the write that crosses N is cut short, as on a full
  *                             disk), then fail with ENOSPC; fsync()/fdatasync() of such files
  *                             fail with ENOSPC once the budget is spent
- *   FSFAULT_EROFS=1           "read-only file system": opening a file there for writing,
- *                             creating, renaming, removing, truncating or mkdir fail with EROFS
+ *   FSFAULT_EROFS=1           "read-only file system": opening a file there for writing
+ *                             (open, openat, openat2), creating, renaming, removing, truncating
+ *                             or mkdir (and their *at forms) fail with EROFS
  *
  * Paths are compared after resolving symlinks of the directory (realpath), file descriptors by
  * /proc/self/fd. Single-threaded callers only (gemflow's engine is). */
@@ -25,8 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#endif
 
 static char dir[PATH_MAX];
 static size_t dir_len;
@@ -275,6 +280,51 @@ int unlink(const char *path)
     if (deny(AT_FDCWD, path))
         return -1;
     return real_unlink(path);
+}
+
+int mkdirat(int dirfd, const char *path, mode_t mode)
+{
+    REAL(mkdirat);
+    if (deny(dirfd, path))
+        return -1;
+    return real_mkdirat(dirfd, path, mode);
+}
+
+int renameat(int fromfd, const char *from, int tofd, const char *to)
+{
+    REAL(renameat);
+    if (deny(fromfd, from) || deny(tofd, to))
+        return -1;
+    return real_renameat(fromfd, from, tofd, to);
+}
+
+int unlinkat(int dirfd, const char *path, int flags)
+{
+    REAL(unlinkat);
+    if (deny(dirfd, path))
+        return -1;
+    return real_unlinkat(dirfd, path, flags);
+}
+
+/* openat2(2) has no libc wrapper: gemflow calls syscall(SYS_openat2, ...). The other system
+ * calls pass through with their (up to six) arguments. */
+long syscall(long number, ...)
+{
+    REAL(syscall);
+    long a[6];
+    va_list ap;
+    va_start(ap, number);
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+#ifdef SYS_openat2
+    if (number == SYS_openat2 && a[2]) {
+        const struct open_how *how = (const struct open_how *)a[2];
+        if (writes((int)how->flags) && deny((int)a[0], (const char *)a[1]))
+            return -1;
+    }
+#endif
+    return real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 int ftruncate(int fd, off_t len)

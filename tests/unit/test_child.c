@@ -221,6 +221,39 @@ static void test_run_sync(void **state)
     assert_non_null(strstr(err.msg, "cannot run"));
 }
 
+/* A child never inherits a credential: no variable named *_API_KEY reaches it, the rest does. */
+static void test_environment_without_keys(void **state)
+{
+    struct fixture *f = *state;
+    setenv("GEMINI_API_KEY", "secret-gemini", 1);
+    setenv("GOOGLE_API_KEY", "secret-google", 1);
+    setenv("OTHER_API_KEY", "secret-other", 1);
+    setenv("GEMFLOW_TEST_VISIBLE", "API_KEY-in-a-value-is-fine", 1);
+    const char *argv[] = {f->sh, "-c", "env", NULL};
+    struct buf out = BUF_INIT;
+    int status = 0;
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(child_run(argv, &out, 1 << 20, &status, &err), 0);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_null(strstr(out.data, "secret-"));
+    assert_null(strstr(out.data, "_API_KEY="));
+    assert_non_null(strstr(out.data, "GEMFLOW_TEST_VISIBLE=API_KEY-in-a-value-is-fine\n"));
+    assert_non_null(strstr(out.data, "PATH="));
+    buf_release(&out);
+    unsetenv("GEMINI_API_KEY");
+    unsetenv("GOOGLE_API_KEY");
+    unsetenv("OTHER_API_KEY");
+    unsetenv("GEMFLOW_TEST_VISIBLE");
+    /* the filter itself */
+    assert_true(child_env_is_secret("GEMINI_API_KEY=x"));
+    assert_true(child_env_is_secret("X_API_KEY="));
+    assert_true(child_env_is_secret("API_KEY=x"));
+    assert_false(child_env_is_secret("MY_API_KEYS=x"));
+    assert_false(child_env_is_secret("XAPI_KEY=x"));
+    assert_false(child_env_is_secret("GEMINI_API_KEY_FILE=/k"));
+    assert_false(child_env_is_secret("PATH=/bin:/x_API_KEY"));
+}
+
 static void test_find_program(void **state)
 {
     char *p = child_find_program("sh");
@@ -250,6 +283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_inherited_descriptors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_environment_without_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_program, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "srttext.h"
 #include "util.h"
 #include "video.h"
 
@@ -173,6 +174,63 @@ static void test_srt(void **state)
     assert_int_equal(video_srt(&v, &t, &out), 1);
     assert_string_equal(out.data, "1\n01:02:05,500 --> 01:02:05,501\nFirst scene.\n\n");
     buf_release(&out);
+    video_spec_release(&v);
+}
+
+/* A model's caption cannot end its cue early or add cues and timings of its own. */
+static void cue_is(const char *caption, const char *want)
+{
+    struct buf b = BUF_INIT;
+    srt_cue_text(&b, caption);
+    if (strcmp(b.data, want) != 0)
+        fail_msg("caption \"%s\": got \"%s\", want \"%s\"", caption, b.data, want);
+    buf_release(&b);
+}
+
+static void test_srt_injection(void **state)
+{
+    /* whitespace-only lines of every kind: ASCII, tab, NBSP, U+2000..U+200A, U+3000, a
+     * zero-width space, a lone joiner; CRLF, CR, VT, FF, NEL, U+2028 and U+2029 end lines */
+    cue_is("one\n \ntwo", "one\ntwo");
+    cue_is("one\n\t\r\n\xc2\xa0\ntwo", "one\ntwo");
+    cue_is("one\n\xe2\x80\x80\xe2\x80\x8a\xe3\x80\x80\n\xe2\x80\x8b\n\xe2\x80\x8d\ntwo",
+           "one\ntwo");
+    cue_is("one\rtwo\vthree\ffour\xc2\x85"
+           "five\xe2\x80\xa8six\xe2\x80\xa9seven",
+           "one\ntwo\nthree\nfour\nfive\nsix\nseven");
+    /* a whole cue smuggled in: its timing is taken apart, nothing is blank */
+    cue_is("Hello.\n\n2\n00:00:00,000 --> 99:00:00,000\nInjected cue\n \n",
+           "Hello.\n2\n00:00:00,000 -> 99:00:00,000\nInjected cue");
+    cue_is("a ---> b -- > c <-- d", "a -> b -- > c <-- d");
+    cue_is("--->-->", "->->");
+    /* controls and bytes that are not UTF-8: ESC, DEL, C1 CSI, a stray byte */
+    cue_is("x\x1b[2Jy\x7fz\xc2\x9b"
+           "31m\xffw",
+           "x [2Jy z 31m?w");
+    /* spaces trimmed, text kept (accents, CJK, an emoji with a joiner) */
+    cue_is("  caf\xc3\xa9 \xe6\x97\xa5  \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb  ",
+           "caf\xc3\xa9 \xe6\x97\xa5  \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb");
+    cue_is(" \n\xe2\x80\x8b\n\t", "");
+
+    /* the whole .srt: exactly one cue per scene however hostile the caption */
+    struct video_spec v;
+    struct video_timeline t;
+    struct gf_err err = GF_ERR_INIT;
+    struct buf out = BUF_INIT;
+    three_scenes(&v, 30, 500);
+    free(v.scenes[0].caption);
+    v.scenes[0].caption = xstrdup("A.\n\xe2\x80\x83\n9\n00:00:00,000 --> 00:10:00,000\nEvil");
+    assert_int_equal(video_timeline(&v, &t, &err), 0);
+    assert_int_equal(video_srt(&v, &t, &out), 2);
+    size_t blank = 0, timings = 0;
+    for (const char *p = out.data; (p = strstr(p, "\n\n")); p += 2)
+        blank++;
+    for (const char *p = out.data; (p = strstr(p, "-->")); p += 3)
+        timings++;
+    assert_int_equal(blank, 2);   /* one blank line after each cue */
+    assert_int_equal(timings, 2); /* one timing per cue, ours */
+    buf_release(&out);
+    video_timeline_release(&t);
     video_spec_release(&v);
 }
 
@@ -478,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_timeline_too_short),
         cmocka_unit_test(test_timeline_one_scene),
         cmocka_unit_test(test_srt),
+        cmocka_unit_test(test_srt_injection),
         cmocka_unit_test(test_default_size),
         cmocka_unit_test(test_spec_round_trip),
         cmocka_unit_test(test_spec_damaged),

@@ -522,6 +522,92 @@ static void test_load_job_bad_workflow(void **state)
     remove_job(dir);
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char *p = xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(p);
+}
+
+/* The job's workflow names prompt and schema files; only those inside its directory load. */
+static void test_files_stay_inside(void **state)
+{
+    char *dir = write_job("version: 1\n"
+                          "defaults:\n"
+                          "  model: gemini-3.5-flash\n"
+                          "stages:\n"
+                          "  a:\n"
+                          "    kind: json\n"
+                          "    prompt: ./ok/prompt.md\n" /* 7: inside, through "." */
+                          "    schema: linked.json\n"    /* 8: a link to a file outside */
+                          "    output: a.json\n"
+                          "  b:\n"
+                          "    kind: text\n"
+                          "    prompt: out/prompt.md\n"      /* 12: a linked directory */
+                          "    system: ok/../ok/prompt.md\n" /* 13: ".." even staying inside */
+                          "    output: b.txt\n");
+    char *ok = xasprintf("%s/ok", dir), *out = xasprintf("%s.outside", dir);
+    assert_int_equal(mkdir(ok, 0777), 0);
+    assert_int_equal(mkdir(out, 0777), 0);
+    write_file(dir, "ok/prompt.md", "Say hello.\n");
+    write_file(out, "prompt.md", "SECRET\n");
+    write_file(out, "schema.json", "{\"type\": \"object\"}\n");
+    char *target = xasprintf("%s/schema.json", out), *link = xasprintf("%s/linked.json", dir);
+    assert_int_equal(symlink(target, link), 0);
+    char *dlink = xasprintf("%s/out", dir);
+    assert_int_equal(symlink(out, dlink), 0);
+
+    struct workflow wf;
+    struct diag_list dl = DIAG_LIST_INIT;
+    assert_int_equal(workflow_load_job(&wf, dir, NULL, &dl), -1);
+    print_diags(&dl);
+    assert_int_equal(dl.n, 3);
+    char *want[3] = {
+        xasprintf("%s/workflow.yaml:8:13: cannot read schema file '%s/linked.json': "
+                  "'linked.json' in '%s' is a symbolic link: refusing to read through it",
+                  dir, dir, dir),
+        xasprintf("%s/workflow.yaml:12:13: cannot read prompt file '%s/out/prompt.md': 'out' "
+                  "in '%s' is a symbolic link: refusing to read through it",
+                  dir, dir, dir),
+        xasprintf("%s/workflow.yaml:13:13: system file 'ok/../ok/prompt.md' is outside the "
+                  "workflow's directory",
+                  dir),
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char *got = diag_format(&dl.v[i]);
+        assert_string_equal(got, want[i]);
+        free(got);
+        free(want[i]);
+    }
+    diag_list_release(&dl);
+
+    /* the same files named by --set on the command line are the user's own choice */
+    const char *sets[] = {"a.schema=linked.json", "b.prompt=ok/prompt.md", "b.system=ok/prompt.md"};
+    struct wf_load_opts opts = {.sets = sets, .n_sets = 3};
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    int rc = workflow_load_job(&wf, ".", &opts, &dl);
+    assert_int_equal(chdir(cwd), 0);
+    print_diags(&dl);
+    assert_int_equal(rc, 0);
+    workflow_release(&wf);
+    diag_list_release(&dl);
+
+    char *cmd = xasprintf("rm -rf '%s' '%s'", dir, out);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(ok);
+    free(out);
+    free(target);
+    free(link);
+    free(dlink);
+    free(dir);
+}
+
 static void test_missing_file(void **state)
 {
     struct workflow wf;
@@ -753,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_load_job_own_workflow),
         cmocka_unit_test(test_load_job_workflow_path),
         cmocka_unit_test(test_load_job_bad_workflow),
+        cmocka_unit_test(test_files_stay_inside),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_ydoc_positions_and_styles),
