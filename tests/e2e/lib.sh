@@ -67,6 +67,7 @@ finish() {
 # fake_start [fake-gemini options...]: start the fake server on a free port with a request log.
 # Sets FAKE_URL, FAKE_LOG, FAKE_PID.
 fake_start() {
+    fake_stop # one fake at a time: a second start replaces the first
     FAKE_LOG="$T_DIR/fake-requests.jsonl"
     local portfile="$T_DIR/fake.port"
     rm -f "$portfile"
@@ -108,6 +109,14 @@ fake_count_all() {
     jq -s "[.[] | select($cond)] | length" "$FAKE_LOG"
 }
 
+# bench_wf NAME: the path of bench/workflows/NAME.yaml copied with the bundled prompts/ and
+# schemas/ beside it (a workflow reads its files from its own directory only).
+bench_wf() {
+    mkdir -p "$T_DIR/wf"
+    cp "$SRC_DIR/bench/workflows/$1.yaml" "$T_DIR/wf/"
+    [ -d "$T_DIR/wf/prompts" ] || cp -r "$SRC_DIR/workflows/prompts" "$SRC_DIR/workflows/schemas" "$T_DIR/wf/"
+    echo "$T_DIR/wf/$1.yaml"
+}
 # new_job NAME [SAMPLE]: copy a sample job (default lighthouse) to $T_DIR/NAME; prints the path.
 new_job() {
     local dir="$T_DIR/$1"

@@ -4,12 +4,7 @@
 # write the same artifacts, records and checkpoint, and a bad reply fails the same way.
 source "$(dirname "$0")/lib.sh"
 fake_start
-# the bench workflow with the bundled prompts and schemas beside it (it reads them from its
-# own directory only)
-mkdir -p "$T_DIR/wf"
-cp "$SRC_DIR/bench/workflows/media.yaml" "$T_DIR/wf/"
-cp -r "$SRC_DIR/workflows/prompts" "$SRC_DIR/workflows/schemas" "$T_DIR/wf/"
-WF=(--workflow "$T_DIR/wf/media.yaml" --set limits.concurrency=16)
+WF=(--workflow "$(bench_wf media)" --set limits.concurrency=16)
 
 for n in 0 3; do
     job=$(new_job "threads-$n")

@@ -31,7 +31,7 @@ check "no key writes nothing into the job" test ! -e "$job/progress.jsonl" -a ! 
 env -u GEMINI_API_KEY GOOGLE_API_KEY=other-key "$GEMFLOW" plan "$job" >/dev/null 2>&1
 assert_eq "plan needs no key" 0 "$?"
 assert_eq "with one, plan checks the models (free GETs) and pays for nothing" "0 3" \
-    "$(fake_count '.method == "POST"') $(fake_count '.method == "GET"')"
+    "$(fake_count) $(fake_count_all '.method == "GET"')"
 
 # --api-key-file: refused when others can read it
 echo "file-key" >"$T_DIR/key"
@@ -72,5 +72,5 @@ assert_file_contains "missing script is named" "script.txt' is missing" "$T_DIR/
 printf 'ok line\n\xff\xfe binary\n' >"$job2/script.txt"
 gf run "$job2"
 assert_file_contains "non-UTF-8 script gives line:col" "script.txt:2:1" "$T_DIR/last.err"
-assert_eq "bad inputs made no request (the 3 are plan's model checks)" 3 "$(fake_count true)"
+assert_eq "bad inputs made no request (the 3 are plan's model checks)" 3 "$(fake_count_all true)"
 finish

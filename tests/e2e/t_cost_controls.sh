@@ -5,7 +5,7 @@
 # validate warns about sampling settings the 3.6+ models ignore.
 source "$(dirname "$0")/lib.sh"
 fake_start
-WF=(--workflow "$SRC_DIR/bench/workflows/text-calls.yaml")
+WF=(--workflow "$(bench_wf text-calls)")
 job=$(new_job tiers)
 printf 'SCENE 1\nThe keeper climbs.\n\nSCENE 2\nThe lamp turns.\n' >"$job/script.txt"
 
@@ -54,15 +54,15 @@ thinking_job=$(new_job thinking)
 cp "$job/script.txt" "$thinking_job/script.txt"
 gf run "${WF[@]}" --set captions.thinking=high "$thinking_job"
 assert_eq "thinking: HIGH sent as the level" "HIGH" "$(jq -rs 'map(select(.thinking_level)) | .[0].thinking_level' "$FAKE_LOG")"
-gf validate --set captions.thinking=lots "$SRC_DIR/bench/workflows/text-calls.yaml"
+gf validate --set captions.thinking=lots "$(bench_wf text-calls)"
 assert_eq "a bad level is an error" 2 "$GF_RC"
 assert_contains "naming the levels" "bad thinking 'lots' (one of MINIMAL, LOW, MEDIUM, HIGH)" "$(cat "$T_DIR/last.err")"
 
 # validate warns where temperature, top_p or top_k are set for a model that ignores them
-gf validate --set defaults.temperature=0.3 --set captions.top_k=5 "$SRC_DIR/bench/workflows/text-calls.yaml"
+gf validate --set defaults.temperature=0.3 --set captions.top_k=5 "$(bench_wf text-calls)"
 assert_eq "warnings do not fail validate" 0 "$GF_RC"
 assert_contains "temperature is named with its place" "warning: stage 'captions': 'temperature' has no effect on model 'gemini-3.8-flash'" "$(cat "$T_DIR/last.err")"
 assert_contains "top_k too" "'top_k' has no effect" "$(cat "$T_DIR/last.err")"
-gf validate --set defaults.temperature=0.3 --set defaults.model=gemini-2.5-flash "$SRC_DIR/bench/workflows/text-calls.yaml"
+gf validate --set defaults.temperature=0.3 --set defaults.model=gemini-2.5-flash "$(bench_wf text-calls)"
 case "$(cat "$T_DIR/last.err")" in *warning*) fail "a model that uses temperature got a warning" ;; *) ok "no warning for a model that uses temperature" ;; esac
 finish

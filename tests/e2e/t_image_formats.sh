@@ -5,7 +5,7 @@
 # kept under .gemflow/rejected/, counted in status, plan and the report. A format gemflow can
 # convert is never a reason to pay again.
 source "$(dirname "$0")/lib.sh"
-WF=(--workflow "$SRC_DIR/bench/workflows/images-only.yaml")
+WF=(--workflow "$(bench_wf images-only)")
 small() { # NAME: a job with a three-scene script
     local j
     j=$(new_job "$1")

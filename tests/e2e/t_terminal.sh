@@ -19,7 +19,7 @@ clean() {
 }
 
 cat >"$T_DIR/faults.json" <<'JSON'
-[{"model": "gemini-3.1-flash-image-preview", "kind": "400-controls"}]
+[{"model": "gemini-nano-banana-2.1", "kind": "400-controls"}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
 job=$(new_job hostile)
