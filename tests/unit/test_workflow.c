@@ -297,6 +297,34 @@ static void test_cli_set_wins_over_file_set(void **state)
     workflow_release(&wf);
 }
 
+/* service_tier: flex waits as long as flex may take unless a timeout was given; --tier wins. */
+static void test_service_tier_and_timeouts(void **state)
+{
+    struct workflow wf;
+    char *path = bundled_path();
+    const char *flex[] = {"images.service_tier=flex", "narration.timeout=30s",
+                          "narration.service_tier=FLEX"};
+    load_ok(&wf, path, flex, 3);
+    assert_string_equal(stage(&wf, "images")->service_tier, "flex");
+    assert_int_equal(stage(&wf, "images")->timeout_ms, 20 * 60 * 1000);
+    assert_string_equal(stage(&wf, "narration")->service_tier, "flex"); /* any case */
+    assert_int_equal(stage(&wf, "narration")->timeout_ms, 30000);       /* its own timeout */
+    assert_null(stage(&wf, "analysis")->service_tier);
+    assert_int_equal(stage(&wf, "analysis")->timeout_ms, 120000);
+    workflow_release(&wf);
+
+    struct wf_load_opts opts = {.sets = flex, .n_sets = 1, .service_tier = "priority"};
+    struct diag_list dl = DIAG_LIST_INIT;
+    assert_int_equal(workflow_load_file(&wf, path, &opts, &dl), 0);
+    for (size_t i = 0; i < wf.n_stages; i++)
+        if (wf.stages[i].kind != STAGE_VIDEO)
+            assert_string_equal(wf.stages[i].service_tier, "priority");
+    assert_int_equal(stage(&wf, "images")->timeout_ms, 120000); /* priority: the usual 120 s */
+    workflow_release(&wf);
+    diag_list_release(&dl);
+    free(path);
+}
+
 static void test_cli_set_yaml_values(void **state)
 {
     struct workflow wf;
@@ -831,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_cli_set_rpm_dotted_model),
         cmocka_unit_test(test_cli_set_wins_over_file_set),
         cmocka_unit_test(test_cli_set_yaml_values),
+        cmocka_unit_test(test_service_tier_and_timeouts),
         cmocka_unit_test(test_cli_set_prompt_file_from_cwd),
         cmocka_unit_test(test_cli_set_error_location),
         cmocka_unit_test(test_whole_workflow),
