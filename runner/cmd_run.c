@@ -105,7 +105,7 @@ static int run_jobs(struct job_cli *jc, enum display_color color, char **dirs, s
         rc = GF_EXIT_FAILED;
         goto out;
     }
-    engine_install_signals();
+    engine_install_signals(e);
     struct display_opts dopts = {.fd = STDERR_FILENO, .verbosity = jc->verbosity, .color = color};
     struct display *d = display_new(&dopts);
     struct engine_hooks hooks = {0};

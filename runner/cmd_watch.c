@@ -563,7 +563,7 @@ static int serve(struct watcher *w, const char *key)
                                  .reload = on_reload,
                                  .keep_running = true};
     engine_set_hooks(w->e, &hooks);
-    engine_install_signals();
+    engine_install_signals(w->e);
     /* Watch first, then look: a drop made while we look is seen either way. */
     w->w = watch_open(w->inbox, &err);
     if (!w->w) {

@@ -21,12 +21,11 @@
 
 static struct display *current; /* the process's display */
 
-/* Signal state: a terminal whose cursor we hid (restored at exit and on SIGTSTP), and a pipe
- * that wakes the event loop on SIGWINCH and SIGCONT. */
+/* Signal state: a terminal whose cursor we hid (restored at exit and on SIGTSTP). SIGWINCH and
+ * SIGCONT reach the display through the event loop's signal facility (loop_on_signal). */
 static volatile sig_atomic_t hidden_fd = -1;
-static int sig_pipe[2] = {-1, -1};
 static bool handlers_set, atexit_set;
-static struct sigaction old_winch, old_cont, old_tstp;
+static struct sigaction old_tstp;
 
 static void write_all(int fd, const char *p, size_t len)
 {
@@ -54,17 +53,6 @@ static void show_cursor_at_exit(void)
     }
 }
 
-static void on_wake_signal(int sig)
-{
-    int saved = errno;
-    if (sig_pipe[1] >= 0) {
-        char c = (char)sig;
-        ssize_t n = write(sig_pipe[1], &c, 1);
-        (void)n;
-    }
-    errno = saved;
-}
-
 /* Ctrl-Z: show the cursor, stop for real, and on return ask for a redraw (which hides it). */
 static void on_tstp(int sig)
 {
@@ -83,11 +71,10 @@ static void on_tstp(int sig)
     sigaddset(&set, SIGTSTP);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     raise(SIGTSTP);
-    /* continued */
+    /* continued: SIGCONT, delivered too, asks the loop for a redraw (which hides it again) */
     sa.sa_handler = on_tstp;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGTSTP, &sa, NULL);
-    on_wake_signal(sig);
     errno = saved;
 }
 
@@ -97,9 +84,6 @@ static void set_handlers(void)
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    sa.sa_handler = on_wake_signal;
-    sigaction(SIGWINCH, &sa, &old_winch);
-    sigaction(SIGCONT, &sa, &old_cont);
     sa.sa_handler = on_tstp;
     sigaction(SIGTSTP, &sa, &old_tstp);
     handlers_set = true;
@@ -111,8 +95,6 @@ static void reset_handlers(void)
 {
     if (!handlers_set)
         return;
-    sigaction(SIGWINCH, &old_winch, NULL);
-    sigaction(SIGCONT, &old_cont, NULL);
     sigaction(SIGTSTP, &old_tstp, NULL);
     handlers_set = false;
 }
@@ -386,12 +368,11 @@ void display_hooks(struct display *d, struct engine_hooks *h)
     h->tick = hook_tick;
 }
 
-static void on_pipe(void *ctx, int fd)
+/* SIGWINCH (a new size) and SIGCONT (back from Ctrl-Z): draw again. */
+static void on_redraw_signal(void *ctx, int signo)
 {
     struct display *d = ctx;
-    char buf[32];
-    while (read(fd, buf, sizeof buf) > 0)
-        ;
+    (void)signo;
     d->dirty = true;
 }
 
@@ -399,10 +380,10 @@ void display_watch_signals(struct display *d, struct loop *loop)
 {
     if (!d->live || d->loop)
         return;
-    if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-        return; /* no pipe: the bars still follow the size at the next redraw */
     d->loop = loop;
-    loop_add_fd(loop, sig_pipe[0], on_pipe, d);
+    /* without them the bars still follow the size at the next redraw */
+    loop_on_signal(loop, SIGWINCH, on_redraw_signal, d);
+    loop_on_signal(loop, SIGCONT, on_redraw_signal, d);
 }
 
 static void sleep_ms(int64_t ms)
@@ -428,8 +409,10 @@ void display_free(struct display *d)
         write_all(d->o.fd, SHOW_CURSOR, sizeof SHOW_CURSOR - 1);
         hidden_fd = -1;
     }
-    if (d->loop)
-        loop_remove_fd(d->loop, sig_pipe[0]);
+    if (d->loop) {
+        loop_off_signal(d->loop, SIGWINCH);
+        loop_off_signal(d->loop, SIGCONT);
+    }
     if (d->live)
         reset_handlers();
     for (size_t j = 0; j < d->n_jobs; j++)

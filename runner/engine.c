@@ -23,31 +23,14 @@
  * of a text call in a 64-scene job). */
 #define MANIFEST_EVERY_MS 500
 
-static int sig_pipe[2] = {-1, -1};
+static void on_signal(void *ctx, int signo);
 
-static void on_signal(int sig)
+void engine_install_signals(struct engine *e)
 {
-    int saved = errno;
-    if (sig_pipe[1] >= 0) {
-        char c = (char)sig;
-        ssize_t n = write(sig_pipe[1], &c, 1);
-        (void)n;
-    }
-    errno = saved;
-}
-
-void engine_install_signals(void)
-{
-    if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-        die("cannot create the signal pipe");
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (loop_on_signal(e->loop, SIGINT, on_signal, e) < 0 ||
+        loop_on_signal(e->loop, SIGTERM, on_signal, e) < 0 ||
+        loop_on_signal(e->loop, SIGHUP, on_signal, e) < 0)
+        die("cannot catch signals (no pipe)");
 }
 
 void engine_note(struct engine *e, const struct job *job, int level, const char *fmt, ...)
@@ -508,22 +491,17 @@ static int64_t dispatch(struct engine *e, int64_t now)
     return wake;
 }
 
-static void on_signal_pipe(void *ctx, int fd)
+/* SIGINT, SIGTERM: stop (a second one abandons the calls in flight); SIGHUP: the reload hook. */
+static void on_signal(void *ctx, int signo)
 {
     struct engine *e = ctx;
-    char buf[16];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) {
-        for (ssize_t i = 0; i < n; i++) {
-            if (buf[i] == SIGHUP) {
-                if (e->hooks.reload)
-                    e->hooks.reload(e->hooks.ctx);
-                continue;
-            }
-            e->signals_seen++;
-            engine_stop(e, e->signals_seen >= 2 ? 2 : 1);
-        }
+    if (signo == SIGHUP) {
+        if (e->hooks.reload)
+            e->hooks.reload(e->hooks.ctx);
+        return;
     }
+    e->signals_seen++;
+    engine_stop(e, e->signals_seen >= 2 ? 2 : 1);
 }
 
 /* Remove ended jobs from the engine, telling the hook. */
@@ -548,8 +526,6 @@ static void forget_ended(struct engine *e)
 
 enum gf_exit engine_run(struct engine *e)
 {
-    if (sig_pipe[0] >= 0)
-        loop_add_fd(e->loop, sig_pipe[0], on_signal_pipe, e);
     bool failed = false, interrupted = false, usage = false;
     for (;;) {
         int64_t now = now_ms();
@@ -600,8 +576,6 @@ enum gf_exit engine_run(struct engine *e)
             engine_stop(e, 2);
         }
     }
-    if (sig_pipe[0] >= 0)
-        loop_remove_fd(e->loop, sig_pipe[0]);
     if (interrupted)
         return GF_EXIT_INTERRUPTED;
     if (usage)

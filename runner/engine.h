@@ -63,6 +63,6 @@ size_t engine_job_count(const struct engine *e);
 void engine_free(struct engine *e);
 
 /* SIGINT/SIGTERM (stop) and SIGHUP (reload) handlers feeding the engine's loop. */
-void engine_install_signals(void);
+void engine_install_signals(struct engine *e);
 
 #endif

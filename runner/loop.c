@@ -2,9 +2,36 @@
 #include "loop.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
+
+#define LOOP_SIGNALS 65 /* signal numbers 1..64 */
+
+/* The self-pipe is the process's: a signal handler cannot know which loop it belongs to. */
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int signo)
+{
+    int saved = errno;
+    if (sig_pipe[1] >= 0) {
+        unsigned char c = (unsigned char)signo;
+        ssize_t n = write(sig_pipe[1], &c, 1);
+        (void)n; /* a full pipe: that signal is already pending there */
+    }
+    errno = saved;
+}
+
+struct sig_watch {
+    loop_signal_fn fn;
+    void *ctx;
+    struct sigaction old;
+    bool set;
+};
 
 struct watch {
     int fd;
@@ -20,6 +47,8 @@ struct loop {
     short *revents;
     size_t cap_fds;
     bool hold_http; /* wait on the fds only: leave replies in the kernel for now */
+    struct sig_watch sig[LOOP_SIGNALS];
+    int n_sig;
 };
 
 struct loop *loop_new(struct http_client *http)
@@ -33,6 +62,8 @@ void loop_free(struct loop *l)
 {
     if (!l)
         return;
+    for (int s = 1; s < LOOP_SIGNALS; s++)
+        loop_off_signal(l, s);
     free(l->w);
     free(l->fds);
     free(l->revents);
@@ -67,6 +98,56 @@ void loop_remove_fd(struct loop *l, int fd)
             return;
         }
     }
+}
+
+static void read_signals(void *ctx, int fd)
+{
+    struct loop *l = ctx;
+    unsigned char buf[64];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            int s = buf[i];
+            if (s > 0 && s < LOOP_SIGNALS && l->sig[s].fn)
+                l->sig[s].fn(l->sig[s].ctx, s);
+        }
+    }
+}
+
+int loop_on_signal(struct loop *l, int signo, loop_signal_fn fn, void *ctx)
+{
+    if (signo <= 0 || signo >= LOOP_SIGNALS)
+        return -1;
+    if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -1;
+    struct sig_watch *w = &l->sig[signo];
+    w->fn = fn;
+    w->ctx = ctx;
+    if (!w->set) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(signo, &sa, &w->old);
+        w->set = true;
+        if (l->n_sig++ == 0) {
+            signal(SIGPIPE, SIG_IGN);
+            loop_add_fd(l, sig_pipe[0], read_signals, l);
+        }
+    }
+    return 0;
+}
+
+void loop_off_signal(struct loop *l, int signo)
+{
+    if (signo <= 0 || signo >= LOOP_SIGNALS || !l->sig[signo].set)
+        return;
+    struct sig_watch *w = &l->sig[signo];
+    sigaction(signo, &w->old, NULL);
+    memset(w, 0, sizeof *w);
+    if (--l->n_sig == 0)
+        loop_remove_fd(l, sig_pipe[0]);
 }
 
 int loop_wait(struct loop *l, int timeout_ms, struct gf_err *err)

@@ -64,29 +64,50 @@ finish() {
     exit $?
 }
 
-# fake_start [fake-gemini options...]: start the fake server on a free port with a request log.
-# Sets FAKE_URL, FAKE_LOG, FAKE_PID.
+# fake_start [fake-gemini options...]: start the fake server on a free port (or $FAKE_PORT)
+# with a request log (appended to across restarts). Sets FAKE_URL, FAKE_LOG, FAKE_PID.
 fake_start() {
     fake_stop # one fake at a time: a second start replaces the first
     FAKE_LOG="$T_DIR/fake-requests.jsonl"
     local portfile="$T_DIR/fake.port"
     rm -f "$portfile"
-    "$FAKE_GEMINI" --port 0 --port-file "$portfile" --log "$FAKE_LOG" --quiet "$@" \
+    "$FAKE_GEMINI" --port "${FAKE_PORT:-0}" --port-file "$portfile" --log "$FAKE_LOG" --quiet "$@" \
         >"$T_DIR/fake.out" 2>"$T_DIR/fake.err" &
     FAKE_PID=$!
-    local i
-    for i in $(seq 1 200); do
-        [ -s "$portfile" ] && break
-        if ! kill -0 "$FAKE_PID" 2>/dev/null; then
-            echo "fake server did not start:" >&2
-            cat "$T_DIR/fake.err" >&2
-            exit 1
+    if ! wait_for "the fake server to write its port" 60 test -s "$portfile"; then
+        cat "$T_DIR/fake.err" >&2
+        exit 1
+    fi
+    FAKE_URL="http://127.0.0.1:$(cat "$portfile")"
+    export GEMINI_BASE_URL="$FAKE_URL"
+}
+# fake_restart [options...]: a new fake with other options on the same port, so that the
+# request keys (they hold the endpoint's origin) stay the same.
+fake_restart() {
+    local port=${FAKE_URL##*:}
+    FAKE_PORT=$port fake_start "$@"
+}
+# wait_for DESCRIPTION SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (0), or
+# until SECONDS of wall clock have passed: then say what was waited for, and return 1. The
+# bound is generous on purpose: a busy machine makes a test slower, never wrong.
+wait_for() {
+    local what=$1 limit=$2
+    shift 2
+    local end=$((SECONDS + limit))
+    while ! "$@"; do
+        if [ "$SECONDS" -ge "$end" ]; then
+            echo "# timed out after ${limit}s waiting for $what" >&2
+            return 1
         fi
         sleep 0.05
     done
-    [ -s "$portfile" ] || { echo "fake server did not write its port" >&2; exit 1; }
-    FAKE_URL="http://127.0.0.1:$(cat "$portfile")"
-    export GEMINI_BASE_URL="$FAKE_URL"
+    return 0
+}
+# fake_settle: wait until the fake has logged every request it received (it logs a request when
+# it ends; a call cut off by a kill ends a moment later).
+fake_settle() {
+    wait_for "the fake to log every request it received" 60 \
+        eval '[ "$(curl -s "$FAKE_URL/_fake/stats" | jq .open)" = 0 ]'
 }
 fake_stop() {
     if [ -n "$FAKE_PID" ]; then

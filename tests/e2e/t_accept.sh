@@ -98,10 +98,7 @@ fake_start --latency-ms 2000
 slow=$(fast_job slow)
 "$GEMFLOW" run -q "${FAST[@]}" "$slow" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 400); do
-    grep -q '"call_start"' "$slow/progress.jsonl" 2>/dev/null && break
-    sleep 0.05
-done
+wait_for "the slow run's first call" 300 grep -q '"call_start"' "$slow/progress.jsonl"
 gf accept "$slow" analysis
 assert_eq "accept on a running job exits 4" 4 "$GF_RC"
 assert_contains "it names the process" "pid $pid" "$(cat "$T_DIR/last.err")"

@@ -46,10 +46,7 @@ mkdir -p "$job/.gemflow"
 flock "$job/.gemflow/lock" \
     -c "echo 424242 > '$job/.gemflow/lock'; until [ -e '$T_DIR/unlock' ]; do sleep 0.05; done" &
 holder=$!
-for _ in $(seq 1 200); do
-    grep -q 424242 "$job/.gemflow/lock" 2>/dev/null && break
-    sleep 0.05
-done
+wait_for "the holder to take the lock" 300 grep -q 424242 "$job/.gemflow/lock"
 gf run "$job"
 assert_eq "locked job exits 4" 4 "$GF_RC"
 assert_file_contains "locked job names the pid" "pid 424242" "$T_DIR/last.err"

@@ -127,10 +127,7 @@ fake_start --latency-ms 1500
 live=$(fast_job live)
 "$GEMFLOW" run -q "${FAST[@]}" "$live" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
-    grep -q '"event":"item_done","stage":"analysis"' "$live/progress.jsonl" 2>/dev/null && break
-    sleep 0.05
-done
+wait_for "the analysis to be done" 300 grep -q '"event":"item_done","stage":"analysis"' "$live/progress.jsonl"
 gf inspect "$live" analysis
 keep
 assert_eq "inspect while the job runs exits 0" 0 "$GF_RC"

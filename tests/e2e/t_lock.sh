@@ -6,10 +6,7 @@ fake_start --latency-ms 400
 job=$(new_job locked)
 "$GEMFLOW" run -q "${FAST[@]}" "$job" >/dev/null 2>"$T_DIR/a.err" &
 a=$!
-for _ in $(seq 1 100); do
-    [ -s "$job/progress.jsonl" ] && break
-    sleep 0.05
-done
+wait_for "the first run to start its log" 300 test -s "$job/progress.jsonl"
 gf run "$job"
 assert_eq "the second process exits 4" 4 "$GF_RC"
 assert_file_contains "it names the holder's pid" "pid $a" "$T_DIR/last.err"

@@ -79,17 +79,11 @@ live=$(fast_job live)
 follower=$!
 "$GEMFLOW" run -q "${FAST[@]}" "$live" >/dev/null 2>&1 &
 runner=$!
-for _ in $(seq 1 400); do # the run takes a few seconds; give it plenty
-    grep -q " item_done " "$T_DIR/follow.out" 2>/dev/null && break
-    sleep 0.1
-done
+wait_for "log -f to show an item_done" 300 grep -q " item_done " "$T_DIR/follow.out"
 check "-f shows events while the job runs" kill -0 $runner
 wait $runner
 assert_eq "the followed run exits 0" 0 "$?"
-for _ in $(seq 1 100); do
-    grep -q " run_end " "$T_DIR/follow.out" && break
-    sleep 0.1
-done
+wait_for "log -f to show the run_end" 300 grep -q " run_end " "$T_DIR/follow.out"
 check "-f is still following after the run ended" kill -0 $follower
 kill $follower
 wait $follower 2>/dev/null

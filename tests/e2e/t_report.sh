@@ -155,11 +155,9 @@ fake_start --faults "$T_DIR/hang.json" --hang-ms 60000
 live=$(fast_job live)
 "$GEMFLOW" run -q "${FAST[@]}" "$live" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 1200); do
-    n=$(grep -c '"event":"item_done","stage":"images"' "$live/progress.jsonl" 2>/dev/null)
-    [ "${n:-0}" -ge 7 ] && break
-    sleep 0.05
-done
+wait_for "seven images recorded" 300 \
+    eval '[ "$(grep -c "\"event\":\"item_done\",\"stage\":\"images\"" "$live/progress.jsonl" 2>/dev/null)" -ge 7 ]' ||
+    fail "the images never came"
 gf report "$live"
 assert_eq "report while the job runs exits 0" 0 "$GF_RC"
 check "the job was still running" kill -0 $pid

@@ -2,20 +2,19 @@
 # kill -9 in the middle of the images stage, then resume: no request that had been answered and
 # recorded is made again. SIGINT: exit 3, run_end interrupted, and the next run finishes.
 source "$(dirname "$0")/lib.sh"
-fake_start --latency-ms 300
+# calls take 1.5 s: a kill after the 2nd image lands mid-run however slow the machine is
+fake_start --latency-ms 1500
 job=$(new_job killed)
 
 # wait until some images are recorded, then kill -9
 "$GEMFLOW" run -q "${FAST[@]}" "$job" >/dev/null 2>"$T_DIR/run1.err" &
 pid=$!
-for _ in $(seq 1 300); do
-    n=$(grep -c '"event":"item_done","stage":"images"' "$job/progress.jsonl" 2>/dev/null)
-    [ "${n:-0}" -ge 2 ] && break
-    sleep 0.05
-done
+wait_for "two images recorded" 300 \
+    eval '[ "$(grep -c "\"event\":\"item_done\",\"stage\":\"images\"" "$job/progress.jsonl" 2>/dev/null)" -ge 2 ]' ||
+    fail "the images never came"
 kill -9 $pid
 wait $pid 2>/dev/null
-sleep 1 # the fake logs a request when it ends: let the calls cut off by the kill end there
+fake_settle # the calls cut off by the kill are logged when they end there
 recorded=$(grep -c '"event":"item_done"' "$job/progress.jsonl")
 answered=$(fake_count '.status == 200 and .completed')
 [ "$recorded" -ge 4 ] && [ "$recorded" -lt 18 ] && ok "killed mid-run with $recorded of 18 items recorded" \
@@ -46,11 +45,9 @@ job2=$(new_job interrupted)
 before=$(fake_count true)
 "$GEMFLOW" run "${FAST[@]}" "$job2" >/dev/null 2>"$T_DIR/int.err" &
 pid=$!
-for _ in $(seq 1 300); do
-    n=$(grep -c '"event":"item_done"' "$job2/progress.jsonl" 2>/dev/null)
-    [ "${n:-0}" -ge 4 ] && break
-    sleep 0.05
-done
+wait_for "four items recorded" 300 \
+    eval '[ "$(grep -c "\"event\":\"item_done\"" "$job2/progress.jsonl" 2>/dev/null)" -ge 4 ]' ||
+    fail "no item was recorded"
 kill -INT $pid
 wait $pid
 assert_eq "SIGINT exits 3" 3 "$?"

@@ -114,10 +114,7 @@ curl -sf -X POST --data-binary @"$T_DIR/hang.json" "$FAKE_URL/_fake/faults" >/de
 slow=$(fast_job running)
 "$GEMFLOW" run -q "${FAST[@]}" "$slow" >/dev/null 2>"$T_DIR/slow.err" &
 pid=$!
-for _ in $(seq 1 600); do
-    grep -q '"event":"call_start","stage":"images"' "$slow/progress.jsonl" 2>/dev/null && break
-    sleep 0.05
-done
+wait_for "the first image call" 300 grep -q '"event":"call_start","stage":"images"' "$slow/progress.jsonl"
 sj "$slow"
 assert_eq "running: state running" running "$(jq -r '.jobs[0].state' "$T_DIR/st.json")"
 assert_eq "running: the pid of the run" "$pid" "$(jq -r '.jobs[0].pid' "$T_DIR/st.json")"
@@ -140,10 +137,7 @@ assert_eq "killed: nothing in flight" 0 "$(jq '[.jobs[0].stages[].in_flight] | a
 intr=$(fast_job interrupted)
 "$GEMFLOW" run -q "${FAST[@]}" "$intr" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
-    grep -q '"event":"call_start"' "$intr/progress.jsonl" 2>/dev/null && break
-    sleep 0.05
-done
+wait_for "the first call" 300 grep -q '"event":"call_start"' "$intr/progress.jsonl"
 kill -INT $pid
 wait $pid
 assert_eq "SIGINT run exits 3" 3 "$?"

@@ -79,7 +79,7 @@ for j in $(seq 1 $jobs_made); do
     n=$(jq '.artifacts | length' "$T_DIR/j$j/manifest.json")
     [ "$n" = 132 ] || fail "j$j has $n artifacts, expected 132 (130 calls, video.mp4, subtitles.srt)"
 done
-sleep 1 # the fake logs a request when it ends
+fake_settle
 dups=$(jq -s '[.[] | select(.status == 200 and .verb == "generateContent")] | group_by(.body_sha256)
               | map(length - 1) | add // 0' "$FAKE_LOG")
 total_ok=$(fake_count '.status == 200')

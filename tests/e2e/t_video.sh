@@ -212,11 +212,8 @@ assert_file_contains "too long a transition: the scene is named" "too short for 
 job3=$(short_job stopped)
 "$GEMFLOW" run "${FAST_RPM[@]}" --set video.preset=veryslow "$job3" >/dev/null 2>"$T_DIR/stop.err" &
 pid=$!
-for _ in $(seq 1 1200); do
-    grep -q '"event":"encode_progress"' "$job3/progress.jsonl" 2>/dev/null && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.05
-done
+wait_for "the encode's first progress line (or the run's end)" 300 \
+    eval 'grep -q "\"event\":\"encode_progress\"" "$job3/progress.jsonl" 2>/dev/null || ! kill -0 $pid 2>/dev/null'
 ffpid=$(jq -s '[.[] | select(.event == "encode_start")] | last | .pid' "$job3/progress.jsonl")
 check "FFmpeg was running (pid $ffpid)" kill -0 "$ffpid"
 kill -INT $pid

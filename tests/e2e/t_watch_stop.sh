@@ -47,7 +47,10 @@ fi
 assert_eq "no check made a request" 0 "$(fake_count true)"
 assert_eq "no check wrote a job" 0 "$(ls -A "$jobs" | wc -l)"
 
-# --- SIGTERM in the middle of a job: exit 3, every started call finished and recorded
+# --- SIGTERM in the middle of a job: exit 3, every started call finished and recorded. Calls
+# take 3 s here, so the 14 calls left after the 4th item_done need two more rounds of 8 in
+# flight: the stop lands mid-job however slowly this machine runs the test.
+fake_restart --latency-ms 3000 --hang-ms 600000
 cp "$SRC_DIR/samples/lighthouse/script.txt" "$out/lighthouse.txt"
 watch_start w1 "${FAST[@]}" --grace 120s "$inbox" --jobs "$jobs"
 w1=$W_PID
@@ -62,9 +65,11 @@ wait_exit $w1 120
 assert_eq "SIGTERM mid-job exits 3" 3 "$W_RC"
 assert_eq "the job's run_end says interrupted" interrupted "$(run_state "$jobs/lighthouse")"
 recorded=$(count_lines "$log" '"event":"item_done"')
+fake_settle
 check "the stop landed mid-job ($recorded of 18 recorded)" test "$recorded" -ge 4 -a "$recorded" -lt 18
 assert_eq "every call started before the stop was finished and recorded" "$recorded" "$(fake_count true)"
 check "a drop made while stopping is not claimed" test -f "$inbox/late.txt" -a ! -e "$jobs/late"
+fake_restart --latency-ms 300 --hang-ms 600000
 
 # --- a new watcher: a claim left half done by a dead watcher, finished jobs, catch-up
 host=$(uname -n | tr -c 'A-Za-z0-9._\n-' '-' | cut -c1-64)

@@ -29,15 +29,11 @@ watch_start() {
     W_PID=$!
 }
 
-# wait_until SECONDS COMMAND...: poll COMMAND every 50 ms until it succeeds; false on timeout.
+# wait_until SECONDS COMMAND...: wait_for (lib.sh) with COMMAND as its description.
 wait_until() {
-    local limit=$1 i
+    local limit=$1
     shift
-    for ((i = 0; i < limit * 20; i++)); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    "$@"
+    wait_for "$*" "$limit" "$@"
 }
 
 # has FILE TEXT: FILE contains TEXT (fixed string).

@@ -209,6 +209,7 @@ struct fk_server {
     pthread_cond_t wake;  /* broadcast on shutdown to end sleeps and hangs */
     bool stopping;
     uint64_t next_seq;
+    uint64_t logged; /* API requests written to the log (next_seq - logged are still open) */
     struct fk_rules rules;
     struct fk_counter *markers;
     size_t n_markers;

@@ -103,6 +103,8 @@ void fk_log_request(struct fk_server *s, const struct fk_request *req, bool comp
     snprintf(status, sizeof status, "%d", req->status);
     pthread_mutex_lock(&s->lock);
     count(s, req, status);
+    if (req->seq)
+        s->logged++;
     if (s->log && line) {
         fputs(line, s->log);
         fputc('\n', s->log);
