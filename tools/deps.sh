@@ -9,6 +9,8 @@ GEMFLOW_PACKAGES=(
     libsndfile1-dev libssl-dev
     libmicrohttpd-dev libcmocka-dev
     curl jq ffmpeg
+    # .ci/run checks the formatting
+    clang-format
     # the inspection commands' tests: report.html in a real headless browser (driven by node
     # over the DevTools pipe), status --json against its JSON Schema, the man page's lint,
     # and `script` (bsdutils) for a terminal

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# gemflow watch: 500 scripts dropped in one burst into an inbox that two watchers share become
-# 500 jobs, each claimed exactly once: no job directory twice, no file left, every job done,
-# every script sent once.
+# gemflow watch: N scripts (500 with GEMFLOW_TEST_FULL=1, else 150) dropped in one burst into an
+# inbox that two watchers share become N jobs, each claimed exactly once: no job directory twice,
+# no file left, every job done, every script sent once.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/watch_lib.sh"
-N=500
+# 500 drops in the full run (./test.sh --full), 150 in the quick one
+if [ "${GEMFLOW_TEST_FULL:-0}" = 1 ]; then N=500; else N=150; fi
 fake_start
 inbox=$T_DIR/inbox
 jobs=$T_DIR/jobs
