@@ -26,11 +26,12 @@
 #define MAX_JOBS         256
 #define DEFAULT_GRACE_MS 30000
 
-enum { OPT_JOBS_DIR = 0x200, OPT_GRACE };
+enum { OPT_JOBS_DIR = 0x200, OPT_GRACE, OPT_ALLOW };
 
 static const struct option watch_options[] = {
     {"jobs", required_argument, NULL, OPT_JOBS_DIR},
     {"grace", required_argument, NULL, OPT_GRACE},
+    {"allow-job-workflows", required_argument, NULL, OPT_ALLOW},
     {"set", required_argument, NULL, OPT_SET},
     {"workflow", required_argument, NULL, OPT_WORKFLOW},
     {"endpoint", required_argument, NULL, OPT_ENDPOINT},
@@ -58,7 +59,11 @@ struct watcher {
     struct strq resumes; /* unfinished job directories found at start */
     struct strq drops;   /* inbox names waiting for a free slot */
     bool paused;         /* the workflow does not load: claim nothing until SIGHUP */
-    char *fatal;         /* why the watcher stops on its own (the inbox went away), or NULL */
+    /* Where every job's requests go, whatever a drop says: --endpoint, else $GEMINI_BASE_URL,
+     * else the operator's workflow's `endpoint:`, else the default (NULL). */
+    const char *endpoint_opt; /* --endpoint as given */
+    char *endpoint;           /* the chosen one when it comes from the workflow */
+    char *fatal;              /* why the watcher stops on its own (the inbox went away), or NULL */
 };
 
 static void strq_push(struct strq *q, char *s)
@@ -119,9 +124,13 @@ static bool stopping(const struct watcher *w)
 /* --- the workflow of file drops ---------------------------------------------------------- */
 
 /* Load the workflow that jobs without their own workflow.yaml run (--workflow FILE, else the
- * bundled one), with --set applied, to know it loads; diagnostics go to stderr. */
-static int check_workflow(const struct watcher *w, struct gf_err *err)
+ * bundled one), with --set applied, to know it loads; diagnostics go to stderr. It is the
+ * operator's: trusted, unlike what drops bring, and its endpoint is every job's unless
+ * --endpoint or $GEMINI_BASE_URL says otherwise. */
+static int check_workflow(struct watcher *w, struct gf_err *err)
 {
+    struct wf_load_opts ours = w->jc.job.wf;
+    ours.trust = WF_TRUST_ALL;
     struct buf path = BUF_INIT;
     const char *file = w->jc.job.wf.workflow_path;
     if (!file) {
@@ -133,7 +142,7 @@ static int check_workflow(const struct watcher *w, struct gf_err *err)
     }
     struct workflow wf;
     struct diag_list dl = DIAG_LIST_INIT;
-    int rc = workflow_load_file(&wf, file, &w->jc.job.wf, &dl);
+    int rc = workflow_load_file(&wf, file, &ours, &dl);
     if (rc < 0) {
         for (size_t i = 0; i < dl.n; i++) {
             char *s = diag_format(&dl.v[i]);
@@ -142,6 +151,12 @@ static int check_workflow(const struct watcher *w, struct gf_err *err)
         }
         gf_error(err, GF_ERR_CONFIG, "the workflow '%s' has errors", file);
     } else {
+        const char *env = getenv("GEMINI_BASE_URL");
+        if (!w->endpoint_opt && !(env && env[0])) {
+            free(w->endpoint);
+            w->endpoint = wf.endpoint ? xstrdup(wf.endpoint) : NULL;
+            w->jc.job.endpoint = w->endpoint;
+        }
         workflow_release(&wf);
     }
     diag_list_release(&dl);
@@ -195,15 +210,14 @@ static void record_failure(struct watcher *w, const char *dir, const char *workf
     joblock_release(lock);
 }
 
-/* Open a job directory and hand it to the engine. A job with its own workflow.yaml runs that;
- * any other runs the watcher's workflow. Returns true when it started. */
+/* Open a job directory and hand it to the engine. A job with its own workflow.yaml runs that
+ * as far as --allow-job-workflows trusts it (the loader's trust level); any other runs the
+ * watcher's workflow. Returns true when it started. */
 static bool start_job(struct watcher *w, const char *dir)
 {
     struct job_opts opts = w->jc.job;
     char *own = fs_join(dir, "workflow.yaml");
     bool has_own = access(own, F_OK) == 0;
-    if (has_own)
-        opts.wf.workflow_path = NULL;
     struct job *job = xcalloc(1, sizeof *job);
     struct diag_list dl = DIAG_LIST_INIT;
     struct gf_err err = GF_ERR_INIT;
@@ -294,17 +308,23 @@ static void refuse(struct watcher *w, const char *name, const char *why)
     buf_release(&where);
 }
 
-/* Whether a drop would run the watcher's workflow (a file, or a directory without its own). */
-static bool runs_our_workflow(const struct watcher *w, const char *name, enum watch_kind k)
+/* Whether the drop directory `name` holds no workflow.yaml of its own. */
+static bool lacks_own_workflow(const struct watcher *w, const char *name)
 {
-    if (k == WATCH_FILE)
-        return true;
     char *rel = xasprintf("%s/workflow.yaml", name);
     char *p = fs_join(w->inbox, rel);
-    bool own = access(p, F_OK) == 0;
+    struct stat st;
+    bool own = lstat(p, &st) == 0;
     free(p);
     free(rel);
     return !own;
+}
+
+/* Whether a drop would run the watcher's workflow (a file, a directory without its own, or
+ * any drop unless --allow-job-workflows full: its workflow.yaml only changes ours). */
+static bool runs_our_workflow(const struct watcher *w, const char *name, enum watch_kind k)
+{
+    return k == WATCH_FILE || w->jc.job.wf.trust != WF_TRUST_FULL || lacks_own_workflow(w, name);
 }
 
 static void pause_claims(struct watcher *w, const char *msg)
@@ -325,7 +345,11 @@ static bool take_drop(struct watcher *w, const char *name)
     struct gf_err err = GF_ERR_INIT;
     bool started = false;
     enum watch_kind k = watch_judge(w->inbox, name, WATCH_EV_READY, &why);
-    if (k == WATCH_REFUSE) {
+    if (k == WATCH_DIR && w->jc.job.wf.trust == WF_TRUST_NONE && !lacks_own_workflow(w, name)) {
+        refuse(w, name,
+               "a directory with a workflow.yaml of its own (this watcher runs "
+               "--allow-job-workflows none: drops run its workflow)");
+    } else if (k == WATCH_REFUSE) {
         refuse(w, name, why.data);
     } else if (k == WATCH_FILE || k == WATCH_DIR) {
         if (runs_our_workflow(w, name, k) && check_workflow(w, &err) < 0) {
@@ -504,6 +528,11 @@ static int parse(struct watcher *w, int argc, char **argv)
                 return cli_usage_error("watch", "--grace needs a duration such as 30s, got '%s'",
                                        optarg);
             continue;
+        case OPT_ALLOW:
+            if (workflow_trust_parse(optarg, &w->jc.job.wf.trust) < 0)
+                return cli_usage_error(
+                    "watch", "--allow-job-workflows needs none, set or full, got '%s'", optarg);
+            continue;
         }
         int r = opt == '?' || opt == ':' ? 0 : job_cli_option(&w->jc, opt, optarg);
         if (r == 1)
@@ -517,6 +546,7 @@ static int parse(struct watcher *w, int argc, char **argv)
                                                          "--jobs DIR"
                                                        : "more than one inbox given");
     w->inbox = argv[optind];
+    w->endpoint_opt = w->jc.job.endpoint;
     if (!w->jobs)
         return cli_usage_error("watch", "--jobs DIR is required: where the jobs go");
     return 0;
@@ -591,6 +621,7 @@ static int serve(struct watcher *w, const char *key)
 int cmd_watch(int argc, char **argv)
 {
     struct watcher w = {.max_jobs = DEFAULT_JOBS, .grace_ms = DEFAULT_GRACE_MS};
+    w.jc.job.wf.trust = WF_TRUST_SET; /* --allow-job-workflows set */
     char *key = NULL;
     int rc = parse(&w, argc, argv);
     if (rc != 0)
@@ -616,6 +647,7 @@ out:
         free(key);
     }
     free(w.fatal);
+    free(w.endpoint);
     job_cli_release(&w.jc);
     return rc;
 }

@@ -18,7 +18,7 @@ one_stage_workflow "$wf"
 exec 7>"$inbox/slow.txt"
 echo "chunk 1" >&7
 echo "chunk 2" >&7
-watch_start w -j 2 --workflow "$wf" "$inbox" --jobs "$jobs" 7>&- # the watcher must not hold it
+watch_start w -j 2 --allow-job-workflows full --workflow "$wf" "$inbox" --jobs "$jobs" 7>&- # the watcher must not hold it
 pid=$W_PID
 wait_until 60 has "$T_DIR/w.err" "watching"
 check "the watcher is up" kill -0 $pid

@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text = xstrndup((const char *)data, size);
     char *sets[MAX_SETS];
     size_t n_sets = find_sets(text, sets);
-    struct wf_load_opts opts = {(const char *const *)sets, n_sets, NULL};
+    struct wf_load_opts opts = {.sets = (const char *const *)sets, .n_sets = n_sets};
     struct workflow wf;
     struct diag_list dl = DIAG_LIST_INIT;
     if (workflow_load_file(&wf, wf_path, &opts, &dl) == 0) {
