@@ -4,13 +4,12 @@
 #include "cli.h"
 #include "engine.h"
 #include "fsutil.h"
-#include "joblock.h"
 #include "jobfacts.h"
-#include "joblog.h"
-#include "jsonutil.h"
 #include "loop.h"
 #include "util.h"
 #include "watch.h"
+#include "watch_copy.h"
+#include "watch_job.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -55,14 +54,17 @@ struct watcher {
     int64_t grace_ms;
     struct engine *e;
     struct watch *w;
-    size_t running;      /* jobs handed to the engine that have not ended */
-    struct strq resumes; /* unfinished job directories found at start */
-    struct strq drops;   /* inbox names waiting for a free slot */
-    bool paused;         /* the workflow does not load: claim nothing until SIGHUP */
+    size_t running;       /* jobs handed to the engine that have not ended */
+    struct strq resumes;  /* unfinished job directories found at start */
+    struct strq drops;    /* inbox names waiting for a free slot */
+    struct strq claims;   /* claims a dead watcher left, taken over, waiting for a slot */
+    struct watch_jobs *q; /* claims being finished and jobs being opened, on threads */
+    bool paused;          /* the workflow does not load: claim nothing until SIGHUP */
     /* Where every job's requests go, whatever a drop says: --endpoint, else $GEMINI_BASE_URL,
      * else the operator's workflow's `endpoint:`, else the default (NULL). */
     const char *endpoint_opt; /* --endpoint as given */
     char *endpoint;           /* the chosen one when it comes from the workflow */
+    char *workflow;           /* --workflow made absolute: jobs record it (drop marker) */
     char *fatal;              /* why the watcher stops on its own (the inbox went away), or NULL */
 };
 
@@ -166,87 +168,85 @@ static int check_workflow(struct watcher *w, struct gf_err *err)
 
 /* --- jobs -------------------------------------------------------------------------------- */
 
-/* A job that cannot start (bad workflow, bad input) stays in DIR with its reason: a run_start
- * and a run_end {state: failed, error: {kind, message}} in its progress log, so `gemflow
- * status` shows it and the next start of the watcher does not try it again. */
-static void record_failure(struct watcher *w, const char *dir, const char *workflow,
-                           const struct diag_list *dl, const struct gf_err *why)
+/* The settings a job thread works with: the watcher's, as they are now. */
+static struct watch_job_settings settings(const struct watcher *w)
 {
-    struct gf_err err = GF_ERR_INIT;
-    struct joblog log = {.fd = -1};
-    int lock = joblock_acquire(dir, &err);
-    if (lock < 0 || joblog_open(&log, dir, NULL, &err) < 0) {
-        note(w, -1, "cannot record why '%s' failed: %s", dir, err.msg);
-        joblock_release(lock);
-        return;
-    }
-    struct buf msg = BUF_INIT;
-    for (size_t i = 0; i < dl->n; i++) {
-        char *s = diag_format(&dl->v[i]);
-        buf_addf(&msg, "%s\n", s);
-        free(s);
-    }
-    buf_adds(&msg, why->msg);
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddNumberToObject(f, "pid", getpid());
-    json_add_str_or_null(f, "workflow", workflow);
-    cJSON_AddStringToObject(f, "version", GEMFLOW_VERSION);
-    if (joblog_append(&log, "run_start", f, true, &err) == 0) {
-        f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "state", "failed");
-        cJSON_AddNumberToObject(f, "ms", 0);
-        cJSON_AddNumberToObject(f, "calls", 0);
-        cJSON_AddNumberToObject(f, "tokens", 0);
-        cJSON_AddNullToObject(f, "cost_estimate");
-        cJSON *e = cJSON_AddObjectToObject(f, "error");
-        cJSON_AddStringToObject(e, "kind", gf_err_kind_name(why->kind));
-        cJSON_AddStringToObject(e, "message", msg.data);
-        joblog_append(&log, "run_end", f, true, &err);
-    }
-    if (err.kind != GF_ERR_NONE)
-        note(w, -1, "cannot record why '%s' failed: %s", dir, err.msg);
-    buf_release(&msg);
-    joblog_close(&log);
-    joblock_release(lock);
+    struct watch_job_settings s = {.inbox = w->inbox, .jobs = w->jobs, .job = w->jc.job};
+    s.claim_flags = w->jc.job.wf.trust == WF_TRUST_NONE ? WATCH_NO_WORKFLOW : 0;
+    return s;
 }
 
-/* Open a job directory and hand it to the engine. A job with its own workflow.yaml runs that
- * as far as --allow-job-workflows trusts it (the loader's trust level); any other runs the
- * watcher's workflow. Returns true when it started. */
-static bool start_job(struct watcher *w, const char *dir)
+/* Finish the claim in `stage` (NULL: open the job directory `dir`) and open its job, on a
+ * thread of its own; it takes a slot until its result is in (on_job_ready). */
+static void start_work(struct watcher *w, const char *stage, const char *name, const char *dir)
 {
-    struct job_opts opts = w->jc.job;
-    char *own = fs_join(dir, "workflow.yaml");
-    bool has_own = access(own, F_OK) == 0;
-    struct job *job = xcalloc(1, sizeof *job);
-    struct diag_list dl = DIAG_LIST_INIT;
+    struct watch_job_settings s = settings(w);
     struct gf_err err = GF_ERR_INIT;
-    bool started = false;
-    if (job_open(job, dir, &opts, JOB_RUN, &dl, &err) == 0) {
-        engine_add_job(w->e, job);
-        w->running++;
-        started = true;
-    } else if (err.kind == GF_ERR_LOCKED) {
-        note(w, 0, "%s; leaving it to that process", err.msg);
-        free(job);
-    } else if (err.kind == GF_ERR_IO) { /* may pass: not recorded, so the next start tries again */
-        note(w, -1, "job '%s' cannot start: %s (it is tried again at the next start)", dir,
-             err.msg);
-        free(job);
-    } else {
-        for (size_t i = 0; i < dl.n; i++) {
-            char *s = diag_format(&dl.v[i]);
-            fprintf(stderr, "%s\n", s);
-            free(s);
+    if (watch_jobs_start(w->q, &s, stage, name, dir, &err) < 0)
+        note(w, -1, "%s (it is tried again at the next start)", err.msg);
+}
+
+/* A job thread's result: a job to run, or why there is none. A job that cannot start (bad
+ * workflow, bad input, a setting a drop may not make) was recorded in its log by the thread:
+ * `gemflow status` shows why, and the next start leaves it alone until its files change. */
+static void job_ready(struct watcher *w, struct watch_job *j)
+{
+    if (j->diags)
+        fputs(j->diags, stderr);
+    if (j->leftover)
+        note(w, -1, "%s; remove it by hand", j->leftover);
+    switch (j->outcome) {
+    case WATCH_JOB_OPENED:
+        if (j->name)
+            note(w, 0, "claimed '%s' as job '%s'", j->name, j->dir);
+        else if (j->stage)
+            note(w, 0, "finished the claim '%s' as job '%s'", j->stage, j->dir);
+        if (stopping(w)) { /* nothing ran: it is resumed at the next start */
+            job_close(j->job);
+            free(j->job);
+            break;
         }
-        note(w, -1, "job '%s' cannot start: %s (recorded; see: gemflow status %s)", dir, err.msg,
-             dir);
-        record_failure(w, dir, has_own ? own : opts.wf.workflow_path, &dl, &err);
-        free(job);
+        engine_add_job(w->e, j->job);
+        w->running++;
+        break;
+    case WATCH_JOB_REFUSED: /* moved to .rejected/ after the claim */
+        note(w, -1, "refused '%s': %s", j->name, j->msg);
+        break;
+    case WATCH_JOB_GONE:
+        note(w, 1, "'%s': %s", j->name ? j->name : j->stage, j->msg);
+        break;
+    case WATCH_JOB_FAILED:
+        note(w, -1, "job '%s' cannot start: %s (recorded; see: gemflow status %s)", j->dir, j->msg,
+             j->dir);
+        break;
+    case WATCH_JOB_LOCKED:
+        note(w, 0, "%s; leaving it to that process", j->msg);
+        break;
+    case WATCH_JOB_ERROR: /* may pass: not recorded, so the next start tries again */
+        note(w, -1, "'%s' cannot start: %s (it is tried again at the next start)",
+             j->dir    ? j->dir
+             : j->name ? j->name
+                       : j->stage,
+             j->msg);
+        if (!fs_is_dir(w->jobs)) {
+            char *msg = xasprintf("jobs directory '%s' is gone", w->jobs);
+            stop_fatal(w, msg);
+            free(msg);
+        }
+        break;
     }
-    diag_list_release(&dl);
-    free(own);
-    return started;
+    watch_job_free(j);
+}
+
+static bool pump(struct watcher *w);
+
+static void on_job_ready(void *ctx, int fd)
+{
+    struct watcher *w = ctx;
+    struct watch_job *j;
+    while ((j = watch_jobs_next(w->q)))
+        job_ready(w, j);
+    pump(w);
 }
 
 static int by_name(const void *a, const void *b)
@@ -254,7 +254,9 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Start-up: queue every unfinished job directory under DIR for resuming. */
+/* Start-up: queue every unfinished job directory under DIR for resuming, and every job that
+ * failed to load when what decided it (its files, the watcher's workflow and settings) has
+ * changed since; a job that failed to load and did not change is left alone. */
 static void scan_jobs(struct watcher *w)
 {
     DIR *d = opendir(w->jobs);
@@ -275,40 +277,63 @@ static void scan_jobs(struct watcher *w)
     closedir(d);
     if (n)
         qsort(names, n, sizeof *names, by_name);
+    struct watch_job_settings s = settings(w);
     for (size_t i = 0; i < n; i++) {
-        if (jobfacts_unfinished(names[i]))
+        bool changed = false;
+        if (jobfacts_unfinished(names[i])) {
             strq_push(&w->resumes, names[i]);
-        else
+        } else if (watch_job_failed_unchanged(names[i], &s, &changed)) {
+            note(w, 1,
+                 "leaving job '%s' alone: it failed to load and nothing that decided it changed "
+                 "(see: gemflow status %s)",
+                 names[i], names[i]);
             free(names[i]);
+        } else if (changed) {
+            note(w, 0,
+                 "job '%s' failed to load, and its files or the watcher's settings changed "
+                 "since: trying it again",
+                 names[i]);
+            strq_push(&w->resumes, names[i]);
+        } else {
+            free(names[i]);
+        }
     }
     free(names);
 }
 
-static void on_recovered(void *ctx, const char *job_dir, const char *msg)
+static void on_recovered(void *ctx, const char *stage, const char *msg)
 {
     struct watcher *w = ctx;
-    /* a published job is then found unfinished by scan_jobs, like any other */
-    if (job_dir)
-        note(w, 0, "finished a claim left by a watcher that died: '%s'", job_dir);
-    else
+    /* finished like a claim of ours (after the resumes: it is no job directory yet) */
+    if (stage) {
+        note(w, 0, "finishing a claim left by a watcher that died: '%s'", stage);
+        strq_push(&w->claims, xstrdup(stage));
+    } else {
         note(w, 0, "%s", msg);
+    }
 }
 
 /* --- drops ------------------------------------------------------------------------------- */
 
 static void refuse(struct watcher *w, const char *name, const char *why)
 {
-    struct buf where = BUF_INIT;
+    struct buf where = BUF_INIT, shown = BUF_INIT, shown_where = BUF_INIT;
     struct gf_err err = GF_ERR_INIT;
     int r = watch_refuse(w->inbox, name, why, &where, &err);
-    if (r == 0)
-        note(w, -1, "refused '%s': %s; moved to '%s'", name, why, where.data);
-    else if (r < 0)
-        note(w, -1, "%s", err.msg);
+    watch_show_name(&shown, name); /* its name may hold escape sequences: never print them */
+    if (r == 0) {
+        watch_show_name(&shown_where, where.data);
+        note(w, -1, "refused '%s': %s; moved to '%s'", shown.data, why, shown_where.data);
+    } else if (r < 0) {
+        note(w, -1, "cannot refuse '%s': %s", shown.data, err.msg);
+    }
     buf_release(&where);
+    buf_release(&shown);
+    buf_release(&shown_where);
 }
 
-/* Whether the drop directory `name` holds no workflow.yaml of its own. */
+/* Whether the drop directory `name` holds no workflow.yaml of its own (the watcher's copy of
+ * it is judged again). */
 static bool lacks_own_workflow(const struct watcher *w, const char *name)
 {
     char *rel = xasprintf("%s/workflow.yaml", name);
@@ -338,30 +363,26 @@ static void pause_claims(struct watcher *w, const char *msg)
 }
 
 /* Take one drop off the queue: judge it again (it may have changed or gone), then claim it
- * and start its job, or refuse it. Returns true when a job started. */
+ * (a rename: quick) and hand the rest (the copy, opening the job) to a thread, or refuse it.
+ * Returns true when a thread started. */
 static bool take_drop(struct watcher *w, const char *name)
 {
-    struct buf why = BUF_INIT, dir = BUF_INIT, refused = BUF_INIT;
+    struct buf why = BUF_INIT, stage = BUF_INIT;
     struct gf_err err = GF_ERR_INIT;
     bool started = false;
     enum watch_kind k = watch_judge(w->inbox, name, WATCH_EV_READY, &why);
-    if (k == WATCH_DIR && w->jc.job.wf.trust == WF_TRUST_NONE && !lacks_own_workflow(w, name)) {
-        refuse(w, name,
-               "a directory with a workflow.yaml of its own (this watcher runs "
-               "--allow-job-workflows none: drops run its workflow)");
-    } else if (k == WATCH_REFUSE) {
+    if (k == WATCH_REFUSE) {
         refuse(w, name, why.data);
     } else if (k == WATCH_FILE || k == WATCH_DIR) {
         if (runs_our_workflow(w, name, k) && check_workflow(w, &err) < 0) {
             pause_claims(w, err.msg);
             goto out;
         }
-        int r = watch_claim(w->inbox, name, k, w->jobs, &dir, &refused, &err);
+        int r = watch_take(w->inbox, name, w->jobs, &stage, &err);
         if (r == 0) {
-            note(w, 0, "claimed '%s' as job '%s'", name, dir.data);
-            started = start_job(w, dir.data);
-        } else if (r == 1 && refused.len) {
-            note(w, -1, "refused '%s': %s", name, refused.data);
+            note(w, 1, "claimed '%s' into '%s'", name, stage.data);
+            start_work(w, stage.data, name, NULL);
+            started = true;
         } else if (r == 1) {
             note(w, 1, "'%s' was taken by another watcher", name);
         } else {
@@ -375,21 +396,28 @@ static bool take_drop(struct watcher *w, const char *name)
     }
 out:
     buf_release(&why);
-    buf_release(&dir);
-    buf_release(&refused);
+    buf_release(&stage);
     return started;
 }
 
-/* Start jobs while there is a free slot: unfinished jobs first, then drops. */
+/* Start work while there is a free slot (a job running, or one being claimed and opened by a
+ * thread, takes one): unfinished jobs first, then claims a dead watcher left, then drops. */
 static bool pump(struct watcher *w)
 {
     bool started = false;
-    while (!stopping(w) && w->running < (size_t)w->max_jobs) {
+    while (!stopping(w) && w->running + watch_jobs_busy(w->q) < (size_t)w->max_jobs) {
         char *s = strq_pop(&w->resumes);
         if (s) {
             note(w, 0, "resuming job '%s'", s);
-            started |= start_job(w, s);
+            start_work(w, NULL, NULL, s);
             free(s);
+            started = true;
+            continue;
+        }
+        if ((s = strq_pop(&w->claims))) {
+            start_work(w, s, NULL, NULL);
+            free(s);
+            started = true;
             continue;
         }
         if (w->paused || !(s = strq_pop(&w->drops)))
@@ -403,18 +431,25 @@ static bool pump(struct watcher *w)
 /* An inbox entry came up (event or rescan): refuse it now, or queue it for a slot. */
 static void consider(struct watcher *w, const char *name, enum watch_ev ev)
 {
-    struct buf why = BUF_INIT;
+    struct buf why = BUF_INIT, shown = BUF_INIT;
     enum watch_kind k = watch_judge(w->inbox, name, ev, &why);
-    if (k == WATCH_REFUSE)
+    const char *odd = watch_name_problem(name);
+    watch_show_name(&shown, name);
+    if (k != WATCH_SKIP && odd) { /* it would end up in job names, logs and terminals */
+        buf_reset(&why);
+        buf_addf(&why, "a name with %s", odd);
+        refuse(w, name, why.data);
+    } else if (k == WATCH_REFUSE)
         refuse(w, name, why.data);
     else if (k == WATCH_SKIP && why.len)
-        note(w, ev == WATCH_EV_CREATED ? 1 : 0, "ignoring '%s': %s", name, why.data);
+        note(w, ev == WATCH_EV_CREATED ? 1 : 0, "ignoring '%s': %s", shown.data, why.data);
     else if (k != WATCH_SKIP && w->paused)
         note(w, 0, "'%s' waits in the inbox: the workflow does not load (fix it, then send SIGHUP)",
-             name);
+             shown.data);
     else if (k != WATCH_SKIP)
         strq_push(&w->drops, xstrdup(name));
     buf_release(&why);
+    buf_release(&shown);
 }
 
 /* Queue everything in the inbox (start-up, overflow, reload). Duplicates in the queue are
@@ -483,8 +518,9 @@ static void on_job_ended(void *ctx, struct job *job)
 
 static int64_t on_tick(void *ctx, int64_t now)
 {
-    /* a slot freed by a job that ended: fill it now, and come back at once for the new job */
-    return pump(ctx) ? 0 : -1;
+    /* a slot freed by a job that ended: fill it now (its job comes back through on_job_ready) */
+    pump(ctx);
+    return -1;
 }
 
 static void on_reload(void *ctx)
@@ -547,6 +583,13 @@ static int parse(struct watcher *w, int argc, char **argv)
                                                        : "more than one inbox given");
     w->inbox = argv[optind];
     w->endpoint_opt = w->jc.job.endpoint;
+    if (w->jc.job.wf.workflow_path) { /* a job made from a drop names it for later commands */
+        w->workflow = realpath(w->jc.job.wf.workflow_path, NULL);
+        if (!w->workflow)
+            return cli_usage_error(NULL, "cannot use workflow '%s': %s", w->jc.job.wf.workflow_path,
+                                   strerror(errno));
+        w->jc.job.wf.workflow_path = w->workflow;
+    }
     if (!w->jobs)
         return cli_usage_error("watch", "--jobs DIR is required: where the jobs go");
     return 0;
@@ -570,6 +613,23 @@ static int prepare(struct watcher *w)
         return GF_EXIT_USAGE;
     }
     return 0;
+}
+
+/* Say what a drop may choose and where requests go, for whoever reads the service's log. */
+static void say_trust(const struct watcher *w)
+{
+    static const char *const what[] = {
+        [WF_TRUST_FULL] = "its whole workflow, but not the endpoint",
+        [WF_TRUST_SET] = "only 'use:' of this watcher's workflow and 'set:' of content fields",
+        [WF_TRUST_NONE] = "nothing: a drop with a workflow.yaml is refused",
+    };
+    const char *env = getenv("GEMINI_BASE_URL");
+    const char *ep = w->jc.job.endpoint ? w->jc.job.endpoint : env && env[0] ? env : NULL;
+    enum wf_trust t = w->jc.job.wf.trust;
+    note(w, 0,
+         "--allow-job-workflows %s: a drop's workflow.yaml may choose %s; requests go to %s%s%s",
+         workflow_trust_name(t), t < ARRAY_SIZE(what) && what[t] ? what[t] : "?", ep ? "'" : "",
+         ep ? ep : "the default endpoint", ep ? "'" : "");
 }
 
 static int serve(struct watcher *w, const char *key)
@@ -598,21 +658,44 @@ static int serve(struct watcher *w, const char *key)
         engine_free(w->e);
         return GF_EXIT_USAGE;
     }
+    w->q = watch_jobs_new(&err);
+    if (!w->q) {
+        fprintf(stderr, "gemflow: %s\n", err.msg);
+        watch_free(w->w);
+        engine_free(w->e);
+        return GF_EXIT_FAILED;
+    }
     loop_add_fd(engine_loop(w->e), watch_fd(w->w), on_inbox_readable, w);
+    loop_add_fd(engine_loop(w->e), watch_jobs_fd(w->q), on_job_ready, w);
     /* Catch up, then say so: "watching" means what was there before is handled. */
     watch_recover(w->jobs, on_recovered, w);
     scan_jobs(w);
     rescan(w);
     note(w, 0, "watching '%s'; jobs go to '%s', up to %ld at once; %zu unfinished to resume",
          w->inbox, w->jobs, w->max_jobs, w->resumes.n - w->resumes.head);
+    say_trust(w);
     pump(w);
     int rc = engine_run(w->e);
     if (w->fatal)
         rc = GF_EXIT_USAGE;
     else if (engine_stop_level(w->e) > 0)
         rc = GF_EXIT_INTERRUPTED;
+    size_t busy = watch_jobs_busy(w->q);
+    if (busy) {
+        /* A thread still copies a drop or opens a job (a huge workflow, a slow disk): it holds
+         * nothing a crash would not leave as well (a claim the next start finishes, a job it
+         * resumes), and it cannot be interrupted, so the process ends without it. */
+        note(w, 0,
+             "stopped; abandoning %zu job%s still being claimed or opened (the next start "
+             "takes %s up again)",
+             busy, busy == 1 ? "" : "s", busy == 1 ? "it" : "them");
+        fflush(NULL);
+        _exit(rc);
+    }
     note(w, 0, "stopped");
+    loop_remove_fd(engine_loop(w->e), watch_jobs_fd(w->q));
     loop_remove_fd(engine_loop(w->e), watch_fd(w->w));
+    watch_jobs_free(w->q);
     watch_free(w->w);
     engine_free(w->e);
     return rc;
@@ -640,14 +723,17 @@ int cmd_watch(int argc, char **argv)
 out:
     strq_clear(&w.resumes);
     strq_clear(&w.drops);
+    strq_clear(&w.claims);
     free(w.resumes.v);
     free(w.drops.v);
+    free(w.claims.v);
     if (key) {
         memset(key, 0, strlen(key));
         free(key);
     }
     free(w.fatal);
     free(w.endpoint);
+    free(w.workflow);
     job_cli_release(&w.jc);
     return rc;
 }

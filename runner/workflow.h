@@ -152,15 +152,24 @@ struct wf_load_opts {
     enum wf_trust trust;
 };
 
+/* A job made from a drop carries how the watcher trusted it, so that every command (run, plan,
+ * status, validate) loads it the same way: JSON {"allow": "set", "workflow": PATH|null}, written
+ * by the watcher into its copy of the drop (a drop cannot bring its own). */
+#define WORKFLOW_DROP_MARKER ".gemflow/drop.json"
+
 /* "all", "full", "set", "none" (the --allow-job-workflows words; "all" is no drop). */
 const char *workflow_trust_name(enum wf_trust t);
 /* Parse an --allow-job-workflows word (full, set, none); -1 for anything else. */
 int workflow_trust_parse(const char *s, enum wf_trust *out);
+/* The text of JOB/WORKFLOW_DROP_MARKER for a drop trusted as `t` whose watcher runs
+ * `workflow` (NULL: the bundled one). Caller frees. */
+char *workflow_drop_marker(enum wf_trust t, const char *workflow);
 
 /* Load the workflow of a job directory: `JOB/workflow.yaml` if present, else the bundled
  * `script-to-media`, or opts->workflow_path (with WF_TRUST_ALL it wins over JOB/workflow.yaml;
- * below, JOB/workflow.yaml is loaded as a drop's when present). Returns 0, or -1 with
- * diagnostics in `dl`. */
+ * below, JOB/workflow.yaml is loaded as a drop's when present). A job made from a drop
+ * (WORKFLOW_DROP_MARKER) is loaded as its watcher did unless opts->trust says otherwise.
+ * Returns 0, or -1 with diagnostics in `dl`. */
 int workflow_load_job(struct workflow *wf, const char *job_dir, const struct wf_load_opts *opts,
                       struct diag_list *dl);
 /* Load one workflow file (a whole workflow, or `use:` + `set:`). */

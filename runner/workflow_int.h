@@ -88,6 +88,11 @@ char *wfl_default_name(const char *path);
 /* Load `file` (interned), a workflow a drop brought, into L->doc as far as opts->trust allows:
  * every key it may not set is a diagnostic. */
 int wfl_load_dropped(struct wf_loader *L, const char *file, const struct wf_load_opts *opts);
+/* A job made from a drop: the trust and workflow its marker (WORKFLOW_DROP_MARKER) records into
+ * *opts (workflow_path in *path, caller frees). Returns 1 when it has one, 0 when not, -1 after
+ * a diagnostic (a marker that cannot be read). */
+int wfl_drop_marker_load(const char *job_dir, struct wf_load_opts *opts, char **path,
+                         struct diag_list *dl);
 
 /* ---- workflow_bundled.c ---- */
 /* A valid bundled workflow name: [a-z0-9-]+. */

@@ -4,6 +4,7 @@
 #include "util.h"
 #include "workflow_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* --allow-job-workflows set: the only fields a dropped `set:` may change, as STAGE.FIELD
@@ -239,5 +240,60 @@ int wfl_load_dropped(struct wf_loader *L, const char *file, const struct wf_load
     }
     ydoc_free(keep);
     ydoc_free(drop);
+    return rc;
+}
+
+/* --- the marker of a job made from a drop ------------------------------------------------ */
+
+char *workflow_drop_marker(enum wf_trust t, const char *workflow)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "allow", workflow_trust_name(t));
+    if (workflow)
+        cJSON_AddStringToObject(o, "workflow", workflow);
+    else
+        cJSON_AddNullToObject(o, "workflow");
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    char *out = xasprintf("%s\n", text);
+    cJSON_free(text);
+    return out;
+}
+
+int wfl_drop_marker_load(const char *job_dir, struct wf_load_opts *opts, char **path,
+                         struct diag_list *dl)
+{
+    *path = NULL;
+    char *file = wfl_join(job_dir, WORKFLOW_DROP_MARKER);
+    struct buf b = BUF_INIT;
+    int rc = 0;
+    if (buf_read_file_max(&b, file, 64 * 1024) < 0) {
+        if (errno != ENOENT) {
+            diag_add(dl, file, 0, 0, "cannot read how the watcher trusted this drop: %s",
+                     strerror(errno));
+            rc = -1;
+        }
+        goto out;
+    }
+    cJSON *o = cJSON_ParseWithLength(b.data, b.len);
+    const cJSON *allow = cJSON_GetObjectItemCaseSensitive(o, "allow");
+    const cJSON *wf = cJSON_GetObjectItemCaseSensitive(o, "workflow");
+    enum wf_trust t;
+    if (!cJSON_IsString(allow) || workflow_trust_parse(allow->valuestring, &t) < 0 ||
+        !(cJSON_IsString(wf) || cJSON_IsNull(wf))) {
+        diag_add(dl, file, 0, 0,
+                 "cannot tell how the watcher trusted this drop (expected {\"allow\": "
+                 "\"none|set|full\", \"workflow\": PATH|null})");
+        rc = -1;
+    } else {
+        opts->trust = t;
+        if (cJSON_IsString(wf) && !opts->workflow_path)
+            opts->workflow_path = *path = xstrdup(wf->valuestring);
+        rc = 1;
+    }
+    cJSON_Delete(o);
+out:
+    buf_release(&b);
+    free(file);
     return rc;
 }

@@ -131,7 +131,7 @@ ln -s /etc "$out/linky/etc"
 mv "$out/linky" "$inbox/"
 check "a directory holding a symlink is refused" wait_until 60 test -d "$inbox/.rejected/linky"
 wait_until 60 test -f "$inbox/.rejected/linky.why"
-assert_file_contains "...saying which entry" "holding 'etc', which is a symbolic link" "$inbox/.rejected/linky.why"
+assert_file_contains "...saying which entry" "'etc' is a symbolic link" "$inbox/.rejected/linky.why"
 check "...and is not a job" test ! -e "$jobs/linky"
 
 # --- a taken name gets a suffix; nothing is overwritten
