@@ -11,6 +11,7 @@ source "$(dirname "$0")/watch_lib.sh"
 CORPUS=$SRC_DIR/tests/data/drops
 STALL=${STALL:-$(dirname "$GEMFLOW")/tests/libstall.so}
 [ -f "$STALL" ] || { echo "not ok: no stall shim at $STALL (build target stall)" >&2; exit 1; }
+export GEMINI_API_KEY="GFCANARY-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 fake_start
 attacker_start
 unset GEMINI_BASE_URL # every job's endpoint is the operator's workflow's
@@ -267,5 +268,7 @@ done
 watch_stop "$w3"
 [ -n "$held_pid" ] && wait "$held_pid" 2>/dev/null
 assert_eq "still no request to the endpoint drops named" 0 "$(attacker_requests)"
+assert_eq "the key is written nowhere (logs, jobs, rejected drops, claims)" "" \
+    "$(grep -rlaF -- "$GEMINI_API_KEY" "$T_DIR" 2>/dev/null)"
 [ "$todo_pending" -gt 0 ] && echo "# $todo_pending check(s) wait for the loader's path confinement (TODO)"
 finish
