@@ -265,6 +265,26 @@ static bool is_dir_at(int dir, const char *name)
     return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Write `marker` as copy/WORKFLOW_DROP_MARKER in the staging directory `sfd`, replacing any
+ * file of that name the drop brought (the copy is ours: no symlink in it). */
+static int write_marker(int sfd, const char *marker, struct gf_err *err)
+{
+    static const char dir[] = "copy/.gemflow", file[] = "copy/" WORKFLOW_DROP_MARKER;
+    if (mkdirat(sfd, dir, 0777) < 0 && errno != EEXIST)
+        return gf_error_errno(err, GF_ERR_IO, "cannot create '%s'", dir);
+    if (unlinkat(sfd, file, 0) < 0 && errno != ENOENT)
+        return gf_error_errno(err, GF_ERR_IO, "cannot replace '%s'", file);
+    int fd = openat(sfd, file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return gf_error_errno(err, GF_ERR_IO, "cannot create '%s'", file);
+    size_t n = strlen(marker);
+    int rc = write(fd, marker, n) == (ssize_t)n
+                 ? 0
+                 : gf_error_errno(err, GF_ERR_IO, "cannot write '%s'", file);
+    close(fd);
+    return rc;
+}
+
 static int make_own(const char *inbox, const char *stage, int sfd, const char *name, unsigned flags,
                     const char *marker, struct buf *refused, struct gf_err *err)
 {
@@ -281,12 +301,12 @@ static int make_own(const char *inbox, const char *stage, int sfd, const char *n
             rc = 1;
     if (rc == 0 && has(sfd, "copy/.gemflow") && !is_dir_at(sfd, "copy/.gemflow"))
         buf_adds(&why, "'.gemflow' is not a directory (it is gemflow's own, in a job)"), rc = 1;
-    if (rc == 0 && marker) { /* how every command is to trust it; replaces any it brought */
-        char *copy = fs_join(stage, "copy");
-        rc = fs_write_atomic(copy, WORKFLOW_DROP_MARKER, marker, strlen(marker), FS_ATOMIC, NULL,
-                             err);
-        free(copy);
-    }
+    if (rc == 0 && marker) /* how every command is to trust it; replaces any it brought */
+        rc = write_marker(sfd, marker, err);
+    /* The copy's data on disk before it is marked complete (and later published, and its
+     * original removed): a crash never leaves a published job with empty files. */
+    if (rc == 0)
+        rc = watch_copy_sync(sfd, err);
     if (rc != 0 && watch_remove(sfd, "copy", &e2) < 0 && rc > 0) {
         gf_error(err, GF_ERR_IO, "cannot remove the partial copy of '%s': %s", name, e2.msg);
         rc = -1;
@@ -301,7 +321,9 @@ static int make_own(const char *inbox, const char *stage, int sfd, const char *n
             buf_addf(refused, "%s; moved to '%s'", why.data, where.data);
         }
         free(held);
-    } else if (rc == 0 && (renameat(sfd, "drop", sfd, "old") < 0 || fsync(sfd) < 0)) {
+    } else if (rc == 0 && renameat(sfd, "drop", sfd, "old") < 0) {
+        /* made durable with the publishing rename, by the fsync of JOBS after it: the journal
+         * commits the two in order, so a published copy is never found still marked `drop` */
         rc = gf_error_errno(err, GF_ERR_IO, "cannot mark the copy of '%s' complete in '%s'", name,
                             stage);
     }

@@ -162,8 +162,6 @@ static int copy_file(struct copy *c, int fd, const struct stat *st, int ddir, co
     }
     if (rc == 0 && left)
         rc = refuse(c, rel, "shrank while it was copied");
-    if (rc == 0 && fsync(out) < 0)
-        rc = gf_error_errno(c->err, GF_ERR_IO, "cannot write the copy of '%s'", rel);
     c->bytes += (uint64_t)st->st_size - left;
     free(data);
     close(out);
@@ -201,8 +199,6 @@ static int copy_dir(struct copy *c, int fd, int ddir, const char *dname, const c
     }
     if (rc == 0 && errno)
         rc = refuse(c, rel[0] ? rel : "", "cannot be listed: %s", strerror(errno));
-    if (rc == 0 && fsync(out) < 0)
-        rc = gf_error_errno(c->err, GF_ERR_IO, "cannot write the copy of '%s'", rel);
     closedir(d);
     close(out);
     return rc;
@@ -260,8 +256,6 @@ static int copy_entry(struct copy *c, int sdir, const char *sname, int ddir, con
             int out = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             rc = out < 0 ? gf_error_errno(c->err, GF_ERR_IO, "cannot open the copy")
                          : copy_file(c, fd, &fst, out, "script.txt", "script.txt");
-            if (rc == 0 && fsync(out) < 0)
-                rc = gf_error_errno(c->err, GF_ERR_IO, "cannot write the copy of the script");
             if (out >= 0)
                 close(out);
         }
@@ -282,6 +276,14 @@ int watch_copy(int src_dir, const char *src, int dst_dir, const char *dst, struc
     }
     c.dev = st.st_dev;
     return copy_entry(&c, src_dir, src, dst_dir, dst, "", 0, S_ISREG(st.st_mode));
+}
+
+int watch_copy_sync(int dir, struct gf_err *err)
+{
+    /* one commit for every file of the copy, instead of one per file */
+    if (syncfs(dir) < 0)
+        return gf_error_errno(err, GF_ERR_IO, "cannot write the copy to disk (syncfs)");
+    return 0;
 }
 
 /* --- removing ---------------------------------------------------------------------------- */

@@ -34,10 +34,14 @@
  * changes size while it is read; more than WATCH_DROP_MAX_ENTRIES entries, WATCH_DROP_MAX_BYTES
  * bytes or WATCH_DROP_MAX_DEPTH levels; a top-level workflow.yaml over WATCH_WORKFLOW_MAX_BYTES;
  * a top-level workflow.yaml or script.txt that is not a regular file; something that cannot be
- * read. Returns 0 when copied (files and directories fsync'd), -1 with err when writing the
- * copy failed. After 1 or -1 a partial `dst` may remain: remove it with watch_remove. */
+ * read. Returns 0 when copied (not yet durable: see watch_copy_sync), -1 with err when
+ * writing the copy failed. After 1 or -1 a partial `dst` may remain: remove it with
+ * watch_remove. */
 int watch_copy(int src_dir, const char *src, int dst_dir, const char *dst, struct buf *why,
                struct gf_err *err);
+/* Make every copy made so far on the filesystem of `dir` durable (syncfs: one journal commit
+ * for all its files, not one per file). Before a copy is published and its original removed. */
+int watch_copy_sync(int dir, struct gf_err *err);
 
 /* Remove entry `name` of `dir` and everything under it, never following a symbolic link and
  * giving up after 4 * WATCH_DROP_MAX_ENTRIES entries or on a directory the watcher may not
