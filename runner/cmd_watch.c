@@ -210,6 +210,8 @@ static int serve(struct watcher *w, const char *key)
         rc = GF_EXIT_USAGE;
     else if (engine_stop_level(w->e) > 0)
         rc = GF_EXIT_INTERRUPTED;
+    /* what finished meanwhile is said (and a job opened too late is closed unrun) */
+    watcher_on_job_ready(w, watch_jobs_fd(w->q));
     size_t busy = watch_jobs_busy(w->q);
     if (busy) {
         /* A thread still copies a drop or opens a job (a huge workflow, a slow disk): it holds
