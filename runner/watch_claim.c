@@ -257,8 +257,6 @@ static bool parse_claim(char *s, char **host, long *pid, char **name)
     return true;
 }
 
-/* Copy `drop` into `copy` and mark the copy complete (`drop` renamed to `old`). Returns 0, 1
- * when refused (moved to .rejected/, *refused says so), -1 with err. */
 static bool is_dir_at(int dir, const char *name)
 {
     struct stat st;
@@ -285,6 +283,9 @@ static int write_marker(int sfd, const char *marker, struct gf_err *err)
     return rc;
 }
 
+/* Copy `drop` into `copy` (with the marker), make it durable, and mark the copy complete
+ * (`drop` renamed to `old`). Returns 0, 1 when refused (moved to .rejected/, *refused says
+ * so), -1 with err (the claim stays as it is, for a restart). */
 static int make_own(const char *inbox, const char *stage, int sfd, const char *name, unsigned flags,
                     const char *marker, struct buf *refused, struct gf_err *err)
 {

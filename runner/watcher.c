@@ -40,8 +40,6 @@ void watcher_queue_clear(struct watcher_queue *q)
 }
 
 void watcher_note(const struct watcher *w, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void watcher_note(const struct watcher *w, int level, const char *fmt, ...)
 {
     if (level > w->jc.verbosity)
         return;
@@ -186,8 +184,6 @@ static void job_ready(struct watcher *w, struct watch_job *j)
     }
     watch_job_free(j);
 }
-
-bool watcher_pump(struct watcher *w);
 
 void watcher_on_job_ready(void *ctx, int fd)
 {
