@@ -148,6 +148,14 @@ static cJSON *stage_json(const struct job *job, size_t s, const struct look_stag
     return o;
 }
 
+/* Why the last run stopped before any stage, or NULL: its run_end's error, a text or (gemflow
+ * watch's record of a job that cannot start) {kind, message}. */
+static const char *run_error(const struct job_facts *facts)
+{
+    const cJSON *e = facts->last_end ? json_field(facts->last_end, "error") : NULL;
+    return cJSON_IsString(e) ? e->valuestring : json_str(e, "message");
+}
+
 /* running > done > failed > the last run's end (killed, interrupted) > new > pending */
 static const char *job_state(long holder, const struct job_facts *facts, const cJSON *stages)
 {
@@ -166,7 +174,7 @@ static const char *job_state(long holder, const struct job_facts *facts, const c
     if (any_failed)
         return "failed";
     /* the run failed before any stage (gemflow watch records a job that cannot start) */
-    if (last && strcmp(last, "failed") == 0 && json_field(facts->last_end, "error"))
+    if (last && strcmp(last, "failed") == 0 && run_error(facts))
         return "failed";
     if (last && (strcmp(last, "killed") == 0 || strcmp(last, "interrupted") == 0))
         return last;
@@ -186,14 +194,7 @@ static cJSON *last_run_json(const struct job_facts *facts)
     else
         cJSON_AddNullToObject(r, "ms");
     cJSON_AddNumberToObject(r, "pid", json_num(facts->last_start, "pid", 0));
-    const cJSON *e = facts->last_end ? json_field(facts->last_end, "error") : NULL;
-    if (e && json_str(e, "message")) {
-        cJSON *o = cJSON_AddObjectToObject(r, "error");
-        json_add_str_or_null(o, "kind", json_str(e, "kind"));
-        cJSON_AddStringToObject(o, "message", json_str(e, "message"));
-    } else {
-        cJSON_AddNullToObject(r, "error");
-    }
+    json_add_str_or_null(r, "error", run_error(facts));
     return r;
 }
 
@@ -336,9 +337,9 @@ static void print_header(const cJSON *j, bool color)
         printf("; last activity %s", age);
     }
     printf(")\n");
-    const char *why = json_str(json_field(lr, "error"), "message");
-    if (why) { /* why the last run failed before any stage, one line each */
-        printf("  last run failed:\n");
+    const char *why = json_str(lr, "error");
+    if (why) { /* one line each: the diagnostics, then the error */
+        printf("  the last run stopped before paying for anything:\n");
         for (const char *p = why; *p;) {
             size_t n = strcspn(p, "\n");
             printf("    %.*s\n", (int)n, p);
@@ -401,7 +402,7 @@ static void print_overview(const cJSON *j, bool color)
     if (json_num(j, "age_s", -1) >= 0)
         tx_age(age, sizeof age, (int64_t)json_num(j, "age_s", 0));
     printf(" %-7s %-9s %s", stages, its, age);
-    const char *why = json_str(json_field(json_field(j, "last_run"), "error"), "message");
+    const char *why = json_str(json_field(j, "last_run"), "error");
     if (first_fail) {
         printf("%*s %s/", (int)(strlen(age) < 10 ? 10 - strlen(age) : 0), "",
                json_str(fail_stage, "name"));
