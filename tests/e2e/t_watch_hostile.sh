@@ -12,7 +12,7 @@ CORPUS=$SRC_DIR/tests/data/drops
 STALL=${STALL:-$(dirname "$GEMFLOW")/tests/libstall.so}
 [ -f "$STALL" ] || { echo "not ok: no stall shim at $STALL (build target stall)" >&2; exit 1; }
 export GEMINI_API_KEY="GFCANARY-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-fake_start
+fake_start --model gemini-3.5-pro:text # the model drops switch to, served whatever the catalogue
 attacker_start
 unset GEMINI_BASE_URL # every job's endpoint is the operator's workflow's
 outside=$T_DIR/outside

@@ -7,7 +7,7 @@
 # drops build on.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/watch_lib.sh"
-fake_start
+fake_start --model gemini-3.5-pro:text # the model drops switch to, served whatever the catalogue
 attacker_start
 unset GEMINI_BASE_URL # the endpoint comes from the operator's workflow alone
 out=$T_DIR/outside
