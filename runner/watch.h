@@ -87,8 +87,8 @@ enum watch_kind watch_judge(const char *inbox, const char *name, enum watch_ev e
 long watch_list(const char *inbox, char ***names, struct gf_err *err);
 
 /* Flags of watch_adopt and watch_claim. */
-#define WATCH_NO_WORKFLOW 1u /* refuse a drop holding workflow.yaml (--allow-job-workflows none)   \
-                              */
+/* refuse a drop holding workflow.yaml (--allow-job-workflows none) */
+#define WATCH_NO_WORKFLOW 1u
 
 /* Step 1 of a claim, quick: rename inbox/name (judged WATCH_FILE or WATCH_DIR) into a new
  * staging directory (its path in *stage). Returns 0; 1 when there was nothing to claim
