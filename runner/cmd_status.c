@@ -182,6 +182,14 @@ static cJSON *stage_json(const struct job *job, size_t s, const struct look_stag
     return o;
 }
 
+/* Why the last run stopped before any stage, or NULL: its run_end's error, a text or (gemflow
+ * watch's record of a job that cannot start) {kind, message}. */
+static const char *run_error(const struct job_facts *facts)
+{
+    const cJSON *e = facts->last_end ? json_field(facts->last_end, "error") : NULL;
+    return cJSON_IsString(e) ? e->valuestring : json_str(e, "message");
+}
+
 /* running > done > failed > the last run's end (killed, interrupted) > new > pending */
 static const char *job_state(long holder, const struct job_facts *facts, const cJSON *stages)
 {
@@ -198,6 +206,9 @@ static const char *job_state(long holder, const struct job_facts *facts, const c
     if (all_done)
         return "done";
     if (any_failed)
+        return "failed";
+    /* the run failed before any stage (gemflow watch records a job that cannot start) */
+    if (last && strcmp(last, "failed") == 0 && run_error(facts))
         return "failed";
     if (last && (strcmp(last, "killed") == 0 || strcmp(last, "interrupted") == 0))
         return last;
@@ -217,7 +228,7 @@ static cJSON *last_run_json(const struct job_facts *facts)
     else
         cJSON_AddNullToObject(r, "ms");
     cJSON_AddNumberToObject(r, "pid", json_num(facts->last_start, "pid", 0));
-    json_add_str_or_null(r, "error", facts->last_end ? json_str(facts->last_end, "error") : NULL);
+    json_add_str_or_null(r, "error", run_error(facts));
     return r;
 }
 
@@ -361,9 +372,15 @@ static void print_header(const cJSON *j, bool color)
         printf("; last activity %s", age);
     }
     printf(")\n");
-    if (lr && json_str(lr, "error"))
-        printf("  the last run stopped before paying for anything:\n    %s\n",
-               json_str(lr, "error"));
+    const char *why = json_str(lr, "error");
+    if (why) { /* one line each: the diagnostics, then the error */
+        printf("  the last run stopped before paying for anything:\n");
+        for (const char *p = why; *p;) {
+            size_t n = strcspn(p, "\n");
+            printf("    %.*s\n", (int)n, p);
+            p += n + (p[n] == '\n');
+        }
+    }
     printf("  %.0f call%s, %.0f tokens over %.0f run%s\n", json_num(j, "calls", 0),
            json_num(j, "calls", 0) == 1 ? "" : "s", json_num(j, "tokens", 0),
            json_num(j, "runs", 0), json_num(j, "runs", 0) == 1 ? "" : "s");
@@ -393,8 +410,9 @@ static void print_overview(const cJSON *j, bool color)
         name += n;
     }
     printf("%-20s %s%-11s%s", name, tx_c(color, tx_state_sgr(state)), state, tx_c(color, TX_RESET));
-    if (strcmp(state, "invalid") == 0) {
-        printf(" %s\n", json_str(j, "error"));
+    if (strcmp(state, "invalid") == 0) { /* the first line: the first diagnostic */
+        const char *e = json_str(j, "error");
+        printf(" %.*s\n", (int)strcspn(e, "\n"), e);
         return;
     }
     int n = 0, done = 0;
@@ -419,10 +437,14 @@ static void print_overview(const cJSON *j, bool color)
     if (json_num(j, "age_s", -1) >= 0)
         tx_age(age, sizeof age, (int64_t)json_num(j, "age_s", 0));
     printf(" %-7s %-9s %s", stages, its, age);
+    const char *why = json_str(json_field(j, "last_run"), "error");
     if (first_fail) {
         printf("%*s %s/", (int)(strlen(age) < 10 ? 10 - strlen(age) : 0), "",
                json_str(fail_stage, "name"));
         print_failure(first_fail, "");
+    } else if (why) { /* its first line: the first diagnostic, or the error itself */
+        printf("%*s %.*s\n", (int)(strlen(age) < 10 ? 10 - strlen(age) : 0), "",
+               (int)strcspn(why, "\n"), why);
     } else {
         printf("\n");
     }
@@ -436,11 +458,15 @@ static int status_one(const char *dir, struct job_cli *jc, cJSON *all)
     struct gf_err err = GF_ERR_INIT;
     int rc = cli_open_job(&job, dir, &jc->job, JOB_LOOK, &err);
     if (rc) {
+        /* gemflow watch recorded why it could not start it: that says more (its diagnostics) */
+        cJSON *end = jobfacts_last_run_end(dir);
+        const char *why = json_str(json_field(end, "error"), "message");
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "job", dir);
         cJSON_AddStringToObject(j, "state", "invalid");
-        cJSON_AddStringToObject(j, "error", err.msg);
+        cJSON_AddStringToObject(j, "error", why ? why : err.msg);
         cJSON_AddItemToArray(all, j);
+        cJSON_Delete(end);
         return rc;
     }
     struct job_facts facts;

@@ -6,8 +6,12 @@
 #include <getopt.h>
 #include <stdio.h>
 
+enum { OPT_ALLOW = 0x200 };
+
 static const struct option validate_options[] = {
     {"set", required_argument, NULL, OPT_SET},
+    {"allow-job-workflows", required_argument, NULL, OPT_ALLOW},
+    {"workflow", required_argument, NULL, OPT_WORKFLOW},
     {NULL, 0, NULL, 0},
 };
 
@@ -18,6 +22,13 @@ int cmd_validate(int argc, char **argv)
     opterr = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, ":", validate_options, NULL)) != -1) {
+        if (opt == OPT_ALLOW) { /* what gemflow watch would let a drop's workflow.yaml do */
+            if (workflow_trust_parse(optarg, &jc.job.wf.trust) == 0)
+                continue;
+            job_cli_release(&jc);
+            return cli_usage_error(
+                "validate", "--allow-job-workflows needs none, set or full, got '%s'", optarg);
+        }
         int r = opt == '?' || opt == ':' ? 0 : job_cli_option(&jc, opt, optarg);
         if (r == 1)
             continue;
@@ -31,6 +42,11 @@ int cmd_validate(int argc, char **argv)
     if (optind + 1 != argc) {
         job_cli_release(&jc);
         return cli_usage_error("validate", "give one workflow file or job directory");
+    }
+    if (jc.job.wf.workflow_path && jc.job.wf.trust == WF_TRUST_ALL) {
+        job_cli_release(&jc);
+        return cli_usage_error("validate", "--workflow goes with --allow-job-workflows (the "
+                                           "watcher's workflow a drop's workflow.yaml uses)");
     }
     const char *target = argv[optind];
     struct workflow wf;

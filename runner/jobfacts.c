@@ -172,6 +172,8 @@ const char *jobfacts_last_run_state(const struct job_facts *f)
 struct last_run {
     bool seen, ended;
     char state[16];
+    bool keep;  /* keep the run_end event */
+    cJSON *end; /* the last run_end when `keep` (owned) */
 };
 
 static int note_boundary(void *ctx, const cJSON *ev, size_t lineno)
@@ -181,18 +183,24 @@ static int note_boundary(void *ctx, const cJSON *ev, size_t lineno)
     if (name && strcmp(name, "run_start") == 0) {
         lr->seen = true;
         lr->ended = false;
+        cJSON_Delete(lr->end);
+        lr->end = NULL;
     } else if (name && strcmp(name, "run_end") == 0) {
         lr->seen = lr->ended = true;
         const char *s = json_str(ev, "state");
         snprintf(lr->state, sizeof lr->state, "%s", s ? s : "");
+        if (lr->keep) {
+            cJSON_Delete(lr->end);
+            lr->end = cJSON_Duplicate(ev, 1);
+        }
     }
     return 0;
 }
 
-bool jobfacts_unfinished(const char *dir)
+/* The last run boundary of DIR's progress log, from its tail when the tail holds one. */
+static void last_run(const char *dir, struct last_run *lr)
 {
     char *path = fs_join(dir, "progress.jsonl");
-    struct last_run lr = {0};
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd >= 0 && fstat(fd, &st) == 0) {
@@ -205,14 +213,27 @@ bool jobfacts_unfinished(const char *dir)
                 char *nl = memchr(data, '\n', (size_t)n);
                 start = nl ? nl + 1 : data + n;
             }
-            joblog_replay_mem(start, (size_t)(data + n - start), note_boundary, &lr, NULL);
+            joblog_replay_mem(start, (size_t)(data + n - start), note_boundary, lr, NULL);
         }
         free(data);
-        if (!lr.seen && off > 0)
-            joblog_replay(path, note_boundary, &lr, NULL, NULL);
+        if (!lr->seen && off > 0)
+            joblog_replay(path, note_boundary, lr, NULL, NULL);
     }
     if (fd >= 0)
         close(fd);
     free(path);
+}
+
+bool jobfacts_unfinished(const char *dir)
+{
+    struct last_run lr = {0};
+    last_run(dir, &lr);
     return !lr.seen || !lr.ended || strcmp(lr.state, "interrupted") == 0;
+}
+
+cJSON *jobfacts_last_run_end(const char *dir)
+{
+    struct last_run lr = {.keep = true};
+    last_run(dir, &lr);
+    return lr.end;
 }

@@ -64,5 +64,8 @@ const char *jobfacts_last_run_state(const struct job_facts *f);
  * interrupted. A job whose last run ended done or failed waits for `gemflow run`/`rerun`.
  * Cheap for long logs: only the tail is read unless no run boundary is in it. */
 bool jobfacts_unfinished(const char *dir);
+/* The last run_end of DIR's progress log when the log ends a run with it (caller deletes), else
+ * NULL (never ran, or the last run did not end). Cheap like jobfacts_unfinished. */
+cJSON *jobfacts_last_run_end(const char *dir);
 
 #endif

@@ -8,14 +8,22 @@
  *   watch_list(inbox, &names) ...                      // catch-up: what is already there
  *   loop_add_fd(loop, watch_fd(w), on_readable, ctx);
  *   on_readable: watch_read(w, on_event, ctx, &err);   // WATCH_EV_* per inbox event
- *   per candidate: k = watch_judge(inbox, name, ...);  // then watch_claim or watch_refuse
+ *   per candidate: k = watch_judge(inbox, name, ...);  // then watch_take or watch_refuse
+ *   watch_take(inbox, name, jobs, &stage) ...           // quick: the claim
+ *   watch_adopt(inbox, stage, name, jobs, ...)          // slow (a copy): off the event loop
  *   watch_free(w);
  *
- * Claiming protocol (see watch_claim): the entry is renamed out of the inbox into a private
- * staging name `JOBS/.gfclaim+HOST+PID+SEQ+NAME` (the rename is the claim: the loser of a race
- * gets ENOENT and leaves nothing behind), checked there, then renamed to `JOBS/NAME` without
- * replacing anything (a taken name gets a suffix -2, -3, ...). So a job directory appears in
- * JOBS complete or not at all. */
+ * Claiming protocol: the entry is renamed out of the inbox into a private staging directory
+ * `JOBS/.gfclaim+HOST+PID+SEQ+NAME/drop` (mode 0700; the rename is the claim: the loser of a
+ * race gets ENOENT and leaves nothing behind). What was claimed still belongs to whoever
+ * dropped it (they may hold a descriptor of it), so it is copied into `copy`, a directory the
+ * watcher creates, as regular files and directories only, within limits (watch_copy.h); a
+ * drop with anything else is refused into INBOX/.rejected/ with the reason. `drop` is renamed
+ * to `old` (the copy is complete), `copy` is renamed to `JOBS/NAME` without replacing anything
+ * (a taken name gets a suffix -2, -3, ...), and `old`, the original, is removed: the job only
+ * ever runs the copy. So a job directory appears in JOBS complete or not at all, and a claim
+ * interrupted at any step is finished by the next watcher started on this host
+ * (watch_recover). */
 #ifndef GF_WATCH_H
 #define GF_WATCH_H
 
@@ -78,13 +86,28 @@ enum watch_kind watch_judge(const char *inbox, const char *name, enum watch_ev e
  * Fills *names (caller frees each and the array). Returns the count, or -1 with err. */
 long watch_list(const char *inbox, char ***names, struct gf_err *err);
 
-/* Claim inbox/name (judged WATCH_FILE or WATCH_DIR) into a new job directory under `jobs`: a
- * file becomes JOBS/<job name>/script.txt, a directory becomes JOBS/<job name>/ as it is.
- * Returns 0 with the job directory in *job_dir; 1 when there was nothing to claim (another
- * watcher took it first, or it vanished), or when it turned out bad once claimed (then it was
- * refused: *refused says why and where in .rejected/ it went); -1 with err (nothing was
- * claimed, or, when a later step failed, err names the staging directory that holds it). */
-int watch_claim(const char *inbox, const char *name, enum watch_kind kind, const char *jobs,
+/* Flags of watch_adopt and watch_claim. */
+/* refuse a drop holding workflow.yaml (--allow-job-workflows none) */
+#define WATCH_NO_WORKFLOW 1u
+
+/* Step 1 of a claim, quick: rename inbox/name (judged WATCH_FILE or WATCH_DIR) into a new
+ * staging directory (its path in *stage). Returns 0; 1 when there was nothing to claim
+ * (another watcher took it first, or it vanished); -1 with err. */
+int watch_take(const char *inbox, const char *name, const char *jobs, struct buf *stage,
+               struct gf_err *err);
+/* Step 2, as slow as the drop is big: make the claim in `stage` the watcher's own and publish
+ * it: a file becomes JOBS/<job name>/script.txt, a directory JOBS/<job name>/ (a copy of it).
+ * `name` is the inbox name (a refused drop goes to INBOX/.rejected/ under it). `marker`, when
+ * not NULL, is written into the copy as WORKFLOW_DROP_MARKER (workflow.h). Returns 0 with
+ * the job directory in *job_dir; 1 when it was refused (*refused says why and where it went)
+ * or there was nothing left to finish; -1 with err (the claim stays in `stage` and the next
+ * start finishes it). *note, when not empty, says what of the original could not be removed
+ * (a directory of the drop the watcher may not write). Safe to call from any thread. */
+int watch_adopt(const char *inbox, const char *stage, const char *name, const char *jobs,
+                unsigned flags, const char *marker, struct buf *job_dir, struct buf *refused,
+                struct buf *note, struct gf_err *err);
+/* watch_take then watch_adopt: returns as watch_adopt. */
+int watch_claim(const char *inbox, const char *name, const char *jobs, unsigned flags,
                 struct buf *job_dir, struct buf *refused, struct gf_err *err);
 
 /* Refuse inbox/name: move it to INBOX/.rejected/ (a taken name gets a suffix) and write the
@@ -98,11 +121,12 @@ int watch_refuse(const char *inbox, const char *name, const char *why, struct bu
  * problem. */
 int watch_check_rename(const char *inbox, const char *jobs, struct gf_err *err);
 
-/* Finish claims that a watcher of this host left half done when it died (a staging directory
- * `JOBS/.gfclaim+HOST+PID+...` whose process is gone): publish each as a job. `found` is called
- * with each job directory published, or with an error message (job_dir NULL) for a staging
- * directory that cannot be finished here. Returns how many were published. */
-int watch_recover(const char *jobs, void (*found)(void *ctx, const char *job_dir, const char *msg),
+/* Take over the claims a watcher of this host left half done when it died (a staging directory
+ * `JOBS/.gfclaim+HOST+PID+...` whose process is gone): each is renamed to a staging name of
+ * this process (so exactly one watcher takes it) and passed to `found` to be finished with
+ * watch_adopt (its inbox name is then its job name). `found` gets an error message (stage
+ * NULL) for a staging directory that cannot be taken over here. Returns how many were taken. */
+int watch_recover(const char *jobs, void (*found)(void *ctx, const char *stage, const char *msg),
                   void *ctx);
 
 #endif

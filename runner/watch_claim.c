@@ -1,9 +1,12 @@
-/* watch_claim: claiming inbox entries into the jobs directory and refusing them into
- * .rejected/, with rename(2) that never replaces anything; the start-up probe; finishing claims
- * a dead watcher left half done (the protocol is in watch.h). */
+/* watch_claim: claiming inbox entries into the jobs directory (a rename, then a copy the
+ * watcher owns) and refusing them into .rejected/, with rename(2) that never replaces anything;
+ * the start-up probe; taking over claims a dead watcher left half done (the protocol is in
+ * watch.h). */
 #include "watch.h"
 #include "fsutil.h"
 #include "util.h"
+#include "watch_copy.h"
+#include "workflow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,12 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CLAIM_PREFIX     ".gfclaim+"
-#define PROBE_PREFIX     ".gemflow-probe+"
-#define SUFFIX_MAX       10000
-#define WALK_MAX_DEPTH   16
-#define WALK_MAX_ENTRIES 100000
-#define HOST_MAX         64
+#define CLAIM_PREFIX ".gfclaim+"
+#define PROBE_PREFIX ".gemflow-probe+"
+#define SUFFIX_MAX   10000
+#define HOST_MAX     64
 
 /* [A-Za-z0-9._-] (no '+', the separator of claim names) */
 static bool safe_char(unsigned char c)
@@ -135,12 +136,16 @@ static int refuse_path(const char *inbox, const char *src, const char *name, con
     now_rfc3339(ts, sizeof ts);
     host_tag(host);
     struct buf text = BUF_INIT;
+    buf_adds(&text, "refused '");
+    watch_show_name(&text, name);
     buf_addf(&text,
-             "refused '%s': %s\nat: %s\nby: gemflow watch on %s, pid %ld\n"
+             "': %s\nat: %s\nby: gemflow watch on %s, pid %ld\n"
              "A drop is a script file (*.txt, *.md, *.fountain, at most %d MB) written in the "
              "inbox or moved in, or a directory with script.txt (and optionally workflow.yaml) "
-             "moved in.\n",
-             name, why, ts, host, (long)getpid(), WATCH_MAX_BYTES >> 20);
+             "moved in, at most %llu MB and %d files; it may hold no symbolic link, special "
+             "file or hard link.\n",
+             why, ts, host, (long)getpid(), WATCH_MAX_BYTES >> 20,
+             (unsigned long long)(WATCH_DROP_MAX_BYTES >> 20), WATCH_DROP_MAX_ENTRIES);
     char *why_name = xasprintf("%s.why", base_of(where->data));
     rc = fs_write_atomic(rej, why_name, text.data, text.len, FS_ATOMIC, NULL, err);
     free(why_name);
@@ -162,72 +167,6 @@ int watch_refuse(const char *inbox, const char *name, const char *why, struct bu
 
 /* --- claiming ---------------------------------------------------------------------------- */
 
-/* Check a claimed drop in its staging place: a file must still be a non-empty regular script
- * within the limit (it may have been swapped between judging and renaming); a directory must
- * hold no symlink or special file anywhere (a job reads its inputs by path). */
-static int walk_dir(const char *path, const char *rel, int depth, long *budget, struct buf *why)
-{
-    if (depth > WALK_MAX_DEPTH) {
-        buf_addf(why, "a directory nested deeper than %d levels at '%s'", WALK_MAX_DEPTH, rel);
-        return -1;
-    }
-    DIR *d = opendir(path);
-    if (!d) {
-        buf_addf(why, "a directory whose '%s' cannot be read: %s", rel[0] ? rel : ".",
-                 strerror(errno));
-        return -1;
-    }
-    int rc = 0;
-    struct dirent *de;
-    while (rc == 0 && (de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (--*budget < 0) {
-            buf_addf(why, "a directory holding more than %d entries", WALK_MAX_ENTRIES);
-            rc = -1;
-            break;
-        }
-        char *sub = fs_join(path, de->d_name);
-        char *subrel = rel[0] ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-        struct stat st;
-        if (lstat(sub, &st) < 0) {
-            buf_addf(why, "a directory whose '%s' cannot be read: %s", subrel, strerror(errno));
-            rc = -1;
-        } else if (S_ISDIR(st.st_mode)) {
-            rc = walk_dir(sub, subrel, depth + 1, budget, why);
-        } else if (!S_ISREG(st.st_mode)) {
-            buf_addf(why, "a directory holding '%s', which is %s", subrel,
-                     S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
-            rc = -1;
-        }
-        free(sub);
-        free(subrel);
-    }
-    closedir(d);
-    return rc;
-}
-
-static int check_claimed(const char *held, enum watch_kind kind, struct buf *why)
-{
-    if (kind == WATCH_DIR) {
-        long budget = WALK_MAX_ENTRIES;
-        return walk_dir(held, "", 0, &budget, why);
-    }
-    struct stat st;
-    if (lstat(held, &st) < 0)
-        buf_addf(why, "unreadable once claimed: %s", strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        buf_adds(why, "replaced by something that is not a regular file");
-    else if (st.st_size == 0)
-        buf_adds(why, "empty once claimed");
-    else if (st.st_size > WATCH_MAX_BYTES)
-        buf_addf(why, "%lld bytes, more than the %d MB limit", (long long)st.st_size,
-                 WATCH_MAX_BYTES >> 20);
-    else
-        return 0;
-    return -1;
-}
-
 static int claim_errno(struct gf_err *err, const char *src, const char *jobs, int e)
 {
     errno = e;
@@ -239,92 +178,227 @@ static int claim_errno(struct gf_err *err, const char *src, const char *jobs, in
     return gf_error_errno(err, GF_ERR_IO, "cannot claim '%s' into '%s'", src, jobs);
 }
 
-/* Step 1, the claim itself: rename the drop out of the inbox into a new staging name that no
- * other watcher uses. Returns 0 (staging path in *stage), 1 when the drop was gone, -1. */
-static int take(const char *src, enum watch_kind kind, const char *jobs, const char *jobname,
-                struct buf *stage, struct gf_err *err)
+/* A new staging directory JOBS/.gfclaim+HOST+PID+SEQ+JOBNAME (mode 0700: nothing in it is
+ * anybody else's business, also not of whoever holds a descriptor of the drop and looks at
+ * its parent). Returns 0 with its path in *stage, or -1 with errno. */
+static int new_stage(const char *jobs, const char *jobname, struct buf *stage)
 {
     static unsigned long seq;
     char host[HOST_MAX + 1];
     host_tag(host);
     for (int tries = 0; tries < 100; tries++) {
         buf_reset(stage);
-        buf_addf(stage, "%s/" CLAIM_PREFIX "%s+%ld+%lu+%s", jobs, host, (long)getpid(), ++seq,
-                 jobname);
-        if (kind == WATCH_DIR) {
-            if (rename_noreplace(src, stage->data) == 0)
-                return 0;
-            if (errno == EEXIST || errno == ENOTEMPTY)
-                continue; /* a stale staging name of an earlier process with our pid */
-            if (errno == ENOENT && fs_is_dir(jobs))
-                return 1;
-            return claim_errno(err, src, jobs, errno);
-        }
-        if (mkdir(stage->data, 0777) < 0) {
-            if (errno == EEXIST)
-                continue;
-            return claim_errno(err, src, jobs, errno);
-        }
-        char *dst = fs_join(stage->data, "script.txt");
-        int rc = rename(src, dst);
-        int e = errno;
-        free(dst);
-        if (rc == 0)
+        buf_addf(stage, "%s/" CLAIM_PREFIX "%s+%ld+%lu+%s", jobs, host, (long)getpid(),
+                 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED), jobname);
+        if (mkdir(stage->data, 0700) == 0)
             return 0;
-        rmdir(stage->data); /* the loser of a race leaves nothing behind */
-        if (e == ENOENT)
-            return 1;
-        return claim_errno(err, src, jobs, e);
+        if (errno != EEXIST) /* EEXIST: a stale one of an earlier process with our pid */
+            return -1;
     }
-    return gf_error(err, GF_ERR_IO, "cannot claim '%s': no free staging name in '%s'", src, jobs);
+    errno = EEXIST;
+    return -1;
 }
 
-int watch_claim(const char *inbox, const char *name, enum watch_kind kind, const char *jobs,
-                struct buf *job_dir, struct buf *refused, struct gf_err *err)
+int watch_take(const char *inbox, const char *name, const char *jobs, struct buf *stage,
+               struct gf_err *err)
+{
+    char jobname[WATCH_NAME_MAX + 1];
+    struct stat st;
+    char *src = fs_join(inbox, name);
+    watch_job_name(name, lstat(src, &st) == 0 && S_ISDIR(st.st_mode), jobname);
+    int rc = -1;
+    if (new_stage(jobs, jobname, stage) < 0) {
+        claim_errno(err, src, jobs, errno);
+        goto out;
+    }
+    /* The claim itself: the loser of a race gets ENOENT and leaves nothing behind. */
+    char *dst = fs_join(stage->data, "drop");
+    rc = rename(src, dst);
+    int e = errno;
+    free(dst);
+    if (rc < 0) {
+        rmdir(stage->data);
+        rc = e == ENOENT && fs_is_dir(jobs) ? 1 : claim_errno(err, src, jobs, e);
+    }
+out:
+    free(src);
+    return rc;
+}
+
+static bool has(int dir, const char *name)
+{
+    struct stat st;
+    return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Split ".gfclaim+HOST+PID+SEQ+NAME"; false when it is not one. */
+static bool parse_claim(char *s, char **host, long *pid, char **name)
+{
+    if (!str_starts_with(s, CLAIM_PREFIX))
+        return false;
+    char *f[4];
+    char *p = s + strlen(CLAIM_PREFIX);
+    for (int i = 0; i < 4; i++) {
+        f[i] = p;
+        char *plus = i < 3 ? strchr(p, '+') : NULL;
+        if (i < 3 && !plus)
+            return false;
+        if (plus) {
+            *plus = '\0';
+            p = plus + 1;
+        }
+    }
+    char *end;
+    *pid = strtol(f[1], &end, 10);
+    if (*end || *pid <= 0 || !f[3][0])
+        return false;
+    *host = f[0];
+    *name = f[3];
+    return true;
+}
+
+static bool is_dir_at(int dir, const char *name)
+{
+    struct stat st;
+    return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Write `marker` as copy/WORKFLOW_DROP_MARKER in the staging directory `sfd`, replacing any
+ * file of that name the drop brought (the copy is ours: no symlink in it). */
+static int write_marker(int sfd, const char *marker, struct gf_err *err)
+{
+    static const char dir[] = "copy/.gemflow", file[] = "copy/" WORKFLOW_DROP_MARKER;
+    if (mkdirat(sfd, dir, 0777) < 0 && errno != EEXIST)
+        return gf_error_errno(err, GF_ERR_IO, "cannot create '%s'", dir);
+    if (unlinkat(sfd, file, 0) < 0 && errno != ENOENT)
+        return gf_error_errno(err, GF_ERR_IO, "cannot replace '%s'", file);
+    int fd = openat(sfd, file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return gf_error_errno(err, GF_ERR_IO, "cannot create '%s'", file);
+    size_t n = strlen(marker);
+    int rc = write(fd, marker, n) == (ssize_t)n
+                 ? 0
+                 : gf_error_errno(err, GF_ERR_IO, "cannot write '%s'", file);
+    close(fd);
+    return rc;
+}
+
+/* Copy `drop` into `copy` (with the marker), make it durable, and mark the copy complete
+ * (`drop` renamed to `old`). Returns 0, 1 when refused (moved to .rejected/, *refused says
+ * so), -1 with err (the claim stays as it is, for a restart). */
+static int make_own(const char *inbox, const char *stage, int sfd, const char *name, unsigned flags,
+                    const char *marker, struct buf *refused, struct gf_err *err)
+{
+    struct buf why = BUF_INIT, where = BUF_INIT;
+    struct gf_err e2 = GF_ERR_INIT;
+    int rc = has(sfd, "copy") ? watch_remove(sfd, "copy", err) : 0;
+    if (rc == 0)
+        rc = watch_copy(sfd, "drop", sfd, "copy", &why, err);
+    if (rc == 0 && !has(sfd, "copy/script.txt") && !has(sfd, "copy/workflow.yaml"))
+        buf_adds(&why, "a directory with neither script.txt nor workflow.yaml"), rc = 1;
+    if (rc == 0 && (flags & WATCH_NO_WORKFLOW) && has(sfd, "copy/workflow.yaml"))
+        buf_adds(&why, "a directory with a workflow.yaml of its own (this watcher runs "
+                       "--allow-job-workflows none: drops run its workflow)"),
+            rc = 1;
+    if (rc == 0 && has(sfd, "copy/.gemflow") && !is_dir_at(sfd, "copy/.gemflow"))
+        buf_adds(&why, "'.gemflow' is not a directory (it is gemflow's own, in a job)"), rc = 1;
+    if (rc == 0 && marker) /* how every command is to trust it; replaces any it brought */
+        rc = write_marker(sfd, marker, err);
+    /* The copy's data on disk before it is marked complete (and later published, and its
+     * original removed): a crash never leaves a published job with empty files. */
+    if (rc == 0)
+        rc = watch_copy_sync(sfd, err);
+    if (rc != 0 && watch_remove(sfd, "copy", &e2) < 0 && rc > 0) {
+        gf_error(err, GF_ERR_IO, "cannot remove the partial copy of '%s': %s", name, e2.msg);
+        rc = -1;
+    }
+    if (rc == 1) {
+        char *held = fs_join(stage, "drop");
+        if (refuse_path(inbox, held, name, why.data, &where, err) != 0) {
+            gf_error(err, GF_ERR_IO, "refusing '%s' (%s) failed: %s; it is kept in '%s'", name,
+                     why.data, err->msg, held);
+            rc = -1;
+        } else {
+            buf_addf(refused, "%s; moved to '%s'", why.data, where.data);
+        }
+        free(held);
+    } else if (rc == 0 && renameat(sfd, "drop", sfd, "old") < 0) {
+        /* made durable with the publishing rename, by the fsync of JOBS after it: the journal
+         * commits the two in order, so a published copy is never found still marked `drop` */
+        rc = gf_error_errno(err, GF_ERR_IO, "cannot mark the copy of '%s' complete in '%s'", name,
+                            stage);
+    }
+    buf_release(&why);
+    buf_release(&where);
+    return rc;
+}
+
+int watch_adopt(const char *inbox, const char *stage, const char *name, const char *jobs,
+                unsigned flags, const char *marker, struct buf *job_dir, struct buf *refused,
+                struct buf *note, struct gf_err *err)
 {
     buf_reset(job_dir);
     buf_reset(refused);
-    char jobname[WATCH_NAME_MAX + 1];
-    watch_job_name(name, kind == WATCH_DIR, jobname);
-    char *src = fs_join(inbox, name);
-    struct buf stage = BUF_INIT, why = BUF_INIT, where = BUF_INIT;
-    int rc = take(src, kind, jobs, jobname, &stage, err);
-    if (rc != 0)
+    buf_reset(note);
+    char *base = xstrdup(base_of(stage)), *host, *jobname = "job";
+    long pid;
+    parse_claim(base, &host, &pid, &jobname);
+    if (!name)
+        name = jobname; /* taken over from a dead watcher: its inbox name is not known */
+    int sfd = open(stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int rc = 1;
+    if (sfd < 0) {
+        if (errno != ENOENT)
+            rc = gf_error_errno(err, GF_ERR_IO, "cannot open the claim '%s'", stage);
         goto out;
-    /* Step 2: judge what we hold now that nobody else can change its place. */
-    char *held = kind == WATCH_FILE ? fs_join(stage.data, "script.txt") : xstrdup(stage.data);
-    if (check_claimed(held, kind, &why) < 0) {
-        int r = refuse_path(inbox, held, name, why.data, &where, err);
-        free(held);
-        if (kind == WATCH_FILE)
-            rmdir(stage.data);
-        if (r < 0) {
-            gf_error(err, GF_ERR_IO, "refusing '%s' (%s) failed: %s; it is kept in '%s'", name,
-                     why.data, err->msg, stage.data);
+    }
+    if (has(sfd, "drop") &&
+        (rc = make_own(inbox, stage, sfd, name, flags, marker, refused, err)) != 0)
+        goto out; /* refused (the staging directory is empty now), or kept for a restart */
+    if (has(sfd, "copy") && has(sfd, "old")) {
+        /* publish: the job appears complete or not at all, under a free name */
+        char *copy = fs_join(stage, "copy");
+        if (move_to_free_name(copy, jobs, jobname, "", false, job_dir) != 0) {
+            gf_error_errno(err, GF_ERR_IO,
+                           "cannot move the copy of '%s' to '%s/%s' (it is kept "
+                           "in '%s')",
+                           name, jobs, jobname, copy);
+            buf_reset(job_dir);
+            free(copy);
             rc = -1;
             goto out;
         }
-        buf_addf(refused, "%s; moved to '%s'", why.data, where.data);
-        rc = 1;
-        goto out;
+        free(copy);
+        rc = fs_fsync_dir(jobs, err) < 0 ? -1 : 0;
     }
-    free(held);
-    /* Step 3: publish it under a free job name; it appears complete or not at all. */
-    if (move_to_free_name(stage.data, jobs, jobname, "", false, job_dir) != 0) {
-        gf_error_errno(err, GF_ERR_IO, "cannot move claimed '%s' to '%s/%s' (it is kept in '%s')",
-                       name, jobs, jobname, stage.data);
-        buf_reset(job_dir);
-        rc = -1;
-        goto out;
-    }
-    /* The claim survives a crash from here on (one journal commit holds both renames). */
-    if (fs_fsync_dir(jobs, err) < 0)
-        rc = -1;
+    /* What is left is the original (or nothing): it goes, as far as we may remove it. */
+    struct gf_err e2 = GF_ERR_INIT;
+    if (watch_remove(sfd, "old", &e2) < 0)
+        buf_addf(note, "the original of '%s' is left in '%s/old': %s", name, stage, e2.msg);
+    else if (rmdir(stage) < 0 && errno != ENOENT)
+        buf_addf(note, "cannot remove the claim '%s': %s", stage, strerror(errno));
 out:
+    if (rc == 1 && sfd >= 0 && !refused->len && !note->len)
+        rmdir(stage); /* nothing was in it */
+    if (rc == 1 && refused->len)
+        rmdir(stage);
+    if (sfd >= 0)
+        close(sfd);
+    free(base);
+    return rc;
+}
+
+int watch_claim(const char *inbox, const char *name, const char *jobs, unsigned flags,
+                struct buf *job_dir, struct buf *refused, struct gf_err *err)
+{
+    struct buf stage = BUF_INIT, note = BUF_INIT;
+    buf_reset(job_dir);
+    buf_reset(refused);
+    int rc = watch_take(inbox, name, jobs, &stage, err);
+    if (rc == 0)
+        rc = watch_adopt(inbox, stage.data, name, jobs, flags, NULL, job_dir, refused, &note, err);
     buf_release(&stage);
-    buf_release(&why);
-    buf_release(&where);
-    free(src);
+    buf_release(&note);
     return rc;
 }
 
@@ -369,38 +443,58 @@ out:
     return rc;
 }
 
-/* Split ".gfclaim+HOST+PID+SEQ+NAME"; false when it is not one. */
-static bool parse_claim(char *s, char **host, long *pid, char **name)
-{
-    if (!str_starts_with(s, CLAIM_PREFIX))
-        return false;
-    char *f[4];
-    char *p = s + strlen(CLAIM_PREFIX);
-    for (int i = 0; i < 4; i++) {
-        f[i] = p;
-        char *plus = i < 3 ? strchr(p, '+') : NULL;
-        if (i < 3 && !plus)
-            return false;
-        if (plus) {
-            *plus = '\0';
-            p = plus + 1;
-        }
-    }
-    char *end;
-    *pid = strtol(f[1], &end, 10);
-    if (*end || *pid <= 0 || !f[3][0])
-        return false;
-    *host = f[0];
-    *name = f[3];
-    return true;
-}
-
 static bool process_is_alive(long pid)
 {
     return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-int watch_recover(const char *jobs, void (*found)(void *ctx, const char *job_dir, const char *msg),
+/* Take over the dead watcher's claim `path` (".gfclaim+..+NAME"): rename it to a staging name
+ * of ours (exactly one of several watchers starting at once gets it). A claim made before
+ * claims held `drop` (the drop's contents directly in it) is wrapped into one that does.
+ * Returns 0 with the new staging directory in *stage, 1 when it was empty or taken, -1. */
+static int take_over(const char *jobs, const char *path, const char *name, struct buf *stage)
+{
+    struct buf tmp = BUF_INIT;
+    int rc = -1;
+    if (rmdir(path) == 0 || errno == ENOENT) {
+        rc = 1; /* empty: the claim never happened */
+        goto out;
+    }
+    if (new_stage(jobs, name, stage) < 0)
+        goto out;
+    int fd = -1;
+    if (rename(path, stage->data) < 0) { /* replaces our empty new stage, or fails */
+        int e = errno;
+        rmdir(stage->data);
+        errno = e;
+        rc = e == ENOENT ? 1 : -1;
+        goto out;
+    }
+    fd = open(stage->data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && !has(fd, "drop") && !has(fd, "copy") && !has(fd, "old")) {
+        /* the old layout: the claimed directory itself */
+        if (new_stage(jobs, name, &tmp) < 0)
+            goto close;
+        char *drop = fs_join(tmp.data, "drop");
+        int r = rename(stage->data, drop);
+        free(drop);
+        if (r < 0) {
+            rmdir(tmp.data);
+            goto close;
+        }
+        buf_reset(stage);
+        buf_adds(stage, tmp.data);
+    }
+    rc = fd < 0 ? -1 : 0;
+close:
+    if (fd >= 0)
+        close(fd);
+out:
+    buf_release(&tmp);
+    return rc;
+}
+
+int watch_recover(const char *jobs, void (*found)(void *ctx, const char *stage, const char *msg),
                   void *ctx)
 {
     DIR *d = opendir(jobs);
@@ -415,8 +509,8 @@ int watch_recover(const char *jobs, void (*found)(void *ctx, const char *job_dir
     closedir(d);
     char me[HOST_MAX + 1];
     host_tag(me);
-    int published = 0;
-    struct buf to = BUF_INIT;
+    int taken = 0;
+    struct buf stage = BUF_INIT;
     for (size_t i = 0; i < n; i++) {
         char *path = fs_join(jobs, names[i]);
         char *host, *name;
@@ -429,13 +523,13 @@ int watch_recover(const char *jobs, void (*found)(void *ctx, const char *job_dir
                                   path, host);
             found(ctx, NULL, msg);
             free(msg);
-        } else if (pid != (long)getpid() && !process_is_alive(pid) && rmdir(path) < 0) {
-            /* not empty: the drop is inside; publish it as a job */
-            if (move_to_free_name(path, jobs, name, "", false, &to) == 0) {
-                found(ctx, to.data, NULL);
-                published++;
-            } else {
-                char *msg = xasprintf("cannot finish the claim '%s': %s", path, strerror(errno));
+        } else if (pid != (long)getpid() && !process_is_alive(pid)) {
+            int r = take_over(jobs, path, name, &stage);
+            if (r == 0) {
+                found(ctx, stage.data, NULL);
+                taken++;
+            } else if (r < 0) {
+                char *msg = xasprintf("cannot take over the claim '%s': %s", path, strerror(errno));
                 found(ctx, NULL, msg);
                 free(msg);
             }
@@ -444,8 +538,6 @@ int watch_recover(const char *jobs, void (*found)(void *ctx, const char *job_dir
         free(names[i]);
     }
     free(names);
-    buf_release(&to);
-    if (published)
-        fs_fsync_dir(jobs, NULL);
-    return published;
+    buf_release(&stage);
+    return taken;
 }

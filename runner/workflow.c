@@ -149,8 +149,8 @@ char *wfl_dirname(const char *path)
 
 /* ---- the top-level keys ---- */
 
-static int parse_file(struct wf_loader *L, const char *file, const struct ydoc_node *at,
-                      struct ydoc_node **doc)
+int wfl_parse_file(struct wf_loader *L, const char *file, const struct ydoc_node *at,
+                   struct ydoc_node **doc)
 {
     struct buf b = BUF_INIT;
     *doc = NULL;
@@ -184,7 +184,7 @@ static int parse_file(struct wf_loader *L, const char *file, const struct ydoc_n
     return rc;
 }
 
-static void check_version(struct wf_loader *L, const struct ydoc_node *doc)
+void wfl_check_version(struct wf_loader *L, const struct ydoc_node *doc)
 {
     const struct ydoc_node *v = ydoc_get(doc, "version");
     long long x;
@@ -291,7 +291,7 @@ static void parse_top(struct wf_loader *L)
     const struct ydoc_node *doc = L->doc, *v;
     const char *s;
     wfl_check_keys(L, doc, top_keys, ARRAY_SIZE(top_keys), "at the top level");
-    check_version(L, doc);
+    wfl_check_version(L, doc);
     if ((v = ydoc_get(doc, "use")))
         wfl_error(L, ydoc_find(doc, "use")->key,
                   "'use' is not allowed here: '%s' is itself used by another workflow", wf->path);
@@ -341,7 +341,7 @@ static void apply_service_tier(struct workflow *wf, const char *tier)
 
 /* ---- loading ---- */
 
-static void set_stage_file(struct wf_loader *L, const char *file)
+void wfl_set_stage_file(struct wf_loader *L, const char *file)
 {
     struct workflow *wf = L->wf;
     wf->path = xstrdup(file);
@@ -349,8 +349,7 @@ static void set_stage_file(struct wf_loader *L, const char *file)
     wfl_add_dir(L, file, wf->dir);
 }
 
-/* `use: NAME` document: load the bundled workflow and apply the document's `set:`. */
-static int load_use(struct wf_loader *L, const struct ydoc_node *doc, const char *job_file)
+int wfl_load_use(struct wf_loader *L, const struct ydoc_node *doc, const char *job_file)
 {
     const struct ydoc_node *use = ydoc_get(doc, "use"), *v;
     struct buf path = BUF_INIT;
@@ -383,9 +382,9 @@ static int load_use(struct wf_loader *L, const struct ydoc_node *doc, const char
     }
     const char *file = wfl_intern(L->wf, path.data);
     buf_release(&path);
-    if (parse_file(L, file, use, &L->doc) < 0)
+    if (wfl_parse_file(L, file, use, &L->doc) < 0)
         return -1;
-    set_stage_file(L, file);
+    wfl_set_stage_file(L, file);
     L->wf->job_path = xstrdup(job_file);
     char *dir = wfl_dirname(job_file);
     wfl_add_dir(L, job_file, dir);
@@ -395,6 +394,22 @@ static int load_use(struct wf_loader *L, const struct ydoc_node *doc, const char
     if ((v = ydoc_get(doc, "set")) && wfl_mapping(L, v, "set"))
         wfl_apply_set_map(L, v);
     return 0;
+}
+
+int wfl_load_base(struct wf_loader *L, const char *file)
+{
+    struct ydoc_node *doc = NULL;
+    if (wfl_parse_file(L, file, NULL, &doc) < 0)
+        return -1;
+    if (!ydoc_get(doc, "use")) {
+        L->doc = doc;
+        wfl_set_stage_file(L, file);
+        return 0;
+    }
+    wfl_check_version(L, doc);
+    int rc = wfl_load_use(L, doc, file);
+    ydoc_free(doc);
+    return rc;
 }
 
 static void release_loader(struct wf_loader *L)
@@ -412,7 +427,7 @@ static void release_loader(struct wf_loader *L)
     free(L->service_tier);
 }
 
-static char *default_name(const char *path)
+char *wfl_default_name(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -478,28 +493,17 @@ int workflow_load_file(struct workflow *wf, const char *path, const struct wf_lo
     L.model_check = true;
     size_t errors = dl->n;
     const char *file = wfl_intern(wf, path);
-    struct ydoc_node *doc = NULL;
-    if (parse_file(&L, file, NULL, &doc) < 0)
+    if (opts && opts->trust != WF_TRUST_ALL ? wfl_load_dropped(&L, file, opts) < 0
+                                            : wfl_load_base(&L, file) < 0)
         goto out;
-    if (ydoc_get(doc, "use")) {
-        check_version(&L, doc);
-        if (load_use(&L, doc, file) < 0)
-            goto out;
-        ydoc_free(doc);
-    } else {
-        L.doc = doc;
-        set_stage_file(&L, file);
-    }
-    doc = NULL;
     if (opts && opts->n_sets)
         wfl_apply_cli_sets(&L, opts->sets, opts->n_sets);
     parse_top(&L);
     wf->model_check = L.model_check;
     apply_service_tier(wf, opts ? opts->service_tier : NULL);
     if (!wf->name)
-        wf->name = default_name(wf->path);
+        wf->name = wfl_default_name(wf->path);
 out:
-    ydoc_free(doc);
     release_loader(&L);
     if (dl->n > errors) {
         sort_diags(dl, errors);
@@ -512,16 +516,33 @@ out:
 int workflow_load_job(struct workflow *wf, const char *job_dir, const struct wf_load_opts *opts,
                       struct diag_list *dl)
 {
-    if (opts && opts->workflow_path) {
-        if (workflow_load_file(wf, opts->workflow_path, opts, dl) < 0)
+    /* a job made from a drop loads as its watcher loaded it */
+    struct wf_load_opts marked = opts ? *opts : (struct wf_load_opts){0};
+    char *marked_path = NULL;
+    if (marked.trust == WF_TRUST_ALL) {
+        int m = wfl_drop_marker_load(job_dir, &marked, &marked_path, dl);
+        if (m < 0) {
+            memset(wf, 0, sizeof *wf);
             return -1;
-        if (!wf->job_path)
-            wf->job_path = xstrdup(opts->workflow_path);
-        return 0;
+        }
+        if (m > 0) {
+            int rc = workflow_load_job(wf, job_dir, &marked, dl);
+            free(marked_path);
+            return rc;
+        }
     }
     char *own = wfl_join(job_dir, "workflow.yaml");
+    bool has_own = access(own, F_OK) == 0;
+    /* The operator's files (workflow_path, the bundled default) are trusted whatever the job's
+     * own workflow.yaml is. */
+    struct wf_load_opts ours = opts ? *opts : (struct wf_load_opts){0};
+    ours.trust = WF_TRUST_ALL;
     int rc;
-    if (access(own, F_OK) == 0) {
+    if (ours.workflow_path && !(opts->trust != WF_TRUST_ALL && has_own)) {
+        rc = workflow_load_file(wf, ours.workflow_path, &ours, dl);
+        if (rc == 0 && !wf->job_path)
+            wf->job_path = xstrdup(ours.workflow_path);
+    } else if (has_own) {
         rc = workflow_load_file(wf, own, opts, dl);
         if (rc == 0 && !wf->job_path)
             wf->job_path = xstrdup(own);
@@ -534,7 +555,7 @@ int workflow_load_job(struct workflow *wf, const char *job_dir, const struct wf_
                      "not found (set GEMFLOW_WORKFLOWS)");
             rc = -1;
         } else {
-            rc = workflow_load_file(wf, path.data, opts, dl);
+            rc = workflow_load_file(wf, path.data, &ours, dl);
         }
         buf_release(&path);
     }

@@ -155,18 +155,50 @@ struct workflow {
     size_t n_files, cap_files;
 };
 
+/* How far a job's own workflow.yaml is trusted. Whoever runs gemflow trusts what they wrote;
+ * `gemflow watch` loads the workflow a drop brought with less (--allow-job-workflows): such a
+ * file never chooses the endpoint, and with WF_TRUST_SET it only changes content fields of a
+ * workflow the operator chose (the table is in workflow_trust.c). */
+enum wf_trust {
+    WF_TRUST_ALL,  /* written by the operator: every key (the default) */
+    WF_TRUST_FULL, /* a dropped job, `full`: every key but `endpoint` */
+    WF_TRUST_SET,  /* a dropped job, `set`: only `use:` plus `set:` of content fields */
+    WF_TRUST_NONE, /* a dropped job, `none`: it may not bring a workflow at all */
+};
+
 struct wf_load_opts {
     /* --set K=V overrides, applied after the workflow's own `set:` */
     const char *const *sets;
     size_t n_sets;
-    /* Use this workflow file instead of JOB/workflow.yaml / the bundled default. */
+    /* Use this workflow file instead of JOB/workflow.yaml / the bundled default. Below
+     * WF_TRUST_ALL it is the operator's workflow instead: a job without its own workflow.yaml
+     * runs it, and a dropped `use:` naming it (by its name) starts from it. */
     const char *workflow_path;
     /* --tier: the service tier of every API stage (wins over the workflow); NULL = as written */
     const char *service_tier;
+    /* How far the job's own workflow.yaml (workflow_load_job), or the file given to
+     * workflow_load_file, is trusted; --set and workflow_path are always the operator's. */
+    enum wf_trust trust;
 };
 
+/* A job made from a drop carries how the watcher trusted it, so that every command (run, plan,
+ * status, validate) loads it the same way: JSON {"allow": "set", "workflow": PATH|null}, written
+ * by the watcher into its copy of the drop (a drop cannot bring its own). */
+#define WORKFLOW_DROP_MARKER ".gemflow/drop.json"
+
+/* "all", "full", "set", "none" (the --allow-job-workflows words; "all" is no drop). */
+const char *workflow_trust_name(enum wf_trust t);
+/* Parse an --allow-job-workflows word (full, set, none); -1 for anything else. */
+int workflow_trust_parse(const char *s, enum wf_trust *out);
+/* The text of JOB/WORKFLOW_DROP_MARKER for a drop trusted as `t` whose watcher runs
+ * `workflow` (NULL: the bundled one). Caller frees. */
+char *workflow_drop_marker(enum wf_trust t, const char *workflow);
+
 /* Load the workflow of a job directory: `JOB/workflow.yaml` if present, else the bundled
- * `script-to-media`, or opts->workflow_path. Returns 0, or -1 with diagnostics in `dl`. */
+ * `script-to-media`, or opts->workflow_path (with WF_TRUST_ALL it wins over JOB/workflow.yaml;
+ * below, JOB/workflow.yaml is loaded as a drop's when present). A job made from a drop
+ * (WORKFLOW_DROP_MARKER) is loaded as its watcher did unless opts->trust says otherwise.
+ * Returns 0, or -1 with diagnostics in `dl`. */
 int workflow_load_job(struct workflow *wf, const char *job_dir, const struct wf_load_opts *opts,
                       struct diag_list *dl);
 /* Load one workflow file (a whole workflow, or `use:` + `set:`). */

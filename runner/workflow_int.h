@@ -93,6 +93,30 @@ int wfl_read_beside(struct wf_loader *L, const struct ydoc_node *n, const char *
 /* The directory part of a path (caller frees): "a/b.yaml" -> "a", "b.yaml" -> ".". */
 char *wfl_dirname(const char *path);
 
+/* Parse a workflow file into *doc (a mapping); -1 after a diagnostic (at `at` when given). */
+int wfl_parse_file(struct wf_loader *L, const char *file, const struct ydoc_node *at,
+                   struct ydoc_node **doc);
+void wfl_check_version(struct wf_loader *L, const struct ydoc_node *doc);
+/* `file` defines the stages: wf->path, wf->dir and the directory of its relative paths. */
+void wfl_set_stage_file(struct wf_loader *L, const char *file);
+/* A `use: NAME` document from `job_file`: load the bundled workflow NAME into L->doc and apply
+ * the document's `set:`. */
+int wfl_load_use(struct wf_loader *L, const struct ydoc_node *doc, const char *job_file);
+/* Load `file` (interned) into L->doc: a whole workflow, or `use:` + `set:`. */
+int wfl_load_base(struct wf_loader *L, const char *file);
+/* A workflow's name when it has no `name:`: its file name without .yaml/.yml (caller frees). */
+char *wfl_default_name(const char *path);
+
+/* ---- workflow_trust.c: a dropped job's workflow.yaml (opts->trust below WF_TRUST_ALL) ---- */
+/* Load `file` (interned), a workflow a drop brought, into L->doc as far as opts->trust allows:
+ * every key it may not set is a diagnostic. */
+int wfl_load_dropped(struct wf_loader *L, const char *file, const struct wf_load_opts *opts);
+/* A job made from a drop: the trust and workflow its marker (WORKFLOW_DROP_MARKER) records into
+ * *opts (workflow_path in *path, caller frees). Returns 1 when it has one, 0 when not, -1 after
+ * a diagnostic (a marker that cannot be read). */
+int wfl_drop_marker_load(const char *job_dir, struct wf_load_opts *opts, char **path,
+                         struct diag_list *dl);
+
 /* ---- workflow_bundled.c ---- */
 /* A valid bundled workflow name: [a-z0-9-]+. */
 bool wfl_is_bundled_name(const char *name);

@@ -96,6 +96,8 @@ assert_eq "recorded stages for inspect" "$(ls "$job/.gemflow/calls" | sort)" "$(
 assert_eq "recorded items for inspect" "$(ls "$job/.gemflow/calls/narration" | sed 's/\.json$//' | sort)" "$(comp inspect done narration "")"
 assert_eq "option values are skipped" "$stages" "$(comp accept --set images.aspect_ratio=1:1 done "")"
 assert_eq "--color values" "always" "$(comp log --color al)"
+assert_eq "--allow-job-workflows values" "set" "$(comp watch --allow-job-workflows s)"
+assert_eq "watch offers --allow-job-workflows" "--allow-job-workflows" "$(comp watch --allow)"
 
 # cmake --install puts the man page and the completion in place
 build=${GEMFLOW_BUILD_DIR:-$(dirname "$GEMFLOW")} # the CMake build holding gemflow

@@ -18,7 +18,7 @@ one_stage_workflow "$wf"
 exec 7>"$inbox/slow.txt"
 echo "chunk 1" >&7
 echo "chunk 2" >&7
-watch_start w -j 2 --workflow "$wf" "$inbox" --jobs "$jobs" 7>&- # the watcher must not hold it
+watch_start w -j 2 --allow-job-workflows full --workflow "$wf" "$inbox" --jobs "$jobs" 7>&- # the watcher must not hold it
 pid=$W_PID
 wait_until 60 has "$T_DIR/w.err" "watching"
 check "the watcher is up" kill -0 $pid
@@ -131,7 +131,7 @@ ln -s /etc "$out/linky/etc"
 mv "$out/linky" "$inbox/"
 check "a directory holding a symlink is refused" wait_until 60 test -d "$inbox/.rejected/linky"
 wait_until 60 test -f "$inbox/.rejected/linky.why"
-assert_file_contains "...saying which entry" "holding 'etc', which is a symbolic link" "$inbox/.rejected/linky.why"
+assert_file_contains "...saying which entry" "'etc' is a symbolic link" "$inbox/.rejected/linky.why"
 check "...and is not a job" test ! -e "$jobs/linky"
 
 # --- a taken name gets a suffix; nothing is overwritten

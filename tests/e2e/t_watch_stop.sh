@@ -92,7 +92,8 @@ check "the drop that waited in the inbox is taken at start" wait_until 120 job_d
 check "the half-done claim is finished as a job" wait_until 120 job_done "$jobs/crashed"
 check "...and its staging directory is gone" test ! -e "$stage"
 assert_file_contains "the resume is logged" "resuming job '$jobs/lighthouse'" "$T_DIR/w2.err"
-assert_eq "the finished claim is opened once" 1 "$(count_lines "$T_DIR/w2.err" "resuming job '$jobs/crashed'")"
+assert_eq "the finished claim is opened once" 1 "$(count_lines "$T_DIR/w2.err" "as job '$jobs/crashed'")"
+assert_eq "...and not resumed as well" 0 "$(count_lines "$T_DIR/w2.err" "resuming job '$jobs/crashed'")"
 check "...and never found locked by ourselves" test "$(count_lines "$T_DIR/w2.err" "is locked")" = 0
 for s in done failed; do
     assert_eq "a job whose last run ended $s is left alone" 2 "$(wc -l <"$jobs/old-$s/progress.jsonl")"

@@ -82,3 +82,33 @@ count_lines() {
     n=$(grep -cF -- "$2" "$1" 2>/dev/null)
     echo "${n:-0}"
 }
+
+# attacker_start: a second fake server on its own port, standing for an endpoint a drop names;
+# it must never receive a request. Sets ATTACK_URL, ATTACK_LOG, ATTACK_PID; stopped at exit.
+attacker_start() {
+    ATTACK_LOG="$T_DIR/attacker-requests.jsonl"
+    local portfile="$T_DIR/attacker.port"
+    "$FAKE_GEMINI" --port 0 --port-file "$portfile" --log "$ATTACK_LOG" --quiet \
+        >"$T_DIR/attacker.out" 2>"$T_DIR/attacker.err" &
+    ATTACK_PID=$!
+    trap 'attacker_stop; t_cleanup' EXIT
+    wait_until 30 test -s "$portfile" || { echo "the attacker's fake did not start" >&2; exit 1; }
+    ATTACK_URL="http://127.0.0.1:$(cat "$portfile")"
+}
+attacker_stop() {
+    if [ -n "${ATTACK_PID:-}" ]; then
+        kill "$ATTACK_PID" 2>/dev/null
+        wait "$ATTACK_PID" 2>/dev/null
+        ATTACK_PID=""
+    fi
+}
+# attacker_requests: how many requests reached the attacker's fake (0 when it logged none).
+attacker_requests() {
+    if [ -s "$ATTACK_LOG" ]; then wc -l <"$ATTACK_LOG"; else echo 0; fi
+}
+
+# run_error JOB: the message of the error its last run_end recorded ("" when none).
+run_error() {
+    jq -rs 'map(select(.event == "run_end")) | last | .error.message // ""' \
+        "$1/progress.jsonl" 2>/dev/null
+}

@@ -1,7 +1,8 @@
 /* test_watch: the inbox module without inotify: job names, temporary and script names, judging
  * entries by lstat, claiming (the loser of a race leaves nothing, a taken name gets a suffix, a
- * drop found bad once claimed is refused), refusing into .rejected/ with a .why, and finishing
- * claims left by a dead watcher. */
+ * drop found bad once claimed is refused, the job is a copy whoever dropped it cannot reach),
+ * refusing into .rejected/ with a .why, and finishing claims left by a dead watcher at any
+ * step. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,13 @@ static char *read_all(const char *dir, const char *rel)
         return NULL;
     }
     return buf_detach(&b, NULL);
+}
+
+static void make_dir(const char *dir, const char *rel)
+{
+    char *p = fs_join(dir, rel);
+    assert_int_equal(mkdir(p, 0777), 0);
+    free(p);
 }
 
 static bool exists(const char *dir, const char *rel)
@@ -205,8 +213,7 @@ static void test_claim_file(void **state)
     struct buf dir = BUF_INIT, refused = BUF_INIT;
     struct gf_err err = GF_ERR_INIT;
     write_file(d.inbox, "story.txt", "first\n");
-    assert_int_equal(watch_claim(d.inbox, "story.txt", WATCH_FILE, d.jobs, &dir, &refused, &err),
-                     0);
+    assert_int_equal(watch_claim(d.inbox, "story.txt", d.jobs, 0, &dir, &refused, &err), 0);
     char *want = fs_join(d.jobs, "story");
     assert_string_equal(dir.data, want);
     free(want);
@@ -216,14 +223,13 @@ static void test_claim_file(void **state)
     assert_false(exists(d.inbox, "story.txt"));
 
     /* a second claim of the same name: it is gone, nothing is left behind */
-    assert_int_equal(watch_claim(d.inbox, "story.txt", WATCH_FILE, d.jobs, &dir, &refused, &err),
-                     1);
+    assert_int_equal(watch_claim(d.inbox, "story.txt", d.jobs, 0, &dir, &refused, &err), 1);
     assert_int_equal(refused.len, 0);
     assert_int_equal(count_entries(d.jobs), 1);
 
     /* a new drop with a taken name gets a suffix; the first job is untouched */
     write_file(d.inbox, "story.md", "second\n");
-    assert_int_equal(watch_claim(d.inbox, "story.md", WATCH_FILE, d.jobs, &dir, &refused, &err), 0);
+    assert_int_equal(watch_claim(d.inbox, "story.md", d.jobs, 0, &dir, &refused, &err), 0);
     assert_true(str_ends_with(dir.data, "/story-2"));
     text = read_all(d.jobs, "story/script.txt");
     assert_string_equal(text, "first\n");
@@ -248,7 +254,7 @@ static void test_claim_dir_checked_once_claimed(void **state)
     write_file(sub, "script.txt", "x\n");
     write_file(sub, "workflow.yaml", "version: 1\n");
     free(sub);
-    assert_int_equal(watch_claim(d.inbox, "good", WATCH_DIR, d.jobs, &dir, &refused, &err), 0);
+    assert_int_equal(watch_claim(d.inbox, "good", d.jobs, 0, &dir, &refused, &err), 0);
     assert_true(exists(d.jobs, "good/workflow.yaml"));
 
     /* a directory holding a symlink deep inside is refused after the claim */
@@ -259,8 +265,8 @@ static void test_claim_dir_checked_once_claimed(void **state)
     assert_int_equal(mkdir(deep, 0777), 0);
     char *link = fs_join(deep, "p.md");
     assert_int_equal(symlink("/etc/passwd", link), 0);
-    assert_int_equal(watch_claim(d.inbox, "bad", WATCH_DIR, d.jobs, &dir, &refused, &err), 1);
-    assert_non_null(strstr(refused.data, "'prompts/p.md', which is a symbolic link"));
+    assert_int_equal(watch_claim(d.inbox, "bad", d.jobs, 0, &dir, &refused, &err), 1);
+    assert_non_null(strstr(refused.data, "'prompts/p.md' is a symbolic link"));
     assert_true(exists(d.inbox, ".rejected/bad/prompts/p.md"));
     assert_true(exists(d.inbox, ".rejected/bad.why"));
     assert_false(exists(d.jobs, "bad"));
@@ -321,10 +327,38 @@ static void host_tag(char *out, size_t n)
     out[o] = '\0';
 }
 
-static void note_found(void *ctx, const char *job_dir, const char *msg)
+static void note_found(void *ctx, const char *stage, const char *msg)
 {
     struct buf *b = ctx;
-    buf_addf(b, "%s|", job_dir ? job_dir : msg);
+    buf_addf(b, "%s|", stage ? stage : msg);
+}
+
+/* Finish every claim taken over (listed in `seen` by note_found); returns how many became
+ * jobs. */
+static int adopt_all(const struct dirs *d, const char *seen)
+{
+    int jobs = 0;
+    char *list = xstrdup(seen), *save = NULL;
+    for (char *t = strtok_r(list, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
+        if (!strstr(t, "/.gfclaim+"))
+            continue;
+        struct buf dir = BUF_INIT, refused = BUF_INIT, note = BUF_INIT;
+        struct gf_err err = GF_ERR_INIT;
+        int rc = watch_adopt(d->inbox, t, NULL, d->jobs, 0, NULL, &dir, &refused, &note, &err);
+        assert_true(rc >= 0);
+        assert_int_equal(note.len, 0);
+        jobs += rc == 0;
+        buf_release(&dir);
+        buf_release(&refused);
+        buf_release(&note);
+    }
+    free(list);
+    return jobs;
+}
+
+static char *claim_name(const char *host, pid_t pid, int seq, const char *name)
+{
+    return xasprintf(".gfclaim+%s+%ld+%d+%s", host, (long)pid, seq, name);
 }
 
 static void test_recover(void **state)
@@ -337,28 +371,58 @@ static void test_recover(void **state)
     if (dead == 0)
         _exit(0);
     waitpid(dead, NULL, 0);
-    char *left = xasprintf(".gfclaim+%s+%ld+7+crashed", host, (long)dead);
-    char *empty = xasprintf(".gfclaim+%s+%ld+8+nothing", host, (long)dead);
-    char *alive = xasprintf(".gfclaim+%s+%ld+9+busy", host, (long)getppid());
+    /* the layout before claims were copies: the drop's contents in the staging directory */
+    char *left = claim_name(host, dead, 7, "crashed");
+    char *empty = claim_name(host, dead, 8, "nothing");
+    char *alive = claim_name(host, getppid(), 9, "busy");
     char *other = xstrdup(".gfclaim+elsewhere+1+1+theirs");
-    char *names[] = {left, empty, alive, other};
+    /* the claim renamed, not copied yet (a partial copy is redone) */
+    char *claimed = claim_name(host, dead, 10, "claimed");
+    /* the copy complete, not published */
+    char *copied = claim_name(host, dead, 11, "copied");
+    /* published; the original not removed yet */
+    char *published = claim_name(host, dead, 12, "published");
+    char *names[] = {left, empty, alive, other, claimed, copied, published};
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
         char *p = fs_join(d.jobs, names[i]);
-        assert_int_equal(mkdir(p, 0777), 0);
-        if (names[i] != empty)
+        assert_int_equal(mkdir(p, 0700), 0);
+        if (names[i] == claimed) {
+            make_dir(p, "drop");
+            write_file(p, "drop/script.txt", "claimed, not copied\n");
+            make_dir(p, "copy");
+            write_file(p, "copy/half.txt", "half a copy\n");
+        } else if (names[i] == copied) {
+            make_dir(p, "old");
+            write_file(p, "old/script.txt", "the original\n");
+            make_dir(p, "copy");
+            write_file(p, "copy/script.txt", "the copy\n");
+        } else if (names[i] == published) {
+            make_dir(p, "old");
+            write_file(p, "old/script.txt", "the original, already a job\n");
+        } else if (names[i] != empty) {
             write_file(p, "script.txt", "left behind\n");
+        }
         free(p);
     }
     struct buf seen = BUF_INIT;
-    assert_int_equal(watch_recover(d.jobs, note_found, &seen), 1);
+    assert_int_equal(watch_recover(d.jobs, note_found, &seen), 4);
+    assert_non_null(strstr(seen.data, "host 'elsewhere'"));
+    assert_int_equal(adopt_all(&d, seen.data), 3);
     char *text = read_all(d.jobs, "crashed/script.txt");
     assert_string_equal(text, "left behind\n");
     free(text);
-    assert_false(exists(d.jobs, left));
-    assert_false(exists(d.jobs, empty));
-    assert_true(exists(d.jobs, alive)); /* its watcher still runs */
-    assert_true(exists(d.jobs, other)); /* another host's */
-    assert_non_null(strstr(seen.data, "host 'elsewhere'"));
+    text = read_all(d.jobs, "claimed/script.txt");
+    assert_string_equal(text, "claimed, not copied\n");
+    free(text);
+    assert_false(exists(d.jobs, "claimed/half.txt")); /* the partial copy was redone */
+    text = read_all(d.jobs, "copied/script.txt");
+    assert_string_equal(text, "the copy\n");
+    free(text);
+    assert_false(exists(d.jobs, "published")); /* it was a job already: only cleaned up */
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        assert_int_equal(exists(d.jobs, names[i]), names[i] == alive || names[i] == other);
+    /* nothing else is left: 3 jobs, the live watcher's claim, the other host's */
+    assert_int_equal(count_entries(d.jobs), 5);
     buf_release(&seen);
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
         free(names[i]);
