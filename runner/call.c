@@ -192,8 +192,8 @@ static void redact_reply(const struct item *it, struct outcome *o, bool saved)
     if (!src && !saved)
         return; /* the failure's record redacts it, from its text */
     char hex[SHA256_HEX_LEN + 1] = "";
-    struct callrec_known known = {src, true, 0, hex, out->consumed_len,
-                                  json_str(out->media, "source_format")};
+    struct callrec_known known = {
+        src, true, 0, hex, out->consumed_len, json_str(out->media, "source_format")};
     if (saved && src == out->verbatim_b64) {
         known.bytes = (size_t)o->art.bytes;
         memcpy(hex, o->art.sha256, sizeof hex);

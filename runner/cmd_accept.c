@@ -11,17 +11,12 @@
 #include "../stages/wav.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static const struct option accept_options[] = {
-    {"set", required_argument, NULL, OPT_SET},
-    {"workflow", required_argument, NULL, OPT_WORKFLOW},
-    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-    {NULL, 0, NULL, 0},
-};
+static const int accept_options[] = {CLI_JOB_OPTS, 0};
 
 /* One item to adopt: its output's facts, checked. */
 struct adopt {
@@ -274,17 +269,9 @@ out:
 int cmd_accept(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    optind = 1;
-    opterr = 0;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, "", accept_options, NULL)) != -1) {
-        int r = opt == '?' ? 0 : job_cli_option(&jc, opt, optarg);
-        if (r != 1) {
-            rc = r < 0 ? cli_usage_error("accept", "--set needs KEY=VALUE, got '%s'", optarg)
-                       : cli_usage_error("accept", "bad option '%s'", argv[optind - 1]);
-            goto out;
-        }
-    }
+    int rc = cli_parse("accept", argc, argv, accept_options, &jc, NULL, NULL);
+    if (rc)
+        goto out;
     if (argc - optind < 2) {
         rc = cli_usage_error("accept", "usage: gemflow accept JOB STAGE [ITEM...]");
         goto out;

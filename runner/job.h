@@ -116,8 +116,8 @@ struct job {
     char *halt_error;      /* why the run stopped before a paid call (a model not served), or
                               NULL; the job ends failed with halt_exit */
     int halt_exit;
-    int inflight;          /* calls holding a slot */
-    int checking;          /* replies in, being checked on a worker thread (slot given back) */
+    int inflight; /* calls holding a slot */
+    int checking; /* replies in, being checked on a worker thread (slot given back) */
     int64_t started_ms;
     int64_t manifest_ms; /* monotonic time manifest.json was last written */
     int64_t calls, tokens;

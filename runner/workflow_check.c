@@ -508,13 +508,12 @@ void wfl_check(struct wf_loader *L)
     for (size_t i = 0; i < wf->n_stages; i++) {
         const struct stage_def *s = &wf->stages[i];
         bool video = s->kind == STAGE_VIDEO;
-        const struct tmpl *ts[] = {s->prompt, s->system,  s->text,     s->style, s->turns,
-                                   s->output, s->image,   s->audio,    s->caption,
-                                   s->subtitles};
+        const struct tmpl *ts[] = {s->prompt, s->system, s->text,  s->style,   s->turns,
+                                   s->output, s->image,  s->audio, s->caption, s->subtitles};
         /* per element: every template of a foreach stage but its output (checked apart), and a
          * video stage's per-scene templates */
-        const bool per_item[] = {true,  true,  true,  true,  true,
-                                 s->foreach != NULL, video, video, video, false};
+        const bool per_item[] = {true,  true,  true,  true, true, s->foreach != NULL,
+                                 video, video, video, false};
         for (size_t k = 0; k < ARRAY_SIZE(ts); k++)
             for (size_t r = 0; ts[k] && r < tmpl_ref_count(ts[k]); r++)
                 check_ref(L, i, ts[k], tmpl_ref_at(ts[k], r), per_item[k] && (s->foreach || video));

@@ -8,12 +8,12 @@
 #include "workflow.h"
 #include "ydoc.h"
 
-#define WF_DEFAULT_TIMEOUT_MS  120000
-#define WF_DEFAULT_RETRIES     5
+#define WF_DEFAULT_TIMEOUT_MS   120000
+#define WF_DEFAULT_RETRIES      5
 #define WF_DEFAULT_PAID_RETRIES 1
 /* Flex inference targets 1-15 minutes per request (optimization guide, 2026-12): a stage on
  * flex without its own timeout waits this long per attempt. */
-#define WF_FLEX_TIMEOUT_MS (20 * 60 * 1000)
+#define WF_FLEX_TIMEOUT_MS     (20 * 60 * 1000)
 #define WF_DEFAULT_CONCURRENCY 8
 #define WF_FILE_MAX            (16u << 20) /* prompt and schema files: never endless */
 /* Limits no legitimate workflow meets (the document's own are YDOC_MAX_* in ydoc.h, the

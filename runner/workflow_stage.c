@@ -503,7 +503,8 @@ static void required_fields(struct wf_loader *L, struct stage_def *s, const stru
                   s->name);
     if (s->kind == STAGE_SPEECH && s->model && !models_tts_has_speech_metadata(s->model) &&
         (s->style || ydoc_get(st, "turns"))) {
-        const struct ydoc_node *at = ydoc_get(st, "turns") ? ydoc_get(st, "turns") : ydoc_get(st, "style");
+        const struct ydoc_node *at =
+            ydoc_get(st, "turns") ? ydoc_get(st, "turns") : ydoc_get(st, "style");
         wfl_error(L, at,
                   "stage '%s': model '%s' takes no speechMetadata, so no %s (the Gemini 3.8 TTS "
                   "models do); put the direction in 'text' and set 'style: \"\"', or use "
