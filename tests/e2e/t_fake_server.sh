@@ -30,6 +30,7 @@ fault() {
 }
 # last_log [jq filter]: a field of the last request-log line.
 last_log() {
+    fake_settle >/dev/null
     tail -n 1 "$FAKE_LOG" | jq -c "${1:-.}"
 }
 # stop_clean: stop the fake server and check it wrote nothing to stderr (sanitizer reports).
