@@ -223,7 +223,7 @@ assert_eq "predict: sampleCount 5 is 400" 400 "$(post imagen-4.0-generate-001:pr
     '{"instances":[{"prompt":"x"}],"parameters":{"sampleCount":5}}')"
 code=$(curl -s -o "$R" -w '%{http_code}' -H "x-goog-api-key: $KEY" "$API")
 # 12 served by default (fake README's table) + the 3 brought back with --model
-assert_eq "models.list: 15 models" "200 15" "$code $(jq '.models | length' "$R")"
+assert_eq "models.list: 16 models" "200 16" "$code $(jq '.models | length' "$R")"
 check "models.list: names and methods" jqe 'all(.models[]; (.name | startswith("models/"))
     and (.supportedGenerationMethods | length > 0) and .inputTokenLimit > 0)' "$R"
 assert_eq "countTokens" 200 "$(post gemini-3.8-flash:countTokens "$HELLO")"
@@ -380,11 +380,13 @@ assert_eq "unknown id: still the not-found text" "models/gemini-9-nope is not fo
     "$(get v1beta/models/gemini-9-nope >/dev/null; jq -r .error.message "$R")"
 
 # ---- ListModels: served models only, with methods and limits ----
-SERVED='["gemini-2.5-flash-preview-tts","gemini-3-pro-image","gemini-3.1-flash-image","gemini-3.1-flash-lite","gemini-3.1-flash-lite-image","gemini-3.1-flash-tts-preview","gemini-3.5-flash-lite","gemini-3.6-flash","gemini-3.8-flash","gemini-3.8-flash-lite-tts","gemini-3.8-flash-tts","gemini-nano-banana-2.1"]'
+SERVED='["gemini-2.5-flash-preview-tts","gemini-3-pro-image","gemini-3.1-flash-image","gemini-3.1-flash-lite","gemini-3.1-flash-lite-image","gemini-3.1-flash-tts-preview","gemini-3.5-flash-lite","gemini-3.6-flash","gemini-3.8-flash","gemini-3.8-flash-lite-tts","gemini-3.8-flash-tts","gemini-nano-banana-2.1","gemini-omni-1.1-flash"]'
 assert_eq "models.list: one page of the served models" "200 $SERVED null" \
     "$(get v1beta/models) $(jq -c '[.models[].name | ltrimstr("models/")] | sort' "$R") $(jq .nextPageToken "$R")"
 check "models.list: methods, limits, names, versions" jqe 'all(.models[];
-    .supportedGenerationMethods == ["generateContent","countTokens","streamGenerateContent"]
+    .supportedGenerationMethods == if .name == "models/gemini-omni-1.1-flash"
+        then ["generateContent","countTokens"] # Omni: the Interactions API only (README)
+        else ["generateContent","countTokens","streamGenerateContent"] end
     and .inputTokenLimit > 0 and .outputTokenLimit > 0 and (.displayName | length > 0)
     and (.version | length > 0))' "$R"
 assert_eq "models.list: page of 5 then a token" "5 true" \
@@ -469,6 +471,7 @@ assert_contains "fault wav-1hz: file reads 1 Hz" "mono 1 Hz" "$(file "$T_DIR/1hz
 # ---- the SDK fixtures (tests/data/sdk, @google/genai 3.3.0) replayed: all 200 ----
 for f in "$SRC_DIR"/tests/data/sdk/*.json; do
     name=$(basename "$f" .json)
+    case $name in interaction_* | file_*) continue ;; esac # t_fake_interactions.sh replays them
     path=$(jq -r .path "$f")
     if [ "$name" = models_list_2 ]; then # the capture server's token: use the fake's own
         get "$(jq -r .path "$SRC_DIR/tests/data/sdk/models_list.json" | cut -c2-)" >/dev/null
@@ -575,7 +578,7 @@ while :; do
 done
 listed=$(echo "$names" | tr ' ' '\n' | sed -n 's|^models/||p' | sort)
 want=$(jq -r '.[]' <<<"$SERVED" | grep -vx gemini-3.1-flash-lite | { cat; echo gemini-3-pro-image-preview; } | sort)
-assert_eq "paging: every served model once, over 3 pages" "3 $want" "$pages $listed"
+assert_eq "paging: every served model once, over 4 pages" "4 $want" "$pages $listed"
 check "paging: no shut-down or rerouted id listed" test -z \
     "$(echo "$listed" | grep -E '^(gemini-3.1-flash-lite|gemini-2.5-flash|gemini-3.5-flash|gemini-3.7-flash|gemini-old-flash|imagen-)$')"
 assert_eq "--retire: 404 on GET and generateContent" "404 404" \

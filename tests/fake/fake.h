@@ -112,6 +112,8 @@ enum fk_fault {
     FK_F_BAD_JPEG,
     FK_F_HUGE_IMAGE,
     FK_F_WAV_1HZ,
+    FK_F_OP_FAILED,  /* interactions: the interaction ends "failed" */
+    FK_F_OP_EXPIRED, /* interactions: gone (404) once its render time is over */
     FK_FAULT_COUNT
 };
 
@@ -142,7 +144,7 @@ cJSON *fk_rules_to_json(const struct fk_rules *r);
 
 /* ---- shared server state (fake_main.c sets it up) ---- */
 
-enum fk_kind { FK_KIND_TEXT, FK_KIND_IMAGE, FK_KIND_SPEECH, FK_KIND_IMAGEN };
+enum fk_kind { FK_KIND_TEXT, FK_KIND_IMAGE, FK_KIND_SPEECH, FK_KIND_IMAGEN, FK_KIND_VIDEO };
 
 /* What a model accepts and how it answers, beyond its kind (fake_models.c sets them for the
  * default catalog and guesses them from the name for --model). */
@@ -193,8 +195,11 @@ struct fk_config {
     double fault_rate;
     enum fk_fault rate_kinds[FK_FAULT_COUNT];
     int n_rate_kinds;
-    double mislabel_rate; /* share of JPEG replies labelled image/png; < 0: odd prompt hashes */
-    int page_size_max;    /* models.list page size cap (default 1000) */
+    double mislabel_rate;   /* share of JPEG replies labelled image/png; < 0: odd prompt hashes */
+    int page_size_max;      /* models.list page size cap (default 1000) */
+    int render_ms;          /* interactions: wall-clock time from create to done (default 3000) */
+    double op_fail_rate;    /* interactions: share that end "failed", from (seed, id) */
+    const char *state_path; /* interactions: kept in this file across restarts, or NULL */
     bool quiet;
 };
 
@@ -215,6 +220,8 @@ struct fk_server {
     size_t n_markers;
     FILE *log;
     cJSON *stats;
+    struct fk_ix *ix; /* interactions (fake_interactions.c), oldest first */
+    size_t n_ix;
 };
 
 /* Sleep up to `ms`, returning early (false) when the server is stopping. */
@@ -223,7 +230,7 @@ bool fk_server_sleep(struct fk_server *s, int64_t ms);
 /* ---- one request and its reply (fake_http.c owns their life cycle) ---- */
 
 struct fk_media {
-    int type; /* 0 none, 1 image, 2 audio */
+    int type; /* 0 none, 1 image, 2 audio, 3 video (MP4: mime, width, height, bytes, duration_s) */
     char mime[48];
     const char *format; /* image bytes really sent: "jpeg", "png", "webp" */
     int width;
@@ -258,6 +265,8 @@ struct fk_request {
     char *page_token;   /* models.list ?pageToken= */
     int page_size;      /* models.list ?pageSize=, 0 when absent */
     bool alt_sse;       /* ?alt=sse */
+    bool alt_media;     /* ?alt=media */
+    char *host;         /* Host header (to build the URIs of generated files) */
     struct fk_buf body;
     bool body_too_large;
     bool is_control;
@@ -271,6 +280,7 @@ struct fk_request {
     char *service_tier;   /* serviceTier as sent, or NULL */
     char *thinking_level; /* generationConfig.thinkingConfig.thinkingLevel as sent, or NULL */
     cJSON *speech;        /* {texts, styles, speakers, voices} of a TTS request, or NULL; owned */
+    cJSON *interaction;   /* {id, state, duration_s, ...} of an interactions call, or NULL; owned */
     struct fk_media media;
     int scenes; /* -1 when not a JSON reply */
     int status;
@@ -318,6 +328,23 @@ enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const c
 /* Sliding-window --rpm limit: returns false and fills `r` when the request must be refused. */
 bool fk_rpm_admit(struct fk_server *s, const char *model, struct fk_reply *r);
 
+/* ---- fake_interactions.c: the Interactions API (Gemini Omni Flash video) and Files API ---- */
+
+struct fk_ix;
+/* Answer the request when its path is an interactions or files route; false when it is not. */
+bool fk_ix_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out);
+/* Load --state FILE (a missing file is an empty store); on error fill `err`, return -1. */
+int fk_ix_load(struct fk_server *s, char *err, size_t errlen);
+void fk_ix_release(struct fk_server *s);
+
+/* ---- fake_video.c: the MP4 clips of Omni interactions, rendered by FFmpeg and cached ---- */
+
+void fk_video_dims(bool portrait, int *w, int *h);
+/* The clip of (duration, orientation, variant); caller frees *out. -1 with `err` on failure. */
+int fk_video_clip(int duration_ms, bool portrait, uint64_t variant, unsigned char **out,
+                  size_t *len, char *err, size_t errlen);
+void fk_video_release(void);
+
 /* ---- fake_api.c: routing, auth, the order of checks for one request ---- */
 
 void fk_api_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out);
@@ -344,6 +371,8 @@ void fk_control_handle(struct fk_server *s, struct fk_request *req, struct fk_re
 /* ---- fake_log.c: request log and stats ---- */
 
 void fk_log_request(struct fk_server *s, const struct fk_request *req, bool completed);
+/* Add 1 to stats[group][key]; the caller holds s->lock. */
+void fk_stats_bump(struct fk_server *s, const char *group, const char *key);
 
 /* ---- fake_validate.c: request validation into a parsed view ---- */
 

@@ -263,6 +263,8 @@ static void respond(struct fk_server *s, struct fk_request *req, const char *ver
 
 void fk_api_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out)
 {
+    if (fk_ix_handle(s, req, out)) /* /interactions and /files: their own errors and checks */
+        return;
     char version[16];
     const char *verb = route(req, version, sizeof version, &req->model);
     if (!verb) {
@@ -292,6 +294,11 @@ static void respond(struct fk_server *s, struct fk_request *req, const char *ver
     const struct fk_model *m = req->model ? fk_model_find(s, req->model) : NULL;
     if (m && m->retired) { /* shut down: the same 404 on every route, models.get too */
         fk_error_model_retired(out, req->model);
+        return;
+    }
+    if (m && m->kind == FK_KIND_VIDEO && strcmp(verb, "models.get") != 0) {
+        /* the live answer for Omni on generateContent (TanStack/ai#871, 2026-07-01) */
+        fk_error_invalid(out, "This model only supports Interactions API.");
         return;
     }
     if (req->model && (!m || !model_supports(m, verb))) {
