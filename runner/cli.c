@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,15 @@ int job_cli_option(struct job_cli *jc, int opt, const char *arg)
             return -1;
         jc->job.wf.service_tier = arg;
         return 1;
+    case OPT_MAX_COST: {
+        char *end;
+        errno = 0;
+        double usd = strtod(arg, &end);
+        if (end == arg || *end || errno || !isfinite(usd) || usd <= 0)
+            return -1;
+        jc->job.max_cost = usd;
+        return 1;
+    }
     case 'q':
         jc->verbosity = -1;
         return 1;
@@ -73,6 +83,9 @@ const char *job_cli_problem(int opt, const char *arg)
     static char msg[256];
     if (opt == OPT_TIER)
         snprintf(msg, sizeof msg, "--tier takes flex, standard or priority, got '%s'", arg);
+    else if (opt == OPT_MAX_COST)
+        snprintf(msg, sizeof msg, "--max-cost takes an amount of US dollars above 0, got '%s'",
+                 arg);
     else if (opt == OPT_ALLOW)
         snprintf(msg, sizeof msg, "--allow-job-workflows takes none, set or full, got '%s'", arg);
     else

@@ -69,6 +69,7 @@ enum cli_opt_id {
     OPT_JOBS,
     OPT_GRACE,
     OPT_ALLOW,
+    OPT_MAX_COST,
 };
 
 /* The option sets of the commands, 0-terminated lists of ids, for cli_parse. */

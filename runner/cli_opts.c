@@ -27,6 +27,7 @@ static const struct option all_options[] = {
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"allow-job-workflows", required_argument, NULL, OPT_ALLOW},
+    {"max-cost", required_argument, NULL, OPT_MAX_COST},
 };
 
 /* Short options: a letter id with a value when it takes one ("-j 4"). */

@@ -1,6 +1,7 @@
 /* cmd_plan: `gemflow plan JOB...`: what a run would call, why, and what it would cost, without
  * calling anything. */
 #include "cli.h"
+#include "cost.h"
 #include "jobfacts.h"
 #include "look.h"
 #include "modelcheck.h"
@@ -27,40 +28,13 @@ static int plan_own(void *ctx, int id, const char *arg, char *why, size_t why_le
     return 0;
 }
 
-/* Sums for one stage or the whole job. */
-struct tally {
-    size_t calls;
-    double in, out, usd;
-    size_t unpriced; /* calls whose cost is unknown */
-    bool any_estimate;
-};
-
 /* What a plan knows beyond the job: prices, and this job's own history (paid retries). */
 struct plan_ctx {
     const struct prices *pr;
     const struct job_facts *facts;
 };
 
-/* `n` calls of stage `def`, each estimated as `ce`: at the stage's service tier, plus the paid
- * retries this stage needed so far in this job (per produced artifact). */
-static void add_call(struct tally *t, const struct plan_ctx *pc, const struct stage_def *def,
-                     const struct call_estimate *ce, double n, const char **why)
-{
-    double usd;
-    const struct stage_facts *sf = jobfacts_stage(pc->facts, def->name);
-    if (sf->produced > 0 && sf->paid_retries > 0)
-        n *= 1.0 + (double)sf->paid_retries / (double)sf->produced;
-    t->calls += (size_t)(n + 0.5);
-    t->in += ce->in_tokens * n;
-    t->out += ce->out_tokens * n;
-    if (prices_cost(pc->pr, def->model, ce->in_tokens, ce->out_tokens, ce->images, &usd, why))
-        t->usd += usd * n * prices_tier_factor(def->service_tier);
-    else
-        t->unpriced += (size_t)(n + 0.5);
-    t->any_estimate = true;
-}
-
-static void print_cost(const struct tally *t, const char *why)
+static void print_cost(const struct cost_tally *t, const char *why)
 {
     if (!t->calls) {
         printf("-");
@@ -90,11 +64,12 @@ static void print_notes(const struct plan_ctx *pc, const struct stage_def *def)
 }
 
 static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
-                        const struct plan_ctx *pc, struct tally *total)
+                        const struct plan_ctx *pc, struct cost_tally *total)
 {
     const struct stage_def *def = &job->wf.stages[s];
     const struct stage_run *sr = &job->st[s];
-    struct tally t = {0};
+    struct cost_tally t = {0};
+    struct cost_ctx cc = {pc->pr, pc->facts};
     const char *why = NULL;
     bool local = def->kind->exec == EXEC_LOCAL; /* runs a program here: no call, no cost */
     printf("  %-12s %-7s %-30s ", def->name, def->kind->name, def->model);
@@ -110,7 +85,7 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
         }
         struct call_estimate ce;
         planwhy_estimate(job, s, NULL, &ce);
-        add_call(&t, pc, def, &ce, (double)n, &why);
+        cost_add_calls(&t, &cc, def, &ce, (double)n, &why);
         print_cost(&t, why);
         print_notes(pc, def);
         printf("\n");
@@ -137,7 +112,7 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
             if (!it->input_error && !local) {
                 struct call_estimate ce;
                 planwhy_estimate(job, s, it, &ce);
-                add_call(&t, pc, def, &ce, 1, &why);
+                cost_add_calls(&t, &cc, def, &ce, 1, &why);
             }
         }
         if (t.calls) {
@@ -149,11 +124,7 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
             printf("      %-16s estimate: runs %s here: no API call, no cost\n", "", def->model);
         }
     }
-    total->calls += t.calls;
-    total->in += t.in;
-    total->out += t.out;
-    total->usd += t.usd;
-    total->unpriced += t.unpriced;
+    cost_tally_add(total, &t);
 }
 
 static void print_plan(struct job *job, struct look_stage *looks, const struct plan_ctx *pc)
@@ -162,7 +133,7 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
     const struct workflow *wf = &job->wf;
     printf("job %s (workflow %s, endpoint %s)\n", job->dir, wf->name ? wf->name : wf->path,
            job->endpoint);
-    struct tally total = {0};
+    struct cost_tally total = {0};
     size_t now = 0;
     for (size_t k = 0; k < wf->n_stages; k++) {
         size_t s = wf->order[k];

@@ -1,6 +1,7 @@
 /* cmd_run: `gemflow run JOB...` and `gemflow rerun JOB [STAGE...]`; what they print while the
  * jobs run is the display's (live bars on a terminal, plain lines elsewhere). */
 #include "cli.h"
+#include "cost.h"
 #include "display.h"
 #include "engine.h"
 #include "util.h"
@@ -9,9 +10,22 @@
 #include <string.h>
 #include <unistd.h>
 
-static const int run_options[] = {CLI_JOB_OPTS,      OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK,
-                                  OPT_STRICT_MODELS, OPT_TIER,         OPT_QUIET,
-                                  OPT_VERBOSE,       CLI_COLOR_OPTS,   0};
+static const int run_options[] = {
+    CLI_JOB_OPTS, OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK, OPT_STRICT_MODELS, OPT_TIER,
+    OPT_QUIET,    OPT_VERBOSE,      OPT_MAX_COST,       CLI_COLOR_OPTS,    0};
+
+/* A job with a budget (--max-cost, limits.max_cost) whose estimate is over it does not start
+ * (exit 2, nothing called); the engine checks again as each stage's items become known. */
+static int check_budget(const struct job_cli *jc, const struct job *job, const char *dir)
+{
+    if (job->wf.max_cost == 0)
+        return 0;
+    struct gf_err err = GF_ERR_INIT;
+    int rc = cost_check_budget(dir, &jc->job, job->wf.max_cost, &err);
+    if (rc)
+        fprintf(stderr, "gemflow: %s\n", err.msg);
+    return rc;
+}
 
 /* Open the jobs, then run them all on one engine, the display following them. */
 static int run_jobs(struct job_cli *jc, char **dirs, size_t n_dirs)
@@ -30,6 +44,8 @@ static int run_jobs(struct job_cli *jc, char **dirs, size_t n_dirs)
         if ((rc = cli_open_job(&jobs[i], dirs[i], &jc->job, JOB_RUN, &err)) != 0)
             goto out;
         opened++;
+        if ((rc = check_budget(jc, &jobs[i], dirs[i])) != 0)
+            goto out;
     }
     struct engine_opts eo = {.api_key = key, .verbosity = jc->verbosity, .share_concurrency = true};
     struct engine *e = engine_new(&eo, &err);

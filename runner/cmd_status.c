@@ -2,6 +2,7 @@
  * running, failed (with the API's own words) or waiting, what was edited or accepted, and the
  * time and tokens spent. The JSON form is documented by docs/status.schema.json. */
 #include "cli.h"
+#include "cost.h"
 #include "fsutil.h"
 #include "jobfacts.h"
 #include "joblock.h"
@@ -150,6 +151,21 @@ static cJSON *served_by_json(const struct job *job, size_t s)
     return arr;
 }
 
+/* The money a stage spent over every run: a number, or null when a price is unknown. */
+static void add_cost(cJSON *o, const struct cost_ctx *cc, const struct stage_def *def, double *sum,
+                     bool *known)
+{
+    double usd;
+    const char *why = NULL;
+    if (cost_stage_spent(cc, def, def->model, def->name, &usd, &why)) {
+        cJSON_AddNumberToObject(o, "cost_usd", usd);
+        *sum += usd;
+    } else {
+        cJSON_AddNullToObject(o, "cost_usd");
+        *known = false;
+    }
+}
+
 static cJSON *stage_json(const struct job *job, size_t s, const struct look_stage *ls,
                          const struct job_facts *facts, bool running)
 {
@@ -248,9 +264,18 @@ cJSON *status_job_json(struct job *job, const struct look_stage *looks,
     cJSON *stages = cJSON_CreateArray();
     size_t total = 0, done = 0, failed = 0;
     bool total_known = true;
+    struct prices pr;
+    struct diag_list dl = DIAG_LIST_INIT;
+    bool priced = prices_load_for_job(&pr, job->dir, NULL, &dl) == 0;
+    diag_list_release(&dl);
+    struct cost_ctx cc = {priced ? &pr : NULL, facts};
+    double spent = 0;
+    bool spent_known = true;
     for (size_t k = 0; k < job->wf.n_stages; k++) {
         size_t s = job->wf.order[k];
-        cJSON_AddItemToArray(stages, stage_json(job, s, &looks[s], facts, holder != 0));
+        cJSON *st = stage_json(job, s, &looks[s], facts, holder != 0);
+        add_cost(st, &cc, &job->wf.stages[s], &spent, &spent_known);
+        cJSON_AddItemToArray(stages, st);
         total += looks[s].n_items;
         done += looks[s].n_cached;
         failed += looks[s].n_failed_last;
@@ -278,6 +303,11 @@ cJSON *status_job_json(struct job *job, const struct look_stage *looks,
     json_add_i64(j, "runs", facts->runs);
     json_add_i64(j, "calls", facts->calls);
     json_add_i64(j, "tokens", facts->tokens);
+    if (spent_known)
+        cJSON_AddNumberToObject(j, "cost_usd", spent);
+    else
+        cJSON_AddNullToObject(j, "cost_usd");
+    prices_release(&pr);
     cJSON *items = cJSON_AddObjectToObject(j, "items");
     if (total_known)
         cJSON_AddNumberToObject(items, "total", (double)total);
@@ -332,6 +362,12 @@ static void print_stage(const cJSON *s, bool color)
         tx_duration(t, sizeof t, (int64_t)json_num(s, "ms", 0));
     printf("%7s  %-8s %5.0f %8.0f", items, t, json_num(s, "calls", 0),
            json_num(json_field(s, "tokens"), "total", 0));
+    if (json_num(s, "calls", 0) > 0) {
+        if (cJSON_IsNumber(json_field(s, "cost_usd")))
+            printf("  $%.4f", json_num(s, "cost_usd", 0));
+        else
+            printf("  cost unknown");
+    }
     struct {
         const char *field, *word;
     } notes[] = {{"failed", "failed"},     {"edited", "edited"},
@@ -383,15 +419,21 @@ static void print_header(const cJSON *j, bool color)
     printf(")\n");
     const char *why = json_str(lr, "error");
     if (why) { /* one line each: the diagnostics, then the error */
-        printf("  the last run stopped before paying for anything:\n");
+        printf("  the last run stopped%s:\n",
+               str_starts_with(why, "stopped before going over the budget")
+                   ? ""
+                   : " before paying for anything");
         for (const char *p = why; *p;) {
             size_t n = strcspn(p, "\n");
             printf("    %.*s\n", (int)n, p);
             p += n + (p[n] == '\n');
         }
     }
-    printf("  %.0f call%s, %.0f tokens over %.0f run%s\n", json_num(j, "calls", 0),
-           json_num(j, "calls", 0) == 1 ? "" : "s", json_num(j, "tokens", 0),
+    char cost[48] = "cost unknown";
+    if (cJSON_IsNumber(json_field(j, "cost_usd")))
+        snprintf(cost, sizeof cost, "$%.4f", json_num(j, "cost_usd", 0));
+    printf("  %.0f call%s, %.0f tokens, %s over %.0f run%s\n", json_num(j, "calls", 0),
+           json_num(j, "calls", 0) == 1 ? "" : "s", json_num(j, "tokens", 0), cost,
            json_num(j, "runs", 0), json_num(j, "runs", 0) == 1 ? "" : "s");
 }
 

@@ -1,5 +1,6 @@
 /* engine: the event loop, dispatch within limits, stage bookkeeping and run boundaries. What
  * happens when a call ends is in call.c. */
+#include "cost.h"
 #include "engine_int.h"
 #include "display.h"
 #include "jsonutil.h"
@@ -261,6 +262,28 @@ static void mark_edited(struct job *job, const struct item *it)
                             edited && strcmp(edited, ci->outs[k].path) == 0);
 }
 
+/* A job with a budget: now that stage s's items are known, would the calls still to make take
+ * it past the budget? Then nothing more starts (the calls in flight end) and the run ends with
+ * exit 2, as when a model is not served. */
+static void check_budget(struct engine *e, struct job *job, size_t s)
+{
+    const struct stage_run *sr = &job->st[s];
+    if (job->wf.max_cost == 0 || job->halt_error || job->wf.stages[s].kind->exec == EXEC_LOCAL ||
+        sr->n_cached == sr->n_items)
+        return;
+    struct gf_err err = GF_ERR_INIT;
+    if (!cost_run_over_budget(job, &err))
+        return;
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "stage", job->wf.stages[s].name);
+    cJSON_AddNumberToObject(f, "budget", job->wf.max_cost);
+    cJSON_AddStringToObject(f, "message", err.msg);
+    job_event(job, "budget_exceeded", f, true);
+    engine_note(e, job, -1, "stage %s: %s", job->wf.stages[s].name, err.msg);
+    job->halt_error = xstrdup(err.msg);
+    job->halt_exit = GF_EXIT_USAGE;
+}
+
 static void start_stage(struct engine *e, struct job *job, size_t s)
 {
     struct stage_run *sr = &job->st[s];
@@ -302,6 +325,7 @@ static void start_stage(struct engine *e, struct job *job, size_t s)
             it->state = IS_TODO;
         }
     }
+    check_budget(e, job, s);
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "stage", def->name);
     cJSON_AddNumberToObject(f, "items", (double)sr->n_items);
@@ -444,6 +468,11 @@ static int64_t dispatch(struct engine *e, int64_t now)
         struct job *job = e->jobs[j];
         if (job->ended)
             continue;
+        if (job->halt_error) { /* nothing more starts; it ends when nothing is in flight */
+            if (job->inflight == 0 && job->checking == 0)
+                wake = now;
+            continue;
+        }
         for (size_t k = 0; k < job->wf.n_stages; k++) {
             size_t s = e->dispatch_order[j][k];
             struct stage_run *sr = &job->st[s];

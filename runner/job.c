@@ -252,6 +252,8 @@ int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum
     set_priorities(job);
     if (opts->no_model_check)
         job->wf.model_check = false;
+    if (opts->max_cost > 0 && (job->wf.max_cost == 0 || opts->max_cost < job->wf.max_cost))
+        job->wf.max_cost = opts->max_cost; /* the smaller budget holds */
     for (size_t s = 0; opts->strict_models && s < job->wf.n_stages; s++)
         job->wf.stages[s].strict_model = true;
     for (size_t i = 0; i < opts->n_rerun; i++) {

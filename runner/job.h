@@ -89,6 +89,7 @@ struct job_opts {
     const char *endpoint;     /* --endpoint; NULL: $GEMINI_BASE_URL, workflow, default */
     bool no_model_check;      /* --no-model-check */
     bool strict_models;       /* --strict-models: every stage strict_model */
+    double max_cost;          /* --max-cost USD: the budget when below limits.max_cost; 0 none */
     const char *const *rerun; /* stages to regenerate (gemflow rerun) */
     size_t n_rerun;
 };

@@ -23,6 +23,8 @@ static const struct cli_command commands[] = {
      "\n"
      "options:\n" JOB_OPTIONS
      "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
+     "  --max-cost USD       do not start when the job's spending so far plus the estimate of\n"
+     "                       what this run would call exceeds USD (limits.max_cost alike)\n"
      "  -q, --quiet          print only failures and the final line\n"
      "  -v, --verbose        print every call\n"
      "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"

@@ -1,5 +1,6 @@
 /* report_cost: what a job cost, from the tokens its calls reported and the per-model price table
  * (workflows/prices.yaml, or JOB/prices.yaml); a model without a price is "unknown", never 0. */
+#include "cost.h"
 #include "jsonutil.h"
 #include "report.h"
 #include "strmap.h"
@@ -12,32 +13,17 @@ bool report_stage_cost(struct buf *b, const struct report_ctx *rc, const cJSON *
 {
     const char *name = json_str(stage, "name");
     int s = workflow_stage_index(&rc->job->wf, name);
-    const struct stage_facts *sf = jobfacts_stage(rc->facts, name);
+    const struct stage_def *def = s >= 0 ? &rc->job->wf.stages[s] : NULL;
     const char *reason = NULL;
-    *usd = 0;
-    bool known;
-    if (s >= 0 && rc->job->wf.stages[s].kind->exec == EXEC_LOCAL) {
+    if (def && def->kind->exec == EXEC_LOCAL) {
+        *usd = 0;
         buf_adds(b, "none"); /* runs locally, calls no API */
         return true;
     }
-    if (sf->calls == 0) {
-        known = true;
-    } else if (rc->prices_problem) {
-        known = false;
+    struct cost_ctx cc = {rc->prices_problem ? NULL : rc->prices, rc->facts};
+    bool known = cost_stage_spent(&cc, def, json_str(stage, "model"), name, usd, &reason);
+    if (!known && rc->prices_problem)
         reason = rc->prices_problem;
-    } else {
-        /* every call's tokens, paid retries included, each tier at its own price */
-        known = true;
-        for (int k = 0; k < 3 && known; k++) {
-            double part = 0;
-            if (!sf->tier_calls[k])
-                continue;
-            int images = k == 0 ? (int)(sf->produced + sf->paid_retries) : 0;
-            known = prices_cost(rc->prices, json_str(stage, "model"), (double)sf->tier_prompt[k],
-                                (double)sf->tier_output[k], images, &part, &reason);
-            *usd += part * prices_tier_factor(prices_tier_names[k]);
-        }
-    }
     if (known)
         buf_addf(b, "$%.4f", *usd);
     else

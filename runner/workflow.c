@@ -20,7 +20,7 @@ const char *const wfl_default_keys[] = {
     "model", "timeout",  "retries",      "temperature",  "top_p",        "top_k",
     "voice", "thinking", "service_tier", "strict_model", "paid_retries", "model_check"};
 const size_t wfl_n_default_keys = ARRAY_SIZE(wfl_default_keys);
-static const char *const limit_keys[] = {"concurrency", "rpm"};
+static const char *const limit_keys[] = {"concurrency", "rpm", "max_cost"};
 
 /* ---- small helpers shared by the loader ---- */
 
@@ -254,6 +254,8 @@ static void parse_limits(struct wf_loader *L, const struct ydoc_node *n)
     long long c;
     if ((v = ydoc_get(n, "concurrency")) && wfl_int(L, v, "concurrency", 1, LLONG_MAX, &c))
         wf->concurrency = c > INT_MAX ? INT_MAX : (int)c;
+    if ((v = ydoc_get(n, "max_cost")))
+        wfl_number(L, v, "max_cost", 0, INFINITY, true, &wf->max_cost);
     if (!(v = ydoc_get(n, "rpm")) || !wfl_mapping(L, v, "rpm"))
         return;
     size_t cap = 0;

@@ -125,6 +125,8 @@ struct workflow {
     bool model_check; /* check each model with models.get before the first paid call
                          (defaults.model_check, default true) */
     int concurrency;  /* limits.concurrency, default 8 */
+    double max_cost;  /* limits.max_cost: USD the job may cost over all its runs, or --max-cost
+                         when smaller (job_open); 0 = none */
     struct wf_rpm *rpm;
     size_t n_rpm;
 

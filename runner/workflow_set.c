@@ -115,15 +115,16 @@ static struct ydoc_node *resolve(struct wf_loader *L, const char *key, const str
         else
             target = child_map(doc, "defaults", at), *field = rest;
     } else if (!strcmp(head, "limits")) {
-        if (rest && (!strcmp(rest, "concurrency") || !strcmp(rest, "rpm")))
+        if (rest &&
+            (!strcmp(rest, "concurrency") || !strcmp(rest, "rpm") || !strcmp(rest, "max_cost")))
             target = child_map(doc, "limits", at), *field = rest;
         else if (rest && str_starts_with(rest, "rpm.") && rest[4])
             target = (limits = child_map(doc, "limits", at)) ? child_map(limits, "rpm", at) : NULL,
             *field = rest + 4;
         else
             set_error(L, at,
-                      "unknown field '%s' in limits (use limits.concurrency or "
-                      "limits.rpm.MODEL)",
+                      "unknown field '%s' in limits (use limits.concurrency, "
+                      "limits.max_cost or limits.rpm.MODEL)",
                       rest ? rest : "");
     } else if (!strcmp(head, "inputs")) {
         if (!rest)
