@@ -49,6 +49,15 @@ status_is() {
     curl -s -o "$T_DIR/poll.json" -H "x-goog-api-key: $KEY" "$FAKE_URL/v1beta/interactions/$1"
     [ "$(jq -r .status "$T_DIR/poll.json" 2>/dev/null)" = "$2" ]
 }
+# hold: later creates render until released (a day); release: every render done now, and the
+# render time back to $RENDER_MS. What a test sees "right after create" is then its own doing,
+# not a race with the clock on a busy machine.
+hold() {
+    curl -s -X POST "$FAKE_URL/_fake/interactions" -d '{"render_ms": 86400000}' >/dev/null
+}
+release() {
+    curl -s -X POST "$FAKE_URL/_fake/interactions" -d "{\"finish\": true, \"render_ms\": $RENDER_MS}" >"$T_DIR/release.json"
+}
 # clip_of REPLY OUT: decode the inline video of a completed interaction into OUT.
 clip_of() {
     jq -r '.steps[] | select(.type == "model_output") | .content[] | select(.type == "video")
@@ -87,6 +96,7 @@ assert_eq "models.get gemini-omni-flash-preview (shut down 2026-09-30): 404" 404
 
 # ==== create -> in_progress -> completed, the clip ====
 body 6s 16:9 "A lighthouse beam sweeps the sea. Single continuous shot." >"$T_DIR/a.json"
+hold
 create "$T_DIR/a.json"
 assert_eq "create (background): 200" 200 "$CODE"
 cp "$R" "$T_DIR/a-created.json"
@@ -104,6 +114,8 @@ check "get right after create: in_progress" status_is "$A" in_progress
 fake_settle
 assert_eq "get: log verb and state" '["interactions.get","in_progress"]' \
     "$(last_log '[.verb, .interaction.state]')"
+release
+assert_eq "the control released the one render held" 1 "$(jq .finished "$T_DIR/release.json")"
 check "get: completed after the render time" \
     wait_for "interaction A to complete" 60 status_is "$A" completed
 cp "$T_DIR/poll.json" "$T_DIR/a-done.json"
@@ -203,10 +215,12 @@ check "op-failed header: ends failed" wait_for "interaction H to fail" 60 status
 echo '[{"match": "harbour", "kind": "op-expired"}]' >"$T_DIR/rules.json"
 curl -s "$FAKE_URL/_fake/faults" --data-binary @"$T_DIR/rules.json" >/dev/null
 body 5s 16:9 "Night over the harbour." >"$T_DIR/e.json"
+hold
 create "$T_DIR/e.json"
 assert_eq "op-expired rule: create 200" 200 "$CODE"
 E=$(jq -r .id "$R")
 check "op-expired: in_progress first" status_is "$E" in_progress
+release
 expired() {
     [ "$(call GET "v1beta/interactions/$E")" = 404 ]
 }

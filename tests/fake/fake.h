@@ -336,6 +336,10 @@ bool fk_rpm_admit(struct fk_server *s, const char *model, struct fk_reply *r);
 struct fk_ix;
 /* Answer the request when its path is an interactions or files route; false when it is not. */
 bool fk_ix_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out);
+/* POST /_fake/interactions {"render_ms": N, "finish": true}: the render time of later creates,
+ * and every interaction still rendering done now, so that a test sees "in progress" and "done"
+ * by its own action, not by the clock. */
+void fk_ix_control(struct fk_server *s, struct fk_request *req, struct fk_reply *out);
 /* Load --state FILE (a missing file is an empty store); on error fill `err`, return -1. */
 int fk_ix_load(struct fk_server *s, char *err, size_t errlen);
 void fk_ix_release(struct fk_server *s);

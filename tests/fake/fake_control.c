@@ -74,6 +74,8 @@ void fk_control_handle(struct fk_server *s, struct fk_request *req, struct fk_re
         show_rules(s, out);
     else if (strcmp(what, "reset") == 0 && post)
         reset(s, out);
+    else if (strcmp(what, "interactions") == 0 && post)
+        fk_ix_control(s, req, out);
     else if (strcmp(what, "stats") == 0 && get)
         stats(s, out);
     else

@@ -1086,7 +1086,9 @@ static void create(struct fk_server *s, struct fk_request *req, struct fk_reply 
             x.text = fk_strdup(sp.text.buf);
             x.variant = sp.variant;
             x.created_ms = now_ms();
+            pthread_mutex_lock(&s->lock);
             x.done_ms = x.created_ms + s->cfg.render_ms;
+            pthread_mutex_unlock(&s->lock);
             x.duration_ms = sp.duration_ms;
             x.images = sp.images;
             x.input_tokens = fk_tokens_for_text(sp.text.len) + 258 * sp.images;
@@ -1315,4 +1317,39 @@ bool fk_ix_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *
     }
     free(arg);
     return true;
+}
+
+void fk_ix_control(struct fk_server *s, struct fk_request *req, struct fk_reply *out)
+{
+    cJSON *body = fk_json_parse(req->body.buf, req->body.len, NULL);
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(body, "render_ms");
+    const cJSON *finish = cJSON_GetObjectItemCaseSensitive(body, "finish");
+    if (!cJSON_IsObject(body) ||
+        (ms && (!cJSON_IsNumber(ms) || ms->valuedouble < 0 || ms->valuedouble > 86400000)) ||
+        (finish && !cJSON_IsBool(finish))) {
+        cJSON_Delete(body);
+        fk_error_invalid(out, "want {\"render_ms\": 0..86400000, \"finish\": true|false}");
+        return;
+    }
+    int finished = 0;
+    int64_t now = now_ms();
+    pthread_mutex_lock(&s->lock);
+    if (ms)
+        s->cfg.render_ms = (int)ms->valuedouble;
+    for (size_t i = 0; cJSON_IsTrue(finish) && i < s->n_ix; i++) {
+        struct fk_ix *x = &s->ix[i];
+        if (!x->cancelled_ms && now < x->done_ms) {
+            x->done_ms = now;
+            finished++;
+        }
+    }
+    if (finished)
+        save_state(s);
+    int render_ms = s->cfg.render_ms;
+    pthread_mutex_unlock(&s->lock);
+    cJSON_Delete(body);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "render_ms", render_ms);
+    cJSON_AddNumberToObject(doc, "finished", finished);
+    fk_reply_json(out, 200, doc);
 }
