@@ -6,6 +6,7 @@
  *     - each: item.characters                      {each: LIST, path: TEMPLATE}: one file per
  *       path: portraits/{{each}}.jpg               element of LIST ({{each}} is the element)
  */
+#include "fsutil.h"
 #include "util.h"
 #include "workflow_int.h"
 
@@ -46,6 +47,12 @@ static void one_entry(struct wf_loader *L, struct stage_def *s, const struct ydo
         tmpl_free(ref.each);
         return;
     }
+    const char *src = tmpl_source(ref.path);
+    if (!strstr(src, "{{") && !fs_rel_is_safe(src)) /* a rendered path is checked per item */
+        wfl_error(L, n->kind == YDOC_MAP ? ydoc_get(n, "path") : n,
+                  "reference '%s' is not a file inside the job directory (a relative path "
+                  "without '..')",
+                  src);
     *VEC_PUSH(s->refs, s->n_refs, *cap) = ref;
 }
 
