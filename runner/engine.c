@@ -322,6 +322,10 @@ static void start_stage(struct engine *e, struct job *job, size_t s)
         cJSON_AddStringToObject(error, "message", it->input_error);
         engine_fail_item(e, it, error, NULL, 0, 0);
     }
+    /* Work the API accepted in an earlier run is polled, never created again. */
+    for (size_t i = 0; def->kind->exec == EXEC_OPERATION && i < sr->n_items; i++)
+        if (sr->items[i].state == IS_TODO && !sr->items[i].input_error)
+            op_adopt(e, &sr->items[i]);
 }
 
 static bool stage_items_settled(const struct stage_run *sr)
@@ -451,6 +455,7 @@ static int64_t dispatch(struct engine *e, int64_t now)
                 continue;
             const char *model = job->wf.stages[s].model;
             bool local = job->wf.stages[s].kind->exec == EXEC_LOCAL;
+            bool op = job->wf.stages[s].kind->exec == EXEC_OPERATION;
             for (size_t i = 0; i < sr->n_items; i++) {
                 struct item *it = &sr->items[i];
                 if (it->state != IS_TODO && it->state != IS_WAIT)
@@ -471,6 +476,12 @@ static int64_t dispatch(struct engine *e, int64_t now)
                         wake = it->not_before_ms;
                     continue;
                 }
+                if (op && it->op_id) { /* a poll: free, no model check, no rate limit */
+                    op_poll(e, it);
+                    continue;
+                }
+                if (op && job->rendering >= job->wf.concurrency)
+                    continue; /* as many renders as calls in flight, at most */
                 if (!engine_models_ready(e, job)) {
                     if (job->halt_error)
                         wake = now; /* end it at once */
@@ -483,7 +494,10 @@ static int64_t dispatch(struct engine *e, int64_t now)
                     break; /* the rest of this stage uses the same model */
                 }
                 rl_take(&e->rl, model, now);
-                call_start(e, it);
+                if (op)
+                    op_create(e, it);
+                else
+                    call_start(e, it);
             }
         }
     next_job:;
