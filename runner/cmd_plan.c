@@ -53,7 +53,8 @@ static void add_call(struct tally *t, const struct plan_ctx *pc, const struct st
     t->calls += (size_t)(n + 0.5);
     t->in += ce->in_tokens * n;
     t->out += ce->out_tokens * n;
-    if (prices_cost(pc->pr, def->model, ce->in_tokens, ce->out_tokens, ce->images, &usd, why))
+    if (prices_cost(pc->pr, def->model, ce->in_tokens, ce->out_tokens, ce->images, ce->seconds,
+                    &usd, why))
         t->usd += usd * n * prices_tier_factor(def->service_tier);
     else
         t->unpriced += (size_t)(n + 0.5);

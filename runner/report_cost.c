@@ -34,7 +34,7 @@ bool report_stage_cost(struct buf *b, const struct report_ctx *rc, const cJSON *
                 continue;
             int images = k == 0 ? (int)(sf->produced + sf->paid_retries) : 0;
             known = prices_cost(rc->prices, json_str(stage, "model"), (double)sf->tier_prompt[k],
-                                (double)sf->tier_output[k], images, &part, &reason);
+                                (double)sf->tier_output[k], images, 0, &part, &reason);
             *usd += part * prices_tier_factor(prices_tier_names[k]);
         }
     }
