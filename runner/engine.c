@@ -480,8 +480,8 @@ static int64_t dispatch(struct engine *e, int64_t now)
                     op_poll(e, it);
                     continue;
                 }
-                if (op && job->rendering >= job->wf.concurrency)
-                    continue; /* as many renders as calls in flight, at most */
+                if (op && (job->creating || job->rendering >= job->wf.concurrency))
+                    continue; /* one create at a time; as many renders as calls, at most */
                 if (!engine_models_ready(e, job)) {
                     if (job->halt_error)
                         wake = now; /* end it at once */

@@ -124,6 +124,7 @@ struct job {
     int inflight;  /* calls holding a slot */
     int checking;  /* replies in, being checked on a worker thread (slot given back) */
     int rendering; /* items whose operation the API accepted and is doing (operation.c) */
+    int creating;  /* creates of operations sent and not answered yet (at most one) */
     int64_t started_ms;
     int64_t manifest_ms; /* monotonic time manifest.json was last written */
     int64_t calls, tokens;

@@ -222,6 +222,8 @@ void op_create(struct engine *e, struct item *it)
         cJSON_free(sent);
         end_op(it, "refused", err.msg); /* nothing left this process */
         fail(e, it, error_obj("transport", 0, NULL, err.msg), NULL, 0, 0);
+    } else {
+        job->creating++; /* one at a time: a crash cuts off at most one answer */
     }
     free(url);
 }
@@ -280,6 +282,7 @@ static void create_done(void *ctx, struct http_result *res)
     const struct stage_def *def = def_of(it);
     answered(r);
     job->calls++;
+    job->creating--;
     if (res->transport_error && strcmp(res->error, "abandoned") == 0) {
         /* Stopping hard: its answer is lost; op_create stays open, and the next run says so. */
         it->state = IS_TODO;

@@ -6,11 +6,12 @@
  *
  * Life cycle of an item (operation.c; design notes, "Operations: paid once, polled after"):
  *   1. op_create {stage, item, key, attempt} is appended and fsync'd, then the create is POSTed:
- *      a counted, paid attempt (call_start). It is never sent again blindly: an answer that is
- *      lost (transport error, kill -9, a stop that abandons it) may hide an accepted, billed
- *      render whose id we do not know, so the item fails and says so; the next run creates it
- *      anew, a new paid attempt the log shows. 429 and 5xx answers (nothing accepted) are
- *      retried like any call.
+ *      a counted, paid attempt (call_start), one at a time per job (a create takes a moment;
+ *      the renders run in parallel), so a crash cuts off at most one answer. It is never sent
+ *      again blindly: an answer that is lost (transport error, kill -9, a stop that abandons
+ *      it) may hide an accepted, billed render whose id we do not know, so the item fails and
+ *      says so; the next run creates it anew, a new paid attempt the log shows. 429 and 5xx
+ *      answers (nothing accepted) are retried like any call.
  *   2. The moment the id is known, op_started {stage, item, key, operation} is appended and
  *      fsync'd. From then on every run, after any crash, polls that id for that key and never
  *      creates it again (checkpoint.h, ckpt_pending_op).
