@@ -30,10 +30,19 @@ static void outputs_free(struct ckpt_item *it)
     it->n_outs = 0;
 }
 
+static void op_clear(struct ckpt_item *it)
+{
+    it->op_key[0] = '\0';
+    free(it->op_id);
+    it->op_id = NULL;
+    it->op_ts[0] = '\0';
+}
+
 static void item_free(void *val, void *ctx)
 {
     struct ckpt_item *it = val;
     outputs_free(it);
+    op_clear(it);
     free(it->stage);
     free(it->item);
     free(it->fail_message);
@@ -124,6 +133,27 @@ static void apply_done(struct ckpt *ck, const cJSON *ev, const char *stage, cons
     it->failed_key[0] = '\0';
     free(it->fail_message);
     it->fail_message = NULL;
+    op_clear(it); /* whatever ran for it is over */
+}
+
+/* op_create {key}: a create was sent; op_started {key, operation}: the API accepted it;
+ * op_ended: it is over (failed, expired, lost, refused). */
+static void apply_op(struct ckpt *ck, const cJSON *ev, const char *event, const char *stage,
+                     const char *item)
+{
+    struct ckpt_item *it = get_or_add(ck, stage, item);
+    const char *key = str_field(ev, "key"), *id = str_field(ev, "operation");
+    const char *ts = str_field(ev, "ts");
+    if (strcmp(event, "op_ended") == 0 || !is_hex64(key)) {
+        op_clear(it);
+        return;
+    }
+    if (strcmp(event, "op_started") == 0 && (!id || !id[0]))
+        return;
+    op_clear(it);
+    memcpy(it->op_key, key, SHA256_HEX_LEN + 1);
+    it->op_id = strcmp(event, "op_started") == 0 ? xstrdup(id) : NULL;
+    snprintf(it->op_ts, sizeof it->op_ts, "%s", ts ? ts : "");
 }
 
 static void apply_failed(struct ckpt *ck, const cJSON *ev, const char *stage, const char *item)
@@ -171,6 +201,9 @@ void ckpt_apply(struct ckpt *ck, const cJSON *ev)
         apply_done(ck, ev, stage, item);
     else if (strcmp(event, "item_failed") == 0)
         apply_failed(ck, ev, stage, item);
+    else if (strcmp(event, "op_create") == 0 || strcmp(event, "op_started") == 0 ||
+             strcmp(event, "op_ended") == 0)
+        apply_op(ck, ev, event, stage, item);
 }
 
 static int replay_one(void *ctx, const cJSON *ev, size_t lineno)
@@ -184,7 +217,8 @@ int ckpt_load(struct ckpt *ck, const char *job_dir, struct gf_err *err)
     memset(ck, 0, sizeof *ck);
     char *path = fs_join(job_dir, "progress.jsonl");
     /* The events ckpt_apply acts on; the rest (calls, progress) are skipped unparsed. */
-    static const char *const events[] = {"item_done", "item_failed", "stage_reset", NULL};
+    static const char *const events[] = {"item_done",  "item_failed", "stage_reset", "op_create",
+                                         "op_started", "op_ended",    NULL};
     int rc = joblog_replay_events(path, events, replay_one, ck, &ck->stats, err);
     free(path);
     if (rc < 0)
@@ -218,6 +252,14 @@ void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const c
     it->failed_key[0] = '\0';
     free(it->fail_message);
     it->fail_message = NULL;
+    op_clear(it);
+}
+
+const struct ckpt_item *ckpt_pending_op(const struct ckpt *ck, const char *stage, const char *item,
+                                        const char *key)
+{
+    const struct ckpt_item *it = ckpt_get(ck, stage, item);
+    return it && it->op_key[0] && strcmp(it->op_key, key) == 0 ? it : NULL;
 }
 
 void ckpt_set_served_by(struct ckpt *ck, const char *stage, const char *item, const char *served_by)

@@ -37,6 +37,12 @@ struct ckpt_item {
     /* The latest item_failed after the latest item_done (for plan and status). */
     char failed_key[SHA256_HEX_LEN + 1];
     char *fail_message; /* NULL when the item did not fail since */
+    /* Long-running work (operation.h) the API may be doing for this item: the latest op_create
+     * or op_started not followed by an op_ended or item_done. op_key is "" when there is none;
+     * op_id is NULL when a create was sent but its answer never recorded (lost). */
+    char op_key[SHA256_HEX_LEN + 1];
+    char *op_id;
+    char op_ts[40]; /* when it was accepted (op_started) or sent (op_create) */
 };
 
 struct ckpt {
@@ -65,6 +71,9 @@ void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const c
 /* The model that answered a done item when it was not the one asked (after ckpt_set_done). */
 void ckpt_set_served_by(struct ckpt *ck, const char *stage, const char *item,
                         const char *served_by);
+/* The operation of an item that is still the API's for request `key`, or NULL. */
+const struct ckpt_item *ckpt_pending_op(const struct ckpt *ck, const char *stage, const char *item,
+                                        const char *key);
 /* Judge an item against today's key. `edited_path`, when not NULL, receives the first edited
  * output's path (borrowed). */
 enum ckpt_verdict ckpt_judge(const struct ckpt *ck, const char *job_dir, const char *stage,

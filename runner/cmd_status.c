@@ -8,6 +8,7 @@
 #include "joblock.h"
 #include "jsonutil.h"
 #include "look.h"
+#include "progress.h"
 #include "status.h"
 #include "textout.h"
 #include "util.h"
@@ -95,6 +96,7 @@ static void stage_items_json(const struct job *job, size_t s, const struct job_f
     cJSON *fails = cJSON_AddArrayToObject(o, "failures");
     cJSON *edited = cJSON_AddArrayToObject(o, "edited_items");
     cJSON *accepted = cJSON_AddArrayToObject(o, "accepted_items");
+    cJSON *rendering = cJSON_AddArrayToObject(o, "rendering_items");
     const struct stage_run *sr = &job->st[s];
     for (size_t i = 0; i < sr->n_items; i++) {
         const struct item *it = &sr->items[i];
@@ -112,6 +114,18 @@ static void stage_items_json(const struct job *job, size_t s, const struct job_f
             cJSON_AddStringToObject(a, "path", it->out_path);
             json_add_str_or_null(a, "ts", ci->done_ts[0] ? ci->done_ts : NULL);
             cJSON_AddItemToArray(accepted, a);
+        }
+        const struct ckpt_item *op =
+            done || it->input_error ? NULL : ckpt_pending_op(&job->ck, def->name, it->id, it->key);
+        if (op && op->op_id) {
+            /* the API accepted its work and no run has fetched it yet (operation.h) */
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "item", it->id);
+            cJSON_AddStringToObject(r, "operation", op->op_id);
+            cJSON_AddStringToObject(r, "since", op->op_ts);
+            int64_t since = rfc3339_ms(op->op_ts);
+            json_add_i64(r, "seconds", since > 0 ? (wall_ms() - since) / 1000 : 0);
+            cJSON_AddItemToArray(rendering, r);
         }
         if (it->input_error || look_failed_last(job, it))
             cJSON_AddItemToArray(fails,
@@ -385,6 +399,13 @@ static void print_stage(const cJSON *s, bool color)
     cJSON_ArrayForEach(x, json_field(s, "served_by")) printf(
         "      asked %s, served by %s (%.0f item%s; the API rerouted it)\n", json_str(x, "model"),
         json_str(x, "served_by"), json_num(x, "items", 0), json_num(x, "items", 0) == 1 ? "" : "s");
+    cJSON_ArrayForEach(x, json_field(s, "rendering_items"))
+    {
+        char age[32];
+        progress_format_duration(json_num(x, "seconds", 0), age, sizeof age);
+        printf("      %s: rendering, %s (operation %s)\n", json_str(x, "item"), age,
+               json_str(x, "operation"));
+    }
     cJSON_ArrayForEach(x, json_field(s, "failures")) print_failure(x, "      ");
     cJSON_ArrayForEach(x, json_field(s, "edited_items")) printf(
         "      %s edited by hand (kept; gemflow rerun regenerates it)\n", json_str(x, "path"));

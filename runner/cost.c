@@ -16,8 +16,8 @@ void cost_add_calls(struct cost_tally *t, const struct cost_ctx *cc, const struc
     t->calls += (size_t)(n + 0.5);
     t->in += ce->in_tokens * n;
     t->out += ce->out_tokens * n;
-    if (cc->pr &&
-        prices_cost(cc->pr, def->model, ce->in_tokens, ce->out_tokens, ce->images, &usd, why))
+    if (cc->pr && prices_cost(cc->pr, def->model, ce->in_tokens, ce->out_tokens, ce->images,
+                              ce->seconds, &usd, why))
         t->usd += usd * n * prices_tier_factor(def->service_tier);
     else
         t->unpriced += (size_t)(n + 0.5);
@@ -74,7 +74,7 @@ bool cost_stage_spent(const struct cost_ctx *cc, const struct stage_def *def, co
             continue;
         int images = k == 0 ? (int)(sf->produced + sf->paid_retries) : 0;
         if (!prices_cost(cc->pr, model, (double)sf->tier_prompt[k], (double)sf->tier_output[k],
-                         images, &part, why))
+                         images, 0, &part, why))
             return false;
         *usd += part * prices_tier_factor(prices_tier_names[k]);
     }

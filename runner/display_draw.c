@@ -224,6 +224,15 @@ static void stage_right(const struct display *d, const struct djob *dj, size_t s
     if (ps->state == SS_RUNNING) {
         count_part(d, l, &first, DC_DIM, (long)ps->cached, "cached", "cached");
         count_part(d, l, &first, NULL, ps->inflight, "in flight", "in flight");
+        if (ps->rendering) {
+            char t[64], age[16];
+            progress_format_duration(ps->render_s, age, sizeof age);
+            if (ps->rendering == 1)
+                snprintf(t, sizeof t, "rendering, %s", age);
+            else
+                snprintf(t, sizeof t, "%d rendering, longest %s", ps->rendering, age);
+            part(d, l, &first, NULL, t);
+        }
         count_part(d, l, &first, DC_YEL, ps->retries, "retry", "retries");
         eta_part(d, l, &first, ps->eta_s);
         return;

@@ -346,6 +346,10 @@ static void start_stage(struct engine *e, struct job *job, size_t s)
         cJSON_AddStringToObject(error, "message", it->input_error);
         engine_fail_item(e, it, error, NULL, 0, 0);
     }
+    /* Work the API accepted in an earlier run is polled, never created again. */
+    for (size_t i = 0; def->kind->exec == EXEC_OPERATION && i < sr->n_items; i++)
+        if (sr->items[i].state == IS_TODO && !sr->items[i].input_error)
+            op_adopt(e, &sr->items[i]);
 }
 
 static bool stage_items_settled(const struct stage_run *sr)
@@ -356,8 +360,8 @@ static bool stage_items_settled(const struct stage_run *sr)
 /* Move stages forward until nothing changes; returns true when the job has ended. */
 static bool advance_job(struct engine *e, struct job *job)
 {
-    if (job->halt_error) /* stopped before a paid call: nothing starts, nothing is in flight */
-        return job->inflight == 0 && job->checking == 0;
+    if (job->halt_error) /* halted: nothing starts; what is in flight or rendering ends first */
+        return job->inflight == 0 && job->checking == 0 && job->rendering == 0;
     bool changed = true;
     while (changed) {
         changed = false;
@@ -468,9 +472,11 @@ static int64_t dispatch(struct engine *e, int64_t now)
         struct job *job = e->jobs[j];
         if (job->ended)
             continue;
-        if (job->halt_error) { /* nothing more starts; it ends when nothing is in flight */
-            if (job->inflight == 0 && job->checking == 0)
-                wake = now;
+        /* Halted (a model not served, the budget): nothing more is bought; the calls in flight
+         * end and the renders already paid for are still polled and fetched. */
+        bool halted = job->halt_error != NULL;
+        if (halted && job->inflight == 0 && job->checking == 0 && job->rendering == 0) {
+            wake = now; /* end it at once */
             continue;
         }
         for (size_t k = 0; k < job->wf.n_stages; k++) {
@@ -480,13 +486,16 @@ static int64_t dispatch(struct engine *e, int64_t now)
                 continue;
             const char *model = job->wf.stages[s].model;
             bool local = job->wf.stages[s].kind->exec == EXEC_LOCAL;
+            bool op = job->wf.stages[s].kind->exec == EXEC_OPERATION;
             for (size_t i = 0; i < sr->n_items; i++) {
                 struct item *it = &sr->items[i];
                 if (it->state != IS_TODO && it->state != IS_WAIT)
                     continue;
                 if (e->stop_level > 0)
                     return wake;
-                if (local) { /* no API call: outside the job's call limits */
+                if (halted && !(op && it->op_id))
+                    continue; /* only polls of renders already paid for */
+                if (local) {  /* no API call: outside the job's call limits */
                     if (e->local_inflight < ENGINE_LOCAL_MAX)
                         local_start(e, it);
                     continue;
@@ -500,6 +509,12 @@ static int64_t dispatch(struct engine *e, int64_t now)
                         wake = it->not_before_ms;
                     continue;
                 }
+                if (op && it->op_id) { /* a poll: free, no model check, no rate limit */
+                    op_poll(e, it);
+                    continue;
+                }
+                if (op && (job->creating || job->rendering >= job->wf.concurrency))
+                    continue; /* one create at a time; as many renders as calls, at most */
                 if (!engine_models_ready(e, job)) {
                     if (job->halt_error)
                         wake = now; /* end it at once */
@@ -512,7 +527,10 @@ static int64_t dispatch(struct engine *e, int64_t now)
                     break; /* the rest of this stage uses the same model */
                 }
                 rl_take(&e->rl, model, now);
-                call_start(e, it);
+                if (op)
+                    op_create(e, it);
+                else
+                    call_start(e, it);
             }
         }
     next_job:;

@@ -66,6 +66,15 @@ void local_free_all(struct engine *e);
 /* The manifest facts of output k > 0 of a local item, from the item's media (caller deletes;
  * NULL when none). */
 cJSON *local_output_media(const struct stage_def *def, const cJSON *media, size_t k);
+/* operation.c (operation.h): items of EXEC_OPERATION stages */
+/* Send the create of `it` (a paid call). */
+void op_create(struct engine *e, struct item *it);
+/* Poll the operation of `it` (it->op_id). */
+void op_poll(struct engine *e, struct item *it);
+/* At stage start, for an item to do: the operation an earlier run left for today's key, if
+ * any: polled from now on (it->op_id set, IS_WAIT), or, when its create's answer was lost,
+ * the item fails and says so. */
+void op_adopt(struct engine *e, struct item *it);
 /* engine_models.c */
 /* Whether the job's models are known to be served, so its first paid call may start; false
  * while asking (free calls), and for good once the job has a halt_error. */

@@ -5,6 +5,7 @@
 #include "expand_int.h"
 #include "fsutil.h"
 #include "jsonutil.h"
+#include "operation.h"
 #include "refs.h"
 #include "schema.h"
 #include "strmap.h"
@@ -167,8 +168,11 @@ static void build_item(struct job *job, size_t s, struct item *it, struct render
         goto out;
     }
     it->verb = req.verb;
-    it->method_path = xasprintf("%s/models/%s:%s", job->api_root, def->model,
-                                req.verb == GEMINI_PREDICT ? "predict" : "generateContent");
+    if (def->kind->exec == EXEC_OPERATION) /* the model is in the body */
+        it->method_path = xasprintf("%s/%s", job->api_root, def->kind->op->create_path);
+    else
+        it->method_path = xasprintf("%s/models/%s:%s", job->api_root, def->model,
+                                    req.verb == GEMINI_PREDICT ? "predict" : "generateContent");
     /* The key covers what is asked for, not the price paid for it: serviceTier is added after
      * the key (design notes, "the service tier is not part of the key"). */
     char *keyed = cJSON_PrintUnformatted(req.body);

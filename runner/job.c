@@ -334,6 +334,7 @@ static void release_items(struct stage_run *sr)
         free(it->body);
         free(it->input_error);
         free(it->served_by);
+        free(it->op_id);
         cJSON_Delete(it->attempt_log);
     }
     free(sr->items);

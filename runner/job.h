@@ -57,6 +57,11 @@ struct item {
     int64_t first_start_ms;
     char started_ts[40]; /* wall clock of the first attempt */
     cJSON *attempt_log;  /* per-attempt records for the call record */
+    /* EXEC_OPERATION (operation.h): the id of the work the API accepted for this item, polled
+     * until it ends (NULL before the create is answered), and since when (wall clock, ms). */
+    char *op_id;
+    int64_t op_since_ms;
+    int polls; /* polls of op_id in this run */
 };
 
 enum stage_state {
@@ -117,8 +122,10 @@ struct job {
     char *halt_error;      /* why the run stopped before a paid call (a model not served), or
                               NULL; the job ends failed with halt_exit */
     int halt_exit;
-    int inflight; /* calls holding a slot */
-    int checking; /* replies in, being checked on a worker thread (slot given back) */
+    int inflight;  /* calls holding a slot */
+    int checking;  /* replies in, being checked on a worker thread (slot given back) */
+    int rendering; /* items whose operation the API accepted and is doing (operation.c) */
+    int creating;  /* creates of operations sent and not answered yet (at most one) */
     int64_t started_ms;
     int64_t manifest_ms; /* monotonic time manifest.json was last written */
     int64_t calls, tokens;

@@ -54,21 +54,25 @@ int prices_load(struct prices *p, const char *path, struct diag_list *dl)
         const struct ydoc_pair *pr = &models->pairs[i];
         if (pr->val->kind != YDOC_MAP) {
             diag_add(dl, p->file, pr->val->line, pr->val->col,
-                     "price of '%s' must be a mapping (input, output, per_image)", pr->key->str);
+                     "price of '%s' must be a mapping (input, output, per_image, per_second)",
+                     pr->key->str);
             continue;
         }
         for (size_t k = 0; k < pr->val->n_pairs; k++) {
             const char *f = pr->val->pairs[k].key->str;
-            if (strcmp(f, "input") && strcmp(f, "output") && strcmp(f, "per_image"))
+            if (strcmp(f, "input") && strcmp(f, "output") && strcmp(f, "per_image") &&
+                strcmp(f, "per_second"))
                 diag_add(dl, p->file, pr->val->pairs[k].key->line, pr->val->pairs[k].key->col,
-                         "unknown key '%s' in the price of '%s' (input, output, per_image)", f,
-                         pr->key->str);
+                         "unknown key '%s' in the price of '%s' (input, output, per_image, "
+                         "per_second)",
+                         f, pr->key->str);
         }
         struct price *x = VEC_PUSH(p->v, p->n, p->cap);
         x->model = xstrdup(pr->key->str);
         read_price(pr->val, "input", &x->input, dl);
         read_price(pr->val, "output", &x->output, dl);
         read_price(pr->val, "per_image", &x->per_image, dl);
+        read_price(pr->val, "per_second", &x->per_second, dl);
     }
     ydoc_free(root);
     return dl->n > before ? -1 : 0;
@@ -114,13 +118,17 @@ const struct price *prices_find(const struct prices *p, const char *model)
 }
 
 bool prices_cost(const struct prices *p, const char *model, double in_tokens, double out_tokens,
-                 int images, double *usd, const char **why)
+                 int images, double seconds, double *usd, const char **why)
 {
     const struct price *x = prices_find(p, model);
     *usd = 0;
     if (!x) {
         *why = p->file ? "no price known for this model" : "no price table";
         return false;
+    }
+    if (x->per_second >= 0 && seconds > 0) { /* the input (image, prompt) at its token price */
+        *usd = x->per_second * seconds + in_tokens * (x->input > 0 ? x->input : 0) / 1e6;
+        return true;
     }
     if (x->per_image >= 0) {
         *usd = x->per_image * images;

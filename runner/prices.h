@@ -12,6 +12,7 @@ struct price {
     char *model;
     double input, output; /* USD per 1M tokens; < 0 when not given */
     double per_image;     /* USD per image (imagen); < 0 when not given */
+    double per_second;    /* USD per second of video made (Omni at 720p); < 0 when not given */
 };
 
 struct prices {
@@ -32,10 +33,12 @@ int prices_load(struct prices *p, const char *path, struct diag_list *dl);
 void prices_release(struct prices *p);
 const struct price *prices_find(const struct prices *p, const char *model);
 
-/* The cost of a call with these token counts (images: output images for per-image prices).
- * Returns false, with *why set to a short reason, when the price is not known. */
+/* The cost of a call with these token counts (images: output images for per-image prices;
+ * seconds: seconds of video for per-second prices, 0 when the call's tokens are known instead:
+ * then the token prices apply, as the bill does). Returns false, with *why set to a short
+ * reason, when the price is not known. */
 bool prices_cost(const struct prices *p, const char *model, double in_tokens, double out_tokens,
-                 int images, double *usd, const char **why);
+                 int images, double seconds, double *usd, const char **why);
 
 /* What a service tier costs against the standard price (optimization guide, checked 2026-12-04:
  * flex "50% discount", priority "75% to 100% more than standard"): flex 0.5, priority 2.0 (the

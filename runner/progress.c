@@ -64,6 +64,13 @@ static void count_stage(const struct job *job, size_t s, size_t widest, struct p
     ps->cached = sr->n_cached;
     for (size_t i = 0; i < sr->n_items; i++) {
         const struct item *it = &sr->items[i];
+        if (it->op_id && it->state != IS_DONE && it->state != IS_FAILED) {
+            /* rendering: its polls are neither calls in flight nor retries */
+            double age = (double)(wall_ms() - it->op_since_ms) / 1000.0;
+            ps->rendering++;
+            ps->render_s = age > ps->render_s ? age : ps->render_s;
+            continue;
+        }
         ps->inflight += it->state == IS_INFLIGHT;
         ps->retries +=
             (it->attempts > 1 ? it->attempts - 1 : 0) + (it->state == IS_WAIT && it->attempts > 0);

@@ -39,13 +39,15 @@ struct progress_stage {
     size_t done;    /* done items, cached and edited included */
     size_t failed;
     size_t cached;
-    int inflight;   /* calls under way */
-    int retries;    /* retries scheduled in this run */
-    int64_t calls;  /* successful calls in this run */
-    double mean_ms; /* their mean latency; 0 when calls == 0 */
-    double percent; /* (done + failed) / total, floored to 0.1 */
-    double eta_s;   /* running: seconds until every item is settled, rounded to 0.1; < 0 unknown
-                       (and for a stage not expanded yet) */
+    int inflight;    /* calls under way */
+    int retries;     /* retries scheduled in this run */
+    int rendering;   /* items whose long-running work the API is doing (operation.h) */
+    double render_s; /* the longest of them so far, in seconds (wall clock) */
+    int64_t calls;   /* successful calls in this run */
+    double mean_ms;  /* their mean latency; 0 when calls == 0 */
+    double percent;  /* (done + failed) / total, floored to 0.1 */
+    double eta_s;    /* running: seconds until every item is settled, rounded to 0.1; < 0 unknown
+                        (and for a stage not expanded yet) */
 };
 
 struct progress {

@@ -108,6 +108,34 @@ void now_rfc3339(char *out, size_t n)
     snprintf(out, n, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
 }
 
+int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t rfc3339_ms(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!rest)
+        return -1;
+    int64_t ms = 0;
+    if (*rest == '.') {
+        int digits = 0;
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+            if (digits++ < 3)
+                ms = ms * 10 + (*rest - '0');
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    if (*rest != 'Z')
+        return -1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
 int parse_duration_ms(const char *s, int64_t *out_ms)
 {
     static const struct {

@@ -29,6 +29,11 @@ bool str_ends_with(const char *s, const char *suffix);
 int64_t now_ms(void);
 /* Wall clock in RFC 3339 with milliseconds, UTC: "2026-11-25T12:00:00.123Z" (out >= 32 bytes). */
 void now_rfc3339(char *out, size_t n);
+/* Wall-clock milliseconds since the epoch (for ages shown to people: "rendering, 2m10s"). */
+int64_t wall_ms(void);
+/* An RFC 3339 UTC time as now_rfc3339 writes it, in wall-clock milliseconds; -1 when it is not
+ * one. */
+int64_t rfc3339_ms(const char *s);
 
 /* A duration: digits with an optional fraction, then "ms", "s", "m", "h" or nothing (seconds):
  * "30s", "1.5s", "500ms", "2m". Returns 0 with *out_ms, or -1 when it is not one. */

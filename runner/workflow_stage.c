@@ -167,14 +167,17 @@ char *wfl_choice_field(struct wf_loader *L, const struct ydoc_node *n, const cha
 
 /* The settings of every kind with an API model: model, temperature, timeout, retries, ... */
 static void model_fields(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *st,
-                         const struct ydoc_node *key, unsigned common)
+                         const struct ydoc_node *key, const struct stage_kind *kind)
 {
+    unsigned common = kind->common_keys;
     const struct ydoc_node *v;
     const char *str;
     long long r;
     if ((v = ydoc_get(st, "model"))) {
         if ((str = wfl_string(L, v, "model")) && wfl_model_id(L, v, str))
             s->model = xstrdup(str);
+    } else if (kind->default_model) {
+        s->model = xstrdup(kind->default_model);
     } else if (L->model) {
         s->model = xstrdup(L->model);
     } else if (!ydoc_get(ydoc_get(L->doc, "defaults"), "model")) {
@@ -354,7 +357,7 @@ static void parse_stage(struct wf_loader *L, struct stage_def *s, struct wf_stag
     if (!kind)
         return;
     if (kind->common_keys & KIND_KEYS_MODEL)
-        model_fields(L, s, st, key, kind->common_keys);
+        model_fields(L, s, st, key, kind);
     if ((kind->common_keys & KIND_KEYS_FOREACH) && (v = ydoc_get(st, "foreach")))
         foreach_field(L, s, info, v);
     if ((kind->common_keys & KIND_KEYS_REFS) && (v = ydoc_get(st, "references")))

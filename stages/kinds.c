@@ -4,11 +4,16 @@
 #include <string.h>
 
 extern const struct stage_kind stage_kind_json, stage_kind_text, stage_kind_image,
-    stage_kind_speech, stage_kind_video;
+    stage_kind_speech, stage_kind_video, stage_kind_clip;
 
 const struct stage_kind *const stage_kinds[] = {
-    &stage_kind_json,   &stage_kind_text,  &stage_kind_image,
-    &stage_kind_speech, &stage_kind_video, NULL,
+    &stage_kind_json,
+    &stage_kind_text,
+    &stage_kind_image,
+    &stage_kind_speech,
+    &stage_kind_video,
+    &stage_kind_clip,
+    NULL,
 };
 
 const struct stage_kind *stage_kind_find(const char *name)

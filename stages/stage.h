@@ -187,6 +187,9 @@ struct stage_kind {
      * kind of model to suggest instead ("text", "image", "speech", "video"). */
     const char *(*method)(const struct stage_def *def);
     const char *model_kind;
+    /* The model a stage of this kind calls when it names none, before defaults.model (a kind
+     * whose models do nothing else: clip); NULL: defaults.model. */
+    const char *default_model;
 
     /* Its items, when they are not the usual one per stage or per foreach element (video:
      * one item over the scenes); NULL for the usual. */
