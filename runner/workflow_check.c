@@ -611,6 +611,23 @@ static void link_file_inputs(struct wf_loader *L, const struct out_entry *outs, 
     }
 }
 
+/* References travel as inline parts of generateContent; a model called another way (imagen's
+ * :predict) takes none. Checked once the references to disabled stages are dropped, so turning
+ * the portraits off lets an imagen model draw the scenes. */
+static void check_refs_method(struct wf_loader *L)
+{
+    for (size_t i = 0; i < L->wf->n_stages; i++) {
+        const struct stage_def *s = &L->wf->stages[i];
+        const char *method =
+            L->info[i].kind_ok && s->model && s->kind->method ? s->kind->method(s) : NULL;
+        if (s->n_refs && method && strcmp(method, "generateContent") != 0)
+            wfl_error(L, L->info[i].references,
+                      "stage '%s': model '%s' (:%s) takes no reference images; use a Gemini "
+                      "image model such as gemini-nano-banana-2.1",
+                      s->name, s->model, method);
+    }
+}
+
 /* What became of disabled stage j's files: "images sends none of them as references" (or NULL
  * when no stage referred to them). */
 static char *off_note(const struct wf_loader *L, size_t j, const bool *dropped)
@@ -707,5 +724,6 @@ void wfl_check(struct wf_loader *L)
     free(outs);
     remove_disabled(L, dropped);
     free(dropped);
+    check_refs_method(L);
     check_cycles_and_order(L);
 }
