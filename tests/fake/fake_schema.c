@@ -185,8 +185,14 @@ static char *string_for(const struct gen *g, const char *name, int idx)
             return fk_strdup(cast[idx].id);
         if (name && (strcmp(name, "name") == 0 || name_has(name, "title")))
             return fk_strdup(cast[idx].name);
-        if (name_has(name, "look") || name_has(name, "appearance") || name_has(name, "descr"))
-            return fk_strdup(cast[idx].look);
+        if (name_has(name, "look") || name_has(name, "appearance") || name_has(name, "descr")) {
+            /* the story's title (else the prompt's hash) in it: two scripts never ask for the
+             * same portrait */
+            if (g->sc->title)
+                return fk_printf("%s; as seen in \"%s\"", cast[idx].look, g->sc->title);
+            return fk_printf("%s; story %08llx", cast[idx].look,
+                             (unsigned long long)(g->h & 0xffffffffu));
+        }
         char *words = field_words(name);
         char *out = fk_printf("%s of %s.", words, cast[idx].name);
         free(words);
