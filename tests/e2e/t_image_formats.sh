@@ -81,8 +81,8 @@ assert_file_contains "the report shows them" "paid retries" "$job/report.html"
 # paid_retries: 0 fails at once; the transport retries are counted apart
 job=$(small nopaid)
 cat >"$T_DIR/faults2.json" <<'JSON'
-[{"model": "gemini-nano-banana-2.1", "kind": "503", "times": 2},
- {"model": "gemini-nano-banana-2.1", "kind": "bad-jpeg", "times": 1}]
+[{"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "503", "times": 2},
+ {"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "bad-jpeg", "times": 1}]
 JSON
 curl -sf -X POST --data-binary @"$T_DIR/faults2.json" "$FAKE_URL/_fake/faults" >/dev/null
 gf run "${WF[@]}" --set images.paid_retries=0 --set images.retries=2 "$job"

@@ -207,24 +207,37 @@ static void test_bundled_analysis_schema(void **state)
 #define SCENE                                                                                      \
     "{\"id\": \"s01\", \"title\": \"T\", \"summary\": \"S\", \"narration\": \"N\", \"mood\": "     \
     "\"%s\", "                                                                                     \
-    "\"visual_description\": \"V\"}"
+    "\"visual_description\": \"V\", \"characters\": [\"elias\"], \"motion\": \"M\"}"
     char one[512], two[512], doc[1200];
     snprintf(one, sizeof one, SCENE, "calm");
     snprintf(two, sizeof two, SCENE, "angry");
     struct gf_err err = GF_ERR_INIT;
     snprintf(doc, sizeof doc,
-             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"scenes\": [%s]}", one);
+             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"characters\": [{\"id\": "
+             "\"elias\", \"name\": \"Elias\", \"look\": \"L\"}], \"scenes\": [%s]}",
+             one);
     cJSON *v = parse(doc);
     assert_int_equal(schema_check(s, v, &err), 0);
     cJSON_Delete(v);
     snprintf(doc, sizeof doc,
-             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"scenes\": [%s, %s]}", one,
-             two);
+             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"characters\": [], "
+             "\"scenes\": [%s, %s]}",
+             one, two);
     v = parse(doc);
     assert_int_equal(schema_check(s, v, &err), -1);
     assert_string_equal(err.msg, "$.scenes[1].mood: expected one of \"calm\", \"hopeful\", "
                                  "\"tense\", \"somber\", \"joyful\", \"mysterious\", "
                                  "\"dramatic\", got \"angry\"");
+    cJSON_Delete(v);
+    /* a character id is a slug: it names the portrait file */
+    snprintf(doc, sizeof doc,
+             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"characters\": [{\"id\": "
+             "\"../Elias\", \"name\": \"Elias\", \"look\": \"L\"}], \"scenes\": [%s]}",
+             one);
+    v = parse(doc);
+    assert_int_equal(schema_check(s, v, &err), -1);
+    assert_string_equal(err.msg, "$.characters[0].id: expected a string matching the pattern "
+                                 "\"^[a-z0-9]+(-[a-z0-9]+)*$\", got \"../Elias\"");
     cJSON_Delete(v);
     cJSON_Delete(s);
     buf_release(&text);
