@@ -30,8 +30,8 @@ fake_stop
 
 # WebP (a real lossless one) and PNG replies to .jpg paths: converted at quality 95
 cat >"$T_DIR/faults.json" <<'JSON'
-[{"match": "keeper", "model": "gemini-nano-banana-2.1", "kind": "webp"},
- {"match": "lamp", "model": "gemini-nano-banana-2.1", "kind": "png"}]
+[{"match": "The keeper climbs", "model": "gemini-nano-banana-2.1", "kind": "webp"},
+ {"match": "The lamp turns", "model": "gemini-nano-banana-2.1", "kind": "png"}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
 job=$(small tojpg)
@@ -46,8 +46,8 @@ fake_stop
 
 # Unusable paid replies: a corrupt JPEG, then a good one: one paid retry, the rejected bytes kept
 cat >"$T_DIR/faults.json" <<'JSON'
-[{"match": "keeper", "model": "gemini-nano-banana-2.1", "kind": "bad-jpeg", "times": 1},
- {"match": "lamp", "model": "gemini-nano-banana-2.1", "kind": "huge-image", "times": 2},
+[{"match": "The keeper climbs", "model": "gemini-nano-banana-2.1", "kind": "bad-jpeg", "times": 1},
+ {"match": "The lamp turns", "model": "gemini-nano-banana-2.1", "kind": "huge-image", "times": 2},
  {"model": "gemini-3.8-flash", "kind": "schema-break", "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
