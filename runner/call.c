@@ -69,17 +69,20 @@ void call_start(struct engine *e, struct item *it)
     const struct stage_def *def = &job->wf.stages[it->stage];
     it->attempts++;
     it->state = IS_INFLIGHT;
+    /* references travel as base64 in the body sent; the item keeps its placeholders */
+    struct gf_err err = GF_ERR_INIT;
+    char *sent = NULL;
+    size_t sent_len = 0;
+    bool refs_failed = refs_in(it->body) &&
+                       refs_inline(job->dir, it->body, it->body_len, &sent, &sent_len, &err) < 0;
+    /* the call starts now, after the references were read (milliseconds for a few portraits):
+     * call_start's time plus call_end's ms is then the transfer, not our own work */
     it->started_ms = now_ms();
     if (it->attempts == 1) {
         it->first_start_ms = it->started_ms;
         now_rfc3339(it->started_ts, sizeof it->started_ts);
     }
-    /* references travel as base64 in the body sent; the item keeps its placeholders */
-    struct gf_err err = GF_ERR_INIT;
-    char *sent = NULL;
-    size_t sent_len = 0;
-    if (refs_in(it->body) &&
-        refs_inline(job->dir, it->body, it->body_len, &sent, &sent_len, &err) < 0) {
+    if (refs_failed) {
         fail_item(e, it, error_obj("input", 0, NULL, err.msg, NULL, NULL), NULL, 0, NULL, 0);
         return;
     }

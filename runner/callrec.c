@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "jsonutil.h"
+#include "refs.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -84,6 +85,12 @@ static cJSON *media_digest(const char *b64, const char **saved_as,
 static void redact(cJSON *v, const char **saved_as, const struct callrec_known *known)
 {
     for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
+        const char *sha, *path;
+        size_t sha_len;
+        /* a reference's placeholder (refs.h) stays: it names the file and its digest, and
+         * `plan` reads it to say which reference changed */
+        if (cJSON_IsString(c) && refs_parse(c->valuestring, &sha, &sha_len, &path))
+            continue;
         if (cJSON_IsString(c) && c->string &&
             (strcmp(c->string, "bytesBase64Encoded") == 0 ||
              (strcmp(c->string, "data") == 0 && v->string &&

@@ -148,6 +148,13 @@ static int select_items(struct job *job, size_t s, char **ids, size_t n_ids, str
 static int accept_stage(struct job *job, const char *stage, char **ids, size_t n_ids)
 {
     int s = workflow_stage_index(&job->wf, stage);
+    if (s < 0 && workflow_stage_is_off(&job->wf, stage)) {
+        fprintf(stderr,
+                "gemflow: stage '%s' of job '%s' is disabled (enabled: false): nothing to "
+                "accept\n",
+                stage, job->dir);
+        return GF_EXIT_USAGE;
+    }
     if (s < 0) {
         struct buf list = BUF_INIT;
         stage_names(&list, &job->wf);

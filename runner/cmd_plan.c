@@ -141,6 +141,9 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
         if (looks[s].state == LOOK_TODO && wf->stages[s].kind->exec != EXEC_LOCAL)
             now += looks[s].n_call;
     }
+    for (size_t k = 0; k < wf->n_off; k++)
+        printf("  %-12s disabled (enabled: false): not run%s%s\n", wf->off[k].name,
+               wf->off[k].note ? "; " : "", wf->off[k].note ? wf->off[k].note : "");
     printf("calls: %zu now", now);
     if (total.calls > now)
         printf(", about %zu more once upstream stages are done", total.calls - now);

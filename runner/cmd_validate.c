@@ -55,6 +55,9 @@ int cmd_validate(int argc, char **argv)
             printf(")");
         }
         printf("\n");
+        for (size_t k = 0; k < wf.n_off; k++)
+            printf("%s: stage '%s' is disabled (enabled: false)%s%s\n", wf.path, wf.off[k].name,
+                   wf.off[k].note ? ": " : "", wf.off[k].note ? wf.off[k].note : "");
         workflow_release(&wf);
     }
     diag_list_release(&dl);

@@ -258,6 +258,13 @@ int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum
         job->wf.stages[s].strict_model = true;
     for (size_t i = 0; i < opts->n_rerun; i++) {
         int s = workflow_stage_index(&job->wf, opts->rerun[i]);
+        if (s < 0 && workflow_stage_is_off(&job->wf, opts->rerun[i])) {
+            gf_error(err, GF_ERR_USAGE,
+                     "stage '%s' of job '%s' is disabled (enabled: false): there is nothing to "
+                     "rerun (enable it with --set %s.enabled=true)",
+                     opts->rerun[i], dir, opts->rerun[i]);
+            goto fail;
+        }
         if (s < 0) {
             struct buf names = BUF_INIT;
             for (size_t k = 0; k < job->wf.n_stages; k++)

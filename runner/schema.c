@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <regex.h>
 #include <string.h>
 
 enum {
@@ -346,6 +347,20 @@ static size_t utf8_length(const char *s)
     return n;
 }
 
+/* `pattern`: a POSIX extended regular expression (the ECMA-262 patterns a schema usually holds,
+ * like ^[a-z0-9]+(-[a-z0-9]+)*$, mean the same), searched for anywhere in the string unless
+ * anchored, as JSON Schema says. A pattern that does not compile matches nothing (schema_lint
+ * reports it when the workflow is loaded). */
+static bool pattern_matches(const char *pattern, const char *s)
+{
+    regex_t re;
+    if (strlen(pattern) > SCHEMA_MAX_PATTERN || regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
+        return false;
+    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
 static int check_scalar(struct checker *c, const cJSON *s, const cJSON *v)
 {
     bool has;
@@ -359,6 +374,15 @@ static int check_scalar(struct checker *c, const cJSON *s, const cJSON *v)
         lim = num(s, "maxLength", &has);
         if (has && n > lim)
             return fail(c, "expected at most %g character%s, got %zu", lim, lim == 1 ? "" : "s", n);
+        const cJSON *pat = cJSON_GetObjectItemCaseSensitive(s, "pattern");
+        if (cJSON_IsString(pat) && !pattern_matches(pat->valuestring, v->valuestring)) {
+            struct buf b = BUF_INIT;
+            describe(v, &b);
+            int rc = fail(c, "expected a string matching the pattern \"%s\", got %s",
+                          pat->valuestring, b.data);
+            buf_release(&b);
+            return rc;
+        }
     }
     if (cJSON_IsNumber(v)) {
         struct buf b = BUF_INIT;
@@ -550,6 +574,19 @@ static void lint(struct linter *l, const cJSON *s)
     lint_bounds(l, s, "minItems", "maxItems", true);
     lint_bounds(l, s, "minLength", "maxLength", true);
     lint_bounds(l, s, "minimum", "maximum", false);
+    const cJSON *pat = cJSON_GetObjectItemCaseSensitive(s, "pattern");
+    regex_t re;
+    if (pat && !cJSON_IsString(pat))
+        problem(l, "\"pattern\" must be a string (a regular expression)");
+    else if (pat && strlen(pat->valuestring) > SCHEMA_MAX_PATTERN)
+        problem(l, "\"pattern\" is longer than %d characters", SCHEMA_MAX_PATTERN);
+    else if (pat && regcomp(&re, pat->valuestring, REG_EXTENDED | REG_NOSUB))
+        problem(l,
+                "\"pattern\" is not a regular expression gemflow can check (POSIX extended: "
+                "no \\d, \\w, lookarounds or lazy quantifiers): \"%s\"",
+                pat->valuestring);
+    else if (pat)
+        regfree(&re);
     const cJSON *any = cJSON_GetObjectItemCaseSensitive(s, "anyOf");
     if (any && (!cJSON_IsArray(any) || cJSON_GetArraySize(any) == 0)) {
         problem(l, "\"anyOf\" must be a non-empty list of schemas");

@@ -2,8 +2,10 @@
  * type (object, array, string, number, integer, boolean, null, or a list of them; uppercase
  * OpenAPI names STRING/OBJECT/... accepted too), properties, required, items, enum,
  * minItems/maxItems, minLength/maxLength, minimum/maximum, additionalProperties (false or a
- * schema), anyOf, nullable. Other keywords (description, title, format, propertyOrdering, $id ...)
- * are accepted and ignored when checking. */
+ * schema), anyOf, nullable, pattern (a POSIX extended regular expression: the simple
+ * ECMA-262 patterns schemas use, like ^[a-z0-9]+(-[a-z0-9]+)*$, read the same). Other keywords
+ * (description, title, format, propertyOrdering, $id ...) are accepted and ignored when checking.
+ */
 #ifndef GF_SCHEMA_H
 #define GF_SCHEMA_H
 
@@ -26,6 +28,7 @@ int schema_check(const cJSON *schema, const cJSON *value, struct gf_err *err);
 #define SCHEMA_MAX_DEPTH   64    /* nested objects and lists */
 #define SCHEMA_MAX_MEMBERS 1000  /* members of one object or list (properties, enum, ...) */
 #define SCHEMA_MAX_NODES   20000 /* values in all */
+#define SCHEMA_MAX_PATTERN 256   /* characters of one `pattern` */
 
 /* 0 when `schema` keeps the limits above; else -1 with the first crossed in `why`:
  * "more than 1000 members in one list (at $.properties.mood.enum)". */

@@ -549,6 +549,37 @@ int workflow_load_job(struct workflow *wf, const char *job_dir, const struct wf_
     return rc;
 }
 
+void wfl_stage_release(struct stage_def *s)
+{
+    free(s->name);
+    free(s->model);
+    if (s->kind)
+        s->kind->release(s->k);
+    for (size_t k = 0; k < s->n_refs; k++) {
+        tmpl_free(s->refs[k].path);
+        tmpl_free(s->refs[k].each);
+    }
+    free(s->refs);
+    free(s->thinking);
+    free(s->service_tier);
+    tmpl_free(s->output);
+    free(s->foreach);
+    for (size_t j = 0; j < s->n_foreach_segs; j++)
+        free(s->foreach_segs[j]);
+    free(s->foreach_segs);
+    free(s->scenes);
+    for (size_t j = 0; j < s->n_scenes_segs; j++)
+        free(s->scenes_segs[j]);
+    free(s->scenes_segs);
+    tmpl_free(s->image);
+    tmpl_free(s->audio);
+    tmpl_free(s->caption);
+    tmpl_free(s->subtitles);
+    free(s->preset);
+    free(s->deps);
+    memset(s, 0, sizeof *s);
+}
+
 void workflow_release(struct workflow *wf)
 {
     diag_list_release(&wf->warnings);
@@ -562,37 +593,15 @@ void workflow_release(struct workflow *wf)
         free(wf->inputs[i].path);
     }
     free(wf->inputs);
-    for (size_t i = 0; i < wf->n_stages; i++) {
-        struct stage_def *s = &wf->stages[i];
-        free(s->name);
-        free(s->model);
-        if (s->kind)
-            s->kind->release(s->k);
-        for (size_t k = 0; k < s->n_refs; k++) {
-            tmpl_free(s->refs[k].path);
-            tmpl_free(s->refs[k].each);
-        }
-        free(s->refs);
-        free(s->thinking);
-        free(s->service_tier);
-        tmpl_free(s->output);
-        free(s->foreach);
-        for (size_t j = 0; j < s->n_foreach_segs; j++)
-            free(s->foreach_segs[j]);
-        free(s->foreach_segs);
-        free(s->scenes);
-        for (size_t j = 0; j < s->n_scenes_segs; j++)
-            free(s->scenes_segs[j]);
-        free(s->scenes_segs);
-        tmpl_free(s->image);
-        tmpl_free(s->audio);
-        tmpl_free(s->caption);
-        tmpl_free(s->subtitles);
-        free(s->preset);
-        free(s->deps);
-    }
+    for (size_t i = 0; i < wf->n_stages; i++)
+        wfl_stage_release(&wf->stages[i]);
     free(wf->stages);
     free(wf->order);
+    for (size_t i = 0; i < wf->n_off; i++) {
+        free(wf->off[i].name);
+        free(wf->off[i].note);
+    }
+    free(wf->off);
     for (size_t i = 0; i < wf->n_rpm; i++)
         free(wf->rpm[i].model);
     free(wf->rpm);
@@ -608,6 +617,14 @@ int workflow_stage_index(const struct workflow *wf, const char *name)
         if (strcmp(wf->stages[i].name, name) == 0)
             return (int)i;
     return -1;
+}
+
+bool workflow_stage_is_off(const struct workflow *wf, const char *name)
+{
+    for (size_t i = 0; i < wf->n_off; i++)
+        if (strcmp(wf->off[i].name, name) == 0)
+            return true;
+    return false;
 }
 
 double workflow_rpm(const struct workflow *wf, const char *model)

@@ -118,8 +118,18 @@ struct workflow {
     } * inputs;
     size_t n_inputs;
 
-    struct stage_def *stages; /* in file order */
+    struct stage_def *stages; /* in file order; stages with `enabled: false` are not here */
     size_t n_stages;
+    /* The stages turned off with `enabled: false` (in the workflow, its `set:` or --set): checked
+     * like any stage, then left out of `stages`, so nothing runs, waits for or reports them.
+     * References to their files are dropped from the stages that sent them (`note` says which,
+     * e.g. "images sends none of its files as references"); any other use of one is a load error
+     * (workflow_check.c). */
+    struct wf_off {
+        char *name;
+        char *note; /* NULL when no reference was dropped */
+    } * off;
+    size_t n_off;
     size_t *order; /* topological order: every stage after the stages it depends on */
 
     bool model_check; /* check each model with models.get before the first paid call
@@ -187,8 +197,10 @@ int workflow_load_file(struct workflow *wf, const char *path, const struct wf_lo
                        struct diag_list *dl);
 void workflow_release(struct workflow *wf);
 
-/* Index of a stage by name, or -1. */
+/* Index of a stage by name, or -1 (also for a disabled stage). */
 int workflow_stage_index(const struct workflow *wf, const char *name);
+/* Is `name` a stage turned off with `enabled: false`? */
+bool workflow_stage_is_off(const struct workflow *wf, const char *name);
 /* The rpm limit configured for `model`, or 0 when none. */
 double workflow_rpm(const struct workflow *wf, const char *model);
 

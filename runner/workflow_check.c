@@ -16,6 +16,27 @@ static void add_dep(struct stage_def *s, size_t j)
     s->deps[s->n_deps++] = j;
 }
 
+/* Is stage j turned off (enabled: false) while stage i, which uses it, is not? Then that use is an
+ * error (a reference to its files is dropped instead, link_file_inputs). */
+static bool uses_disabled(const struct wf_loader *L, size_t i, size_t j)
+{
+    return L->info[j].disabled && !L->info[i].disabled;
+}
+
+/* "stage 'portraits' is disabled (enabled: false at line 30)" when that is in file `here`, else
+ * at FILE:LINE:COL, or "(--set portraits.enabled=false)" from the command line. */
+static void add_disabled(const struct wf_loader *L, size_t j, const char *here, struct buf *b)
+{
+    const struct ydoc_node *n = L->info[j].enabled;
+    buf_addf(b, "stage '%s' is disabled (", L->wf->stages[j].name);
+    if (!n->line)
+        buf_addf(b, "%s)", n->file);
+    else if (here && strcmp(here, n->file) == 0)
+        buf_addf(b, "enabled: false at line %d)", n->line);
+    else
+        buf_addf(b, "enabled: false at %s:%d:%d)", n->file, n->line, n->col);
+}
+
 /* " (inputs: script; stages: analysis, prompts)" naming what a template may use. */
 static void add_names(const struct workflow *wf, size_t self, bool foreach, struct buf *b)
 {
@@ -125,6 +146,10 @@ static void resolve_array(struct wf_loader *L, size_t i, const char *what, const
         wfl_error(L, n, "%s: unknown stage '%s'%s", what, name, b.data);
     } else if ((size_t)j == i) {
         wfl_error(L, n, "stage '%s' cannot loop over its own output", name);
+    } else if (uses_disabled(L, i, (size_t)j)) {
+        add_disabled(L, (size_t)j, n->file, &b);
+        wfl_error(L, n, "%s over '%s': %s; disable stage '%s' too, or enable '%s'", what, text,
+                  b.data, s->name, name);
     } else {
         const struct stage_def *src = &wf->stages[j];
         *stage_out = (size_t)j;
@@ -169,6 +194,15 @@ static void check_stage_ref(struct wf_loader *L, size_t i, size_t j, const struc
     if (i == j) {
         diag_add(L->dl, file, r->line, r->col, "stage '%s' cannot use its own output ('{{%s}}')",
                  s->name, r->expr);
+        return;
+    }
+    if (uses_disabled(L, i, j)) {
+        struct buf b = BUF_INIT;
+        add_disabled(L, j, file, &b);
+        diag_add(L->dl, file, r->line, r->col,
+                 "'{{%s}}' names stage '%s', and %s; disable stage '%s' too, or enable '%s'",
+                 r->expr, src->name, b.data, s->name, src->name);
+        buf_release(&b);
         return;
     }
     if (!L->info[j].kind_ok) {
@@ -272,6 +306,11 @@ static void check_needs(struct wf_loader *L, size_t i)
             wfl_error(L, info->needs[k].node, "unknown stage '%s' in needs%s", name, b.data);
         } else if ((size_t)j == i) {
             wfl_error(L, info->needs[k].node, "stage '%s' needs itself", name);
+        } else if (uses_disabled(L, i, (size_t)j)) {
+            add_disabled(L, (size_t)j, info->needs[k].node->file, &b);
+            wfl_error(L, info->needs[k].node,
+                      "stage '%s' needs '%s', and %s; disable stage '%s' too, or enable '%s'",
+                      s->name, name, b.data, s->name, name);
         } else {
             add_dep(s, (size_t)j);
         }
@@ -478,6 +517,7 @@ static void check_outputs(struct wf_loader *L, const struct out_entry *outs, siz
 struct tmpl_entry {
     struct stage_tmpl st;
     bool each_ok; /* a reference's path with `each` */
+    int ref;      /* the path of references[ref], else -1 */
 };
 
 static size_t stage_templates(const struct wf_loader *L, size_t i, struct tmpl_entry *out,
@@ -487,41 +527,166 @@ static size_t stage_templates(const struct wf_loader *L, size_t i, struct tmpl_e
     struct stage_tmpl ts[16];
     size_t n = 0, nk = L->info[i].kind_ok ? s->kind->templates(s, ts, ARRAY_SIZE(ts)) : 0;
     for (size_t k = 0; k < nk && n < max; k++)
-        out[n++] = (struct tmpl_entry){ts[k], false};
+        out[n++] = (struct tmpl_entry){ts[k], false, -1};
     for (size_t k = 0; k < s->n_refs && n + 2 <= max; k++) {
-        out[n++] = (struct tmpl_entry){{"references", s->refs[k].path, true, true},
-                                       s->refs[k].each != NULL};
-        out[n++] = (struct tmpl_entry){{"each", s->refs[k].each, true, false}, false};
+        out[n++] = (struct tmpl_entry){
+            {"references", s->refs[k].path, true, true}, s->refs[k].each != NULL, (int)k};
+        out[n++] = (struct tmpl_entry){{"each", s->refs[k].each, true, false}, false, -1};
     }
     if (n < max)
-        out[n++] = (struct tmpl_entry){{"output", s->output, s->foreach != NULL, false}, false};
+        out[n++] = (struct tmpl_entry){{"output", s->output, s->foreach != NULL, false}, false, -1};
     return n;
 }
 
 /* A stage depends on the stages whose output template reads like a file it names (a video
  * stage's image or audio, a reference): exactly ("images/{{item.id}}.png"), or with other
  * values in the same places ("portraits/{{each}}.jpg" and "portraits/{{item.id}}.jpg"), as if
- * it had named them in needs. */
-static void link_file_inputs(struct wf_loader *L, const struct out_entry *outs, size_t n)
+ * it had named them in needs. A reference to the files of a disabled stage is dropped (marked in
+ * drop[], parallel to refs); any other file of one is an error. */
+static void link_one(struct wf_loader *L, size_t i, const struct tmpl_entry *te,
+                     const struct out_entry *outs, size_t n, bool *drop, bool *dropped)
+{
+    struct stage_def *s = &L->wf->stages[i];
+    struct buf skel = BUF_INIT, norm = BUF_INIT;
+    output_texts(te->st.t, &skel, &norm);
+    for (size_t o = 0; o < n; o++) {
+        size_t j = outs[o].stage;
+        if (j == i || (strcmp(outs[o].norm.data, norm.data) != 0 &&
+                       strcmp(outs[o].skel.data, skel.data) != 0))
+            continue;
+        if (!uses_disabled(L, i, j)) {
+            add_dep(s, j);
+        } else if (te->ref >= 0) {
+            drop[te->ref] = true;
+            dropped[i * L->wf->n_stages + j] = true;
+        } else {
+            struct buf b = BUF_INIT;
+            add_disabled(L, j, tmpl_file(te->st.t), &b);
+            const struct tmpl_ref *r = tmpl_ref_count(te->st.t) ? tmpl_ref_at(te->st.t, 0) : NULL;
+            diag_add(L->dl, tmpl_file(te->st.t), r ? r->line : s->pos.line, r ? r->col : s->pos.col,
+                     "'%s' of stage '%s' reads '%s', the files of stage '%s', and %s; disable "
+                     "stage '%s' too, or enable '%s'",
+                     te->st.key, s->name, norm.data, L->wf->stages[j].name, b.data, s->name,
+                     L->wf->stages[j].name);
+            buf_release(&b);
+        }
+    }
+    buf_release(&skel);
+    buf_release(&norm);
+}
+
+/* Drop the references marked in drop[] from stage i. */
+static void drop_refs(struct wf_loader *L, size_t i, const bool *drop)
+{
+    struct stage_def *s = &L->wf->stages[i];
+    size_t kept = 0;
+    for (size_t k = 0; k < s->n_refs; k++) {
+        if (!drop[k]) {
+            s->refs[kept++] = s->refs[k];
+            continue;
+        }
+        tmpl_free(s->refs[k].path);
+        tmpl_free(s->refs[k].each);
+    }
+    s->n_refs = kept;
+}
+
+static void link_file_inputs(struct wf_loader *L, const struct out_entry *outs, size_t n,
+                             bool *dropped)
 {
     struct workflow *wf = L->wf;
     for (size_t i = 0; i < wf->n_stages; i++) {
         struct stage_def *s = &wf->stages[i];
         struct tmpl_entry ts[48];
         size_t nt = stage_templates(L, i, ts, ARRAY_SIZE(ts));
-        for (size_t k = 0; k < nt; k++) {
-            if (!ts[k].st.t || !ts[k].st.names_file)
-                continue;
-            struct buf skel = BUF_INIT, norm = BUF_INIT;
-            output_texts(ts[k].st.t, &skel, &norm);
-            for (size_t o = 0; o < n; o++)
-                if (outs[o].stage != i && (strcmp(outs[o].norm.data, norm.data) == 0 ||
-                                           strcmp(outs[o].skel.data, skel.data) == 0))
-                    add_dep(s, outs[o].stage);
-            buf_release(&skel);
-            buf_release(&norm);
-        }
+        bool *drop = xcalloc(s->n_refs + 1, sizeof *drop), any = false;
+        for (size_t k = 0; k < nt; k++)
+            if (ts[k].st.t && ts[k].st.names_file)
+                link_one(L, i, &ts[k], outs, n, drop, dropped);
+        for (size_t k = 0; k < s->n_refs; k++)
+            any = any || drop[k];
+        if (any)
+            drop_refs(L, i, drop);
+        free(drop);
     }
+}
+
+/* References travel as inline parts of generateContent; a model called another way (imagen's
+ * :predict) takes none. Checked once the references to disabled stages are dropped, so turning
+ * the portraits off lets an imagen model draw the scenes. */
+static void check_refs_method(struct wf_loader *L)
+{
+    for (size_t i = 0; i < L->wf->n_stages; i++) {
+        const struct stage_def *s = &L->wf->stages[i];
+        const char *method =
+            L->info[i].kind_ok && s->model && s->kind->method ? s->kind->method(s) : NULL;
+        if (s->n_refs && method && strcmp(method, "generateContent") != 0)
+            wfl_error(L, L->info[i].references,
+                      "stage '%s': model '%s' (:%s) takes no reference images; use a Gemini "
+                      "image model such as gemini-nano-banana-2.1",
+                      s->name, s->model, method);
+    }
+}
+
+/* What became of disabled stage j's files: "images sends none of them as references" (or NULL
+ * when no stage referred to them). */
+static char *off_note(const struct wf_loader *L, size_t j, const bool *dropped)
+{
+    size_t n = L->wf->n_stages, count = 0;
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        if (dropped[i * n + j])
+            buf_addf(&b, "%s%s", count++ ? ", " : "", L->wf->stages[i].name);
+    char *note = count ? xasprintf("%s send%s none of its files as references", b.data,
+                                   count == 1 ? "s" : "")
+                       : NULL;
+    buf_release(&b);
+    return note;
+}
+
+/* Take the disabled stages out of wf->stages (and L->info), keeping their names and notes in
+ * wf->off, and renumber what points at stages. Every use of one was an error or a dropped
+ * reference, so no remaining stage depends on one. */
+static void remove_disabled(struct wf_loader *L, const bool *dropped)
+{
+    struct workflow *wf = L->wf;
+    size_t n = wf->n_stages, kept = 0, cap = 0;
+    size_t *map = xcalloc(n, sizeof *map);
+    for (size_t i = 0; i < n; i++) {
+        map[i] = L->info[i].disabled ? SIZE_MAX : kept++;
+        if (!L->info[i].disabled)
+            continue;
+        struct wf_off *off = VEC_PUSH(wf->off, wf->n_off, cap);
+        off->name = xstrdup(wf->stages[i].name);
+        off->note = off_note(L, i, dropped);
+    }
+    if (kept == n) {
+        free(map);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (map[i] == SIZE_MAX) {
+            wfl_stage_release(&wf->stages[i]);
+            free(L->info[i].needs);
+            continue;
+        }
+        struct stage_def *s = &wf->stages[i];
+        size_t nd = 0;
+        for (size_t k = 0; k < s->n_deps; k++)
+            if (map[s->deps[k]] != SIZE_MAX)
+                s->deps[nd++] = map[s->deps[k]];
+        s->n_deps = nd;
+        if (s->foreach && s->foreach_stage < n && map[s->foreach_stage] != SIZE_MAX)
+            s->foreach_stage = map[s->foreach_stage];
+        if (s->scenes && s->scenes_stage < n && map[s->scenes_stage] != SIZE_MAX)
+            s->scenes_stage = map[s->scenes_stage];
+        wf->stages[map[i]] = *s;
+        L->info[map[i]] = L->info[i];
+    }
+    wf->n_stages = kept;
+    free(map);
+    if (!kept)
+        wfl_error(L, L->doc, "every stage is disabled (enabled: false): nothing to run");
 }
 
 void wfl_check(struct wf_loader *L)
@@ -549,12 +714,16 @@ void wfl_check(struct wf_loader *L)
     }
     struct out_entry *outs;
     size_t n = collect_outputs(L, &outs);
-    link_file_inputs(L, outs, n);
-    check_cycles_and_order(L);
+    bool *dropped = xcalloc(wf->n_stages * wf->n_stages, sizeof *dropped);
+    link_file_inputs(L, outs, n, dropped);
     check_outputs(L, outs, n);
     for (size_t i = 0; i < n; i++) {
         buf_release(&outs[i].skel);
         buf_release(&outs[i].norm);
     }
     free(outs);
+    remove_disabled(L, dropped);
+    free(dropped);
+    check_refs_method(L);
+    check_cycles_and_order(L);
 }

@@ -41,6 +41,8 @@ struct wf_stage_info {
     const struct ydoc_node *references; /* the references value, for positions */
     struct wf_need *needs;
     size_t n_needs, cap_needs;
+    const struct ydoc_node *enabled; /* the enabled value, when given */
+    bool disabled;                   /* enabled: false */
 };
 
 /* The directory that relative file names in values from `file` resolve against. */
@@ -75,6 +77,8 @@ struct wf_loader {
 };
 
 /* ---- workflow.c ---- */
+/* Free everything a stage owns and zero it. */
+void wfl_stage_release(struct stage_def *s);
 extern const char *const wfl_default_keys[];
 extern const size_t wfl_n_default_keys;
 const char *wfl_intern(struct workflow *wf, const char *s);

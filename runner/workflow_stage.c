@@ -11,7 +11,7 @@
 
 /* The keys of every stage, and of every kind with an API model (stage.h, KIND_KEYS_*); the
  * kinds' own keys are in their modules. */
-static const char *const base_keys[] = {"kind", "output", "needs"};
+static const char *const base_keys[] = {"kind", "output", "needs", "enabled"};
 static const char *const model_keys[] = {"model",        "temperature",  "top_p",
                                          "top_k",        "timeout",      "retries",
                                          "paid_retries", "strict_model", "service_tier"};
@@ -354,6 +354,12 @@ static void parse_stage(struct wf_loader *L, struct stage_def *s, struct wf_stag
     }
     if ((v = ydoc_get(st, "needs")))
         needs_field(L, info, v);
+    if ((v = ydoc_get(st, "enabled"))) {
+        bool on = true;
+        info->enabled = v;
+        if (wfl_bool(L, v, "enabled", &on))
+            info->disabled = !on;
+    }
     if (!kind)
         return;
     if (kind->common_keys & KIND_KEYS_MODEL)

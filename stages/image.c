@@ -51,11 +51,8 @@ static void image_parse(struct wf_loader *L, struct stage_def *s, struct wf_stag
                       "(the format written: a reply in another format is converted), got '%s'",
                       s->name, tmpl_source(s->output));
     }
-    if (s->model && is_imagen(s->model) && (v = ydoc_get(st, "references")))
-        wfl_error(L, v,
-                  "stage '%s': model '%s' (:predict) takes no reference images; use a Gemini "
-                  "image model such as gemini-nano-banana-2.1",
-                  s->name, s->model);
+    /* references on a :predict model are refused by workflow_check.c, once the references to
+     * disabled stages are dropped */
 }
 
 static void image_release(void *k)

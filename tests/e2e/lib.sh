@@ -183,6 +183,12 @@ wav_frames() {
     ffprobe -v error -count_packets -select_streams a:0 -show_entries stream=duration_ts \
         -of csv=p=0 "$1"
 }
+# api_items JOB: the API calls a whole run of the bundled workflow makes for JOB, from its
+# analysis.json: the analysis, the prompts, a portrait per character, an image and a narration
+# per scene (the video is no call). Its artifacts are these and video.mp4 and subtitles.srt.
+api_items() {
+    jq '2 + (.characters | length) + 2 * (.scenes | length)' "$1/analysis.json"
+}
 # events FILE NAME: number of events NAME in a progress log
 events() {
     jq -s --arg e "$2" '[.[] | select(.event == $e)] | length' "$1"

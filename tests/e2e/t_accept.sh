@@ -43,7 +43,7 @@ assert_contains "the refusal says why" "not a usable image output" "$(cat "$T_DI
 cp "$T_DIR/s04.jpg" "$job/images/s04.jpg"
 gf accept "$job" imagez
 assert_eq "an unknown stage is refused" 2 "$GF_RC"
-assert_contains "the stages are listed" "stages: analysis, prompts, images" "$(cat "$T_DIR/last.err")"
+assert_contains "the stages are listed" "stages: analysis, prompts, portraits, images" "$(cat "$T_DIR/last.err")"
 gf accept "$job" images s99
 assert_eq "an unknown item is refused" 2 "$GF_RC"
 assert_contains "the items are listed" "items: s01" "$(cat "$T_DIR/last.err")"

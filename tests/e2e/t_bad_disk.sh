@@ -147,7 +147,9 @@ assert_eq "disk full at start: no request" "$requests" "$(fake_count true)"
 # The disk fills up part way through a run, at several points: the run fails (exit 1) naming
 # the file it could not write; what was recorded is intact; the next run with space calls
 # exactly the items not recorded as done.
-API_ITEMS=$((2 + 2 * SCENES)) # analysis, prompts, an image and a narration per scene
+CHARS=$(jq '.characters | length' "$base/analysis.json")
+# analysis, prompts, a portrait per character, an image and a narration per scene
+API_ITEMS=$((2 + CHARS + 2 * SCENES))
 for permille in 2 20 250 500 800; do
     budget=$((JOB_BYTES * permille / 1000))
     job=$(small_job "full-$budget")

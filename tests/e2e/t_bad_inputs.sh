@@ -113,7 +113,7 @@ cli-unknown-command|2|'frobnicate' is not a gemflow command||gf frobnicate "$JOB
 cli-validate-two-targets|2|give one workflow file or job directory||gf validate "$JOB" "$JOB"|
 cli-validate-unknown-option|2|unknown option '--frobnicate'||gf validate --frobnicate "$JOB"|
 cli-job-twice|2|job '@JOB@/.' is given twice (as '@JOB@' and '@JOB@/.')||gf run "$JOB" "$JOB/."|
-cli-rerun-unknown-stage|2|no stage 'imagez' in job '@JOB@' (stages: analysis, prompts, images, narration||gf rerun "$JOB" imagez|
+cli-rerun-unknown-stage|2|no stage 'imagez' in job '@JOB@' (stages: analysis, prompts, portraits, images, narration||gf rerun "$JOB" imagez|
 cli-job-missing|2|'@T@/no-such-job' is not a job directory (no such directory)||gf run "$T_DIR/no-such-job"|
 cli-job-is-file|2|'@JOB@/script.txt' is not a job directory (it is a file||gf run "$JOB/script.txt"|
 cli-workflow-option-missing|2|@T@/no-such.yaml: cannot read the workflow: No such file or directory||gf run --workflow "$T_DIR/no-such.yaml" "$JOB"|

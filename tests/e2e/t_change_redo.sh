@@ -47,7 +47,10 @@ gf run --set images.model=gemini-3-pro-image "$job2"
 assert_eq "run with another image model exits 0" 0 "$GF_RC"
 assert_eq "8 requests to models/gemini-3-pro-image:generateContent" 8 \
     "$(fake_count '.path == "/v1beta/models/gemini-3-pro-image:generateContent"')"
-assert_eq "none to the default image model" 0 "$(jq -s "map(select(.method == \"POST\")) | .[$before:] | map(select(.model == \"gemini-nano-banana-2.1\")) | length" "$FAKE_LOG")"
+assert_eq "to the default image model only the portraits (their own stage's model)" \
+    "$(jq '.characters | length' "$job2/analysis.json") 0" \
+    "$(jq -rs "map(select(.method == \"POST\")) | .[$before:] | map(select(.model == \"gemini-nano-banana-2.1\")) |
+        [length, map(select(.prompt | startswith(\"A character reference portrait\") | not)) | length] | join(\" \")" "$FAKE_LOG")"
 assert_eq "the manifest records the model used" 8 "$(jq '[.artifacts[] | select(.model == "gemini-3-pro-image")] | length' "$job2/manifest.json")"
 
 # rerun regenerates a stage, edited or not

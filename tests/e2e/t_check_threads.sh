@@ -29,7 +29,7 @@ for j in "$a" "$b"; do
         [ "$(sha256sum "$j/$path" | cut -d' ' -f1)" = "$sha" ] || bad=$((bad + 1))
     done < <(jq -r '.artifacts[] | "\(.path) \(.sha256)"' "$j/manifest.json")
     assert_eq "$(basename "$j"): every manifest sha256 matches its file" 0 "$bad"
-    assert_eq "$(basename "$j"): one item_done per call" 18 "$(events "$j/progress.jsonl" item_done)"
+    assert_eq "$(basename "$j"): one item_done per call" "$(jq '2 + 2 * (.scenes | length)' "$j/analysis.json")" "$(events "$j/progress.jsonl" item_done)"
     assert_eq "$(basename "$j"): item_done sha256 = file" 0 "$(jq -r 'select(.event == "item_done") | .outputs[] | "\(.path) \(.sha256)"' "$j/progress.jsonl" |
         while read -r path sha; do [ "$(sha256sum "$j/$path" | cut -d' ' -f1)" = "$sha" ] || echo bad; done | wc -l)"
     rec=$j/.gemflow/calls/images/s01.json
@@ -56,7 +56,7 @@ done
 assert_eq "PCM: the same WAVs either way" "$(cd "$T_DIR/pcm-0" && sha256sum audio/*)" "$(cd "$T_DIR/pcm-3" && sha256sum audio/*)"
 
 # Broken PNGs from the server fail their items the same way with and without workers.
-echo '[{"model": "gemini-nano-banana-2.1", "kind": "bad-png"}]' >"$T_DIR/faults.json"
+echo '[{"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "bad-png"}]' >"$T_DIR/faults.json"
 fake_start --faults "$T_DIR/faults.json"
 for n in 0 3; do
     job=$(new_job "broken-$n")
@@ -74,7 +74,7 @@ for n in 0 3; do
 done
 # Image data that is not base64: decoded in place, the text is gone by the time the record is
 # written, so the record must still say what it was, as the item's error does.
-echo '[{"model": "gemini-nano-banana-2.1", "kind": "bad-base64"}]' >"$T_DIR/faults.json"
+echo '[{"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "bad-base64"}]' >"$T_DIR/faults.json"
 fake_start --faults "$T_DIR/faults.json"
 job=$(new_job "bad-base64")
 gf run "${WF[@]}" --set images.paid_retries=0 "$job"

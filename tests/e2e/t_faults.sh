@@ -4,13 +4,13 @@
 source "$(dirname "$0")/lib.sh"
 cat >"$T_DIR/faults.json" <<'JSON'
 [{"model": "gemini-3.8-flash-tts", "kind": "503", "times": 3},
- {"model": "gemini-nano-banana-2.1", "kind": "429", "times": 2}]
+ {"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "429", "times": 2}]
 JSON
 fake_start --faults "$T_DIR/faults.json" --retry-delay 0.7s
 job=$(new_job burst)
 gf run "$job"
 assert_eq "a 503/429 burst completes" 0 "$GF_RC"
-assert_eq "every artifact made (18 from the API, the video and its subtitles)" 20 "$(jq '.artifacts | length' "$job/manifest.json")"
+assert_eq "every artifact made (each call's, the video and its subtitles)" $(($(api_items "$job") + 2)) "$(jq '.artifacts | length' "$job/manifest.json")"
 assert_eq "5 retries logged" 5 "$(events "$job/progress.jsonl" retry)"
 assert_eq "503 retries quote the API" 3 "$(jq -s '[.[] | select(.event=="retry" and (.reason|test("overloaded")))] | length' "$job/progress.jsonl")"
 assert_eq "429 retries wait the advised 0.7s" 2 "$(jq -s '[.[] | select(.event=="retry" and .stage=="images" and .delay_ms == 700)] | length' "$job/progress.jsonl")"
@@ -28,7 +28,7 @@ assert_eq "call records list every attempt (8 + 2 retried)" 10 "$(jq -s 'map(.at
 # a 400 on one image: that item fails with the API's words; narration completes; exit 1
 fake_stop
 cat >"$T_DIR/faults400.json" <<'JSON'
-[{"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1}]
+[{"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults400.json"
 job2=$(new_job bad400)

@@ -30,8 +30,8 @@ fake_stop
 
 # WebP (a real lossless one) and PNG replies to .jpg paths: converted at quality 95
 cat >"$T_DIR/faults.json" <<'JSON'
-[{"match": "keeper", "model": "gemini-nano-banana-2.1", "kind": "webp"},
- {"match": "lamp", "model": "gemini-nano-banana-2.1", "kind": "png"}]
+[{"match": "The keeper climbs", "model": "gemini-nano-banana-2.1", "kind": "webp"},
+ {"match": "The lamp turns", "model": "gemini-nano-banana-2.1", "kind": "png"}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
 job=$(small tojpg)
@@ -46,8 +46,8 @@ fake_stop
 
 # Unusable paid replies: a corrupt JPEG, then a good one: one paid retry, the rejected bytes kept
 cat >"$T_DIR/faults.json" <<'JSON'
-[{"match": "keeper", "model": "gemini-nano-banana-2.1", "kind": "bad-jpeg", "times": 1},
- {"match": "lamp", "model": "gemini-nano-banana-2.1", "kind": "huge-image", "times": 2},
+[{"match": "The keeper climbs", "model": "gemini-nano-banana-2.1", "kind": "bad-jpeg", "times": 1},
+ {"match": "The lamp turns", "model": "gemini-nano-banana-2.1", "kind": "huge-image", "times": 2},
  {"model": "gemini-3.8-flash", "kind": "schema-break", "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
@@ -81,8 +81,8 @@ assert_file_contains "the report shows them" "paid retries" "$job/report.html"
 # paid_retries: 0 fails at once; the transport retries are counted apart
 job=$(small nopaid)
 cat >"$T_DIR/faults2.json" <<'JSON'
-[{"model": "gemini-nano-banana-2.1", "kind": "503", "times": 2},
- {"model": "gemini-nano-banana-2.1", "kind": "bad-jpeg", "times": 1}]
+[{"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "503", "times": 2},
+ {"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "bad-jpeg", "times": 1}]
 JSON
 curl -sf -X POST --data-binary @"$T_DIR/faults2.json" "$FAKE_URL/_fake/faults" >/dev/null
 gf run "${WF[@]}" --set images.paid_retries=0 --set images.retries=2 "$job"

@@ -20,8 +20,8 @@ export GEMINI_API_KEY="gf-test-SECRET-key-7d3f91"
 
 cat >"$T_DIR/faults.json" <<'JSON'
 [{"model": "gemini-3.8-flash-tts", "kind": "503", "times": 1},
- {"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1},
- {"model": "gemini-nano-banana-2.1", "kind": "safety", "skip": 4, "times": 1}]
+ {"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1},
+ {"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "safety", "skip": 4, "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
 job=$(fast_job mixed)
@@ -111,7 +111,7 @@ assert_contains "an edited artifact is marked" "(edited by hand since)" "$(cat "
 gf inspect "$job" imagez
 keep
 assert_eq "unknown stage: exit 2" 2 "$GF_RC"
-assert_contains "the recorded stages are listed" "recorded stages: analysis, images, narration, prompts" "$(cat "$T_DIR/last.err")"
+assert_contains "the recorded stages are listed" "recorded stages: analysis, images, narration, portraits, prompts" "$(cat "$T_DIR/last.err")"
 gf inspect "$job" images s99
 keep
 assert_eq "unknown item: exit 2" 2 "$GF_RC"

@@ -20,7 +20,7 @@ events_in() { jq -c 'select(.event)' "$1" | wc -l; }
 
 cat >"$T_DIR/faults.json" <<'JSON'
 [{"model": "gemini-3.8-flash-tts", "kind": "503", "times": 1},
- {"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1}]
+ {"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
 job=$(fast_job failed)

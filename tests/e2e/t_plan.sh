@@ -12,8 +12,12 @@ assert_contains "a fresh job's analysis is new" "analysis         new" "$(cat "$
 assert_file_contains "stages after it wait" "after analysis" "$T_DIR/last.out"
 assert_eq "the video stage is local: no tokens, no price" "runs ffmpeg here: no API call, no cost" \
     "$(grep -A1 '^  video' "$T_DIR/last.out" | sed -n 's/.*estimate: //p')"
-assert_eq "four API calls in all, the video not among them" "calls: 1 now, about 3 more once upstream stages are done" \
+api=$(grep -cE '^  [a-z_-]+ +(json|text|image|speech) ' "$T_DIR/last.out")
+assert_eq "one call per API stage ($api), the video not among them" \
+    "calls: 1 now, about $((api - 1)) more once upstream stages are done" \
     "$(grep '^calls:' "$T_DIR/last.out")"
+check "portraits are priced per image (at least one, 1290 tokens, the image model's price)" \
+    grep -qE 'estimate: ~[0-9]+ in / ~1290 out tokens, ~\$0\.0[0-9]+$' <(grep -A1 '^  portraits' "$T_DIR/last.out")
 assert_eq "plan pays for nothing" 0 "$(fake_count '.method == "POST"')"
 assert_eq "plan checks each model it would call once, with the free models.get" \
     "/v1beta/models/gemini-3.8-flash /v1beta/models/gemini-3.8-flash-tts /v1beta/models/gemini-nano-banana-2.1" \

@@ -62,7 +62,8 @@ check "report.html written" test -s "$page"
 assert_contains "report says where it wrote" "$page" "$(cat "$T_DIR/last.out")"
 
 # what the page must show, counted from the job itself
-n_images=$(jq '[.artifacts[] | select(.stage == "images")] | length' "$job/manifest.json")
+# the scene images and the character portraits
+n_images=$(jq '[.artifacts[] | select(.stage == "images" or .stage == "portraits")] | length' "$job/manifest.json")
 n_audio=$(jq '[.artifacts[] | select(.stage == "narration")] | length' "$job/manifest.json")
 title=$(jq -r '.title' "$job/analysis.json")
 first_prompt=$(jq -r '.scenes[0].image_prompt' "$job/prompts.json")
@@ -78,7 +79,8 @@ ok "every media path is relative to the job and exists"
 browse "$page" "$T_DIR/done.json" --screenshot "$T_DIR/report.png" --contains "$title" --contains "$first_prompt"
 assert_eq "every image is in the page" "$n_images" "$(jqr '.images | length' "$T_DIR/done.json")"
 assert_eq "every image decoded (naturalWidth > 0)" "$n_images" "$(jqr '[.images[] | select(.naturalWidth > 0)] | length' "$T_DIR/done.json")"
-assert_eq "images decode at the size ffprobe reads" "$(png_size "$job/images/s01.jpg")" "$(jqr '.images[0] | "\(.naturalWidth)x\(.naturalHeight)"' "$T_DIR/done.json")"
+assert_eq "images decode at the size ffprobe reads" "$(png_size "$job/images/s01.jpg") $(png_size "$job/portraits/$(jq -r '.characters[0].id' "$job/analysis.json").jpg")" \
+    "$(jqr '.images | map("\(.naturalWidth)x\(.naturalHeight)") | unique | sort_by(. | test("^1376") | not) | join(" ")' "$T_DIR/done.json")"
 assert_eq "every narration has an audio player" "$n_audio" "$(jqr '.audio | length' "$T_DIR/done.json")"
 assert_eq "every audio element has a duration > 0" "$n_audio" "$(jqr '[.audio[] | select(.duration > 0 and .error == null)] | length' "$T_DIR/done.json")"
 frames=$(wav_frames "$job/audio/s01.wav")
@@ -124,12 +126,12 @@ gf report "$evil"
 browse "$evil/report.html" "$T_DIR/evil.json" --contains "<img src=x onerror="
 assert_eq "escaped: no injected script" 0 "$(jqr '.scripts' "$T_DIR/evil.json")"
 assert_eq "escaped: title untouched" "evil · gemflow report" "$(jqr '.title' "$T_DIR/evil.json")"
-assert_eq "escaped: only the 2 real images" 2 "$(jqr '.images | length' "$T_DIR/evil.json")"
+assert_eq "escaped: only the 2 real images and the portraits" $((2 + $(jq '.characters | length' "$evil/analysis.json"))) "$(jqr '.images | length' "$T_DIR/evil.json")"
 assert_eq "escaped: the markup shows as text" true "$(jqr '.contains["<img src=x onerror="]' "$T_DIR/evil.json")"
 
 # a failed job: the failure is shown in the API's words, the other media still play
 fake_stop
-echo '[{"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1}]' >"$T_DIR/f400.json"
+echo '[{"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "400", "skip": 2, "times": 1}]' >"$T_DIR/f400.json"
 fake_start --faults "$T_DIR/f400.json"
 bad=$(fast_job failed)
 gf run "$bad"
@@ -150,7 +152,7 @@ check "the failures section names the item" grep -q "<b>images/$failed_item</b>"
 # a job in progress (one image request hangs, so it surely runs): the page shows what is done
 # so far, and says the job is running
 fake_stop
-echo '[{"model": "gemini-nano-banana-2.1", "kind": "timeout", "times": 1}]' >"$T_DIR/hang.json"
+echo '[{"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "timeout", "times": 1}]' >"$T_DIR/hang.json"
 fake_start --faults "$T_DIR/hang.json" --hang-ms 60000
 live=$(fast_job live)
 "$GEMFLOW" run -q "${FAST[@]}" "$live" >/dev/null 2>&1 &
@@ -163,7 +165,7 @@ assert_eq "report while the job runs exits 0" 0 "$GF_RC"
 check "the job was still running" kill -0 $pid
 assert_contains "the page says running" 'class="badge running"' "$(head -c 20000 "$live/report.html")"
 n_live=$(grep -o '<img ' "$live/report.html" | wc -l)
-assert_eq "the 7 finished images are on the page" 7 "$n_live"
+assert_eq "the 7 finished images and the portraits are on the page" $((7 + $(jq '.characters | length' "$live/analysis.json"))) "$n_live"
 browse "$live/report.html" "$T_DIR/live.json"
 assert_eq "running: every image on the page decodes" "$n_live" "$(jqr '[.images[] | select(.naturalWidth > 0)] | length' "$T_DIR/live.json")"
 assert_contains "running: the hanging image is not there yet" "not generated for this request yet" "$(cat "$live/report.html")"

@@ -2,7 +2,8 @@
 # The bundled sample job runs end to end against the fake server, which answers like today's API
 # (gemini-3.8-flash, gemini-nano-banana-2.1 sending JPEG with a share labelled image/png, 3.8 TTS
 # sending WAV), every artifact is real and verified independently (ffprobe, jq), exactly
-# 2 + 2 x scenes generation requests are paid for, and a second run makes zero requests.
+# 2 + characters + 2 x scenes generation requests are paid for, and a second run makes zero
+# requests.
 source "$(dirname "$0")/lib.sh"
 fake_start
 job=$(new_job lighthouse)
@@ -11,8 +12,10 @@ gf run "$job"
 assert_eq "first run exits 0" 0 "$GF_RC"
 [ "$GF_RC" = 0 ] || cat "$T_DIR/last.err" >&2
 scenes=$(jq '.scenes | length' "$job/analysis.json")
-assert_eq "exactly 2 + 2 x $scenes generation requests, every one answered 200" \
-    "$((2 + 2 * scenes)) $((2 + 2 * scenes))" "$(fake_count) $(fake_count '.status == 200')"
+chars=$(jq '.characters | length' "$job/analysis.json")
+calls=$((2 + chars + 2 * scenes)) # analysis, prompts, a portrait per character, 2 per scene
+assert_eq "exactly 2 + $chars + 2 x $scenes generation requests, every one answered 200" \
+    "$calls $calls" "$(fake_count) $(fake_count '.status == 200')"
 assert_eq "the free model checks: one models.get per model, before the first paid call" \
     "3 GET GET GET" "$(fake_count_all '.method == "GET"') $(jq -rs 'sort_by(.seq) | .[:3] | map(.method) | join(" ")' "$FAKE_LOG")"
 check "video.mp4 was made" test -s "$job/video.mp4"
@@ -58,21 +61,22 @@ narrated=$(for id in $ids; do ffprobe -v error -show_entries format=duration -of
 check "video.mp4 lasts the narrations minus the crossfades ($narrated s)" awk -v a="$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$job/video.mp4")" -v b="$narrated" 'BEGIN { d = a - b; exit !(d < 0.1 && d > -0.1) }'
 assert_eq "subtitles.srt: one cue per scene" 8 "$(grep -c -- '-->' "$job/subtitles.srt")"
 
-# manifest.json lists every artifact with its real sha256 (18 from the API, video.mp4, subtitles.srt)
-assert_eq "manifest lists 20 artifacts" 20 "$(jq '.artifacts | length' "$job/manifest.json")"
+# manifest.json lists every artifact with its real sha256 (one per call, video.mp4, subtitles.srt)
+assert_eq "manifest lists $((calls + 2)) artifacts" $((calls + 2)) "$(jq '.artifacts | length' "$job/manifest.json")"
 bad=0
 while read -r path sha; do
     [ "$(sha256sum "$job/$path" | cut -d' ' -f1)" = "$sha" ] || bad=$((bad + 1))
 done < <(jq -r '.artifacts[] | "\(.path) \(.sha256)"' "$job/manifest.json")
 assert_eq "every manifest sha256 matches the file" 0 "$bad"
 assert_eq "image entries carry width/height" 8 "$(jq '[.artifacts[] | select(.media.width == 1376 and .media.height == 768)] | length' "$job/manifest.json")"
+assert_eq "portrait entries: 3:4 (896x1200)" "$chars" "$(jq '[.artifacts[] | select(.stage == "portraits" and .media.width == 896 and .media.height == 1200)] | length' "$job/manifest.json")"
 
 # progress.jsonl: valid JSON lines, the right events
 check "progress.jsonl parses line by line" jq -e . "$job/progress.jsonl" >/dev/null
-assert_eq "19 item_done events (18 calls and the video)" 19 "$(events "$job/progress.jsonl" item_done)"
+assert_eq "$((calls + 1)) item_done events ($calls calls and the video)" $((calls + 1)) "$(events "$job/progress.jsonl" item_done)"
 assert_eq "run ends done" '"done"' "$(jq -s 'map(select(.event=="run_end")) | last | .state' "$job/progress.jsonl")"
-assert_eq "18 requests made" 18 "$(fake_count true)"
-assert_eq "call records for every item" 19 "$(find "$job/.gemflow/calls" -name '*.json' | wc -l)"
+assert_eq "$calls requests made" "$calls" "$(fake_count true)"
+assert_eq "call records for every item" $((calls + 1)) "$(find "$job/.gemflow/calls" -name '*.json' | wc -l)"
 assert_eq "call record keeps no base64 image" 0 "$(grep -c 'iVBORw0KGgo' "$job/.gemflow/calls/images/s01.json")"
 assert_eq "call record keeps the image's size and digest in place of its data" \
     "$(sha256sum "$job/images/s01.jpg" | cut -d' ' -f1)" \

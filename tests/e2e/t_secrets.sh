@@ -10,8 +10,8 @@ CANARY="GFCANARY-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 export GEMINI_API_KEY="$CANARY"
 cat >"$T_DIR/faults.json" <<'JSON'
 [{"model": "gemini-3.8-flash-tts", "kind": "503", "times": 2},
- {"model": "gemini-nano-banana-2.1", "kind": "429", "times": 1},
- {"model": "gemini-nano-banana-2.1", "kind": "400", "skip": 3, "times": 1},
+ {"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "429", "times": 1},
+ {"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "400", "skip": 3, "times": 1},
  {"model": "gemini-3.8-flash-tts", "kind": "truncated", "times": 1}]
 JSON
 fake_start --faults "$T_DIR/faults.json" --retry-delay 0.2s --latency-ms 200

@@ -19,7 +19,7 @@ clean() {
 }
 
 cat >"$T_DIR/faults.json" <<'JSON'
-[{"model": "gemini-nano-banana-2.1", "kind": "400-controls"}]
+[{"match": "16:9", "model": "gemini-nano-banana-2.1", "kind": "400-controls"}]
 JSON
 fake_start --faults "$T_DIR/faults.json"
 job=$(new_job hostile)

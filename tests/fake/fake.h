@@ -475,6 +475,7 @@ struct fk_scene {
     char *heading; /* title from the scene heading, or NULL */
     char *text;    /* the scene's words (narration) */
     char *visual;  /* what to picture: embedded visual description, else the text */
+    cJSON *src;    /* the mirrored element of the embedded JSON, or NULL */
 };
 
 struct fk_scenes {

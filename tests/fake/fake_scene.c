@@ -1,6 +1,6 @@
 /* fake_scene.c: finds the scenes a JSON reply must follow: an embedded JSON document holding
- * an array of objects with `id` fields (mirrored), else the script in the prompt (scene
- * headings, else the paragraphs of the last --- fenced block); plus small text builders. */
+ * an array of objects with `id` fields (mirrored; `scenes` first), else the script in the prompt
+ * (scene headings, else the paragraphs of the last --- fenced block); plus small text builders. */
 #include "fake.h"
 
 #include <ctype.h>
@@ -208,6 +208,7 @@ static void scene_from_element(const cJSON *e, struct fk_scene *sc)
     }
     v = member_like(e, "visual,image,description,summary");
     sc->visual = fk_strdup(v ? v : sc->text);
+    sc->src = cJSON_Duplicate(e, 1);
 }
 
 static bool from_embedded_json(const char *text, struct fk_scenes *out)
@@ -222,7 +223,10 @@ static bool from_embedded_json(const char *text, struct fk_scenes *out)
         cJSON *doc = fk_json_parse(p, len - (size_t)(p - text), &end);
         if (!doc)
             continue;
-        const cJSON *arr = find_id_array(doc, 0);
+        /* an analysis with a cast (characters) and scenes: the scenes are what a reply follows */
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "scenes");
+        if (!is_id_array(arr))
+            arr = find_id_array(doc, 0);
         if (arr) {
             out->n = (size_t)cJSON_GetArraySize(arr);
             out->v = fk_calloc(out->n, sizeof *out->v);
@@ -439,6 +443,7 @@ void fk_scenes_release(struct fk_scenes *sc)
         free(sc->v[i].heading);
         free(sc->v[i].text);
         free(sc->v[i].visual);
+        cJSON_Delete(sc->v[i].src);
     }
     free(sc->v);
     free(sc->title);

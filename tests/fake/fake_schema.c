@@ -15,7 +15,35 @@ struct gen {
     uint64_t h;
     int array_len;
     int depth;
+    int cast_n;   /* members of the cast (a top-level `characters` list), 0 when none */
+    bool in_cast; /* generating a cast member: idx is its index */
 };
+
+/* ---- the cast: a top-level `characters` (or `cast`) list of objects, and the scenes' lists of
+ * their ids. Fixed names, so a test knows them; scene i (0-based) shows member j when bit j of
+ * (i + 1) mod 2^n is set: with 3 members, s01 {elias}, s02 {mara}, s03 {elias, mara}, s04
+ * {tomas}, ... s07 all three, s08 none, then again. ---- */
+
+#define FK_CAST_MAX 3
+
+static const struct {
+    const char *id, *name, *look;
+} cast[FK_CAST_MAX] = {
+    {"elias", "Elias",
+     "A weathered man in his sixties, close-cropped white beard, grey eyes, navy "
+     "wool sweater and oilskin coat"},
+    {"mara", "Mara",
+     "A woman in her thirties, dark curly hair tied back, freckles, yellow "
+     "fisherman's jacket over a green jumper"},
+    {"tomas", "Tomas",
+     "A lanky boy of about twelve, tousled red hair, too-large rubber boots, a "
+     "striped scarf"},
+};
+
+static bool is_cast_name(const char *name)
+{
+    return name && (strcmp(name, "characters") == 0 || strcmp(name, "cast") == 0);
+}
 
 /* ---- schema navigation ---- */
 
@@ -152,6 +180,24 @@ static char *string_for(const struct gen *g, const char *name, int idx)
     const struct fk_scene *s = idx >= 0 && (size_t)idx < g->sc->n ? &g->sc->v[idx] : NULL;
     const struct fk_scene *s0 = &g->sc->v[0];
     uint64_t h = fk_mix3(g->h, (uint64_t)(idx + 1), 7);
+    if (g->in_cast && idx >= 0 && idx < FK_CAST_MAX) {
+        if (is_id_name(name))
+            return fk_strdup(cast[idx].id);
+        if (name && (strcmp(name, "name") == 0 || name_has(name, "title")))
+            return fk_strdup(cast[idx].name);
+        if (name_has(name, "look") || name_has(name, "appearance") || name_has(name, "descr")) {
+            /* the story's title (else the prompt's hash) in it: two scripts never ask for the
+             * same portrait */
+            if (g->sc->title)
+                return fk_printf("%s; as seen in \"%s\"", cast[idx].look, g->sc->title);
+            return fk_printf("%s; story %08llx", cast[idx].look,
+                             (unsigned long long)(g->h & 0xffffffffu));
+        }
+        char *words = field_words(name);
+        char *out = fk_printf("%s of %s.", words, cast[idx].name);
+        free(words);
+        return out;
+    }
     if (is_id_name(name))
         return s && s->id ? fk_strdup(s->id)
                : idx >= 0 ? fk_printf("s%02d", idx + 1)
@@ -278,6 +324,28 @@ static cJSON *gen_array(struct gen *g, const cJSON *s, const char *name, int idx
     int done = 0;
     for (const cJSON *p = cJSON_IsArray(prefix) ? prefix->child : NULL; p; p = p->next, done++)
         cJSON_AddItemToArray(arr, gen_value(g, p, name, idx));
+    if (idx < 0 && g->depth == 2 && is_cast_name(name) && items &&
+        strcmp(type_of(items), "object") == 0) { /* the cast */
+        g->in_cast = true;
+        for (int i = done; i < g->cast_n; i++)
+            cJSON_AddItemToArray(arr, gen_value(g, items, name, i));
+        g->in_cast = false;
+        return arr;
+    }
+    const struct fk_scene *el = idx >= 0 && (size_t)idx < g->sc->n ? &g->sc->v[idx] : NULL;
+    const cJSON *same = el && name ? cJSON_GetObjectItemCaseSensitive(el->src, name) : NULL;
+    if (!done && cJSON_IsArray(same) && items && strcmp(type_of(items), "string") == 0) {
+        cJSON_Delete(arr); /* a mirrored element's list of strings: copied as it came */
+        return cJSON_Duplicate(same, 1);
+    }
+    if (!done && el && is_cast_name(name) && g->cast_n > 0 && items &&
+        strcmp(type_of(items), "string") == 0) { /* the ids of the cast in this scene */
+        unsigned mask = (unsigned)(idx + 1) % (1u << g->cast_n);
+        for (int j = 0; j < g->cast_n; j++)
+            if (mask & (1u << j))
+                cJSON_AddItemToArray(arr, cJSON_CreateString(cast[j].id));
+        return arr;
+    }
     /* The outermost arrays of objects (and a root array) follow the scenes of the input. */
     bool scenes = idx < 0 && (g->depth == 1 || (items && strcmp(type_of(items), "object") == 0));
     double lo = num_or(s, "minItems", 0), hi = num_or(s, "maxItems", FK_MAX_SCENES);
@@ -332,6 +400,19 @@ cJSON *fk_schema_generate(const cJSON *schema, const struct fk_scenes *sc, uint6
                           int *array_len)
 {
     struct gen g = {.root = schema, .sc = sc, .h = h, .array_len = -1, .depth = 0};
+    const cJSON *root = resolve(&g, schema),
+                *props = cJSON_GetObjectItemCaseSensitive(root, "properties");
+    for (const cJSON *p = props ? props->child : NULL; p; p = p->next) {
+        const cJSON *ps = resolve(&g, p);
+        const cJSON *items = resolve(&g, cJSON_GetObjectItemCaseSensitive(ps, "items"));
+        if (!is_cast_name(p->string) || !items || strcmp(type_of(items), "object") != 0)
+            continue;
+        double n = sc->n < FK_CAST_MAX ? (double)sc->n : FK_CAST_MAX;
+        double lo = num_or(ps, "minItems", 0), hi = num_or(ps, "maxItems", FK_CAST_MAX);
+        n = n < lo ? lo : n;
+        n = n > hi ? hi : n;
+        g.cast_n = n > FK_CAST_MAX ? FK_CAST_MAX : n < 0 ? 0 : (int)n;
+    }
     cJSON *doc = gen_value(&g, schema, NULL, -1);
     *array_len = g.array_len;
     return doc;

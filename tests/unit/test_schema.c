@@ -126,6 +126,22 @@ static void test_min_max_length(void **state)
     assert_invalid(s, "\"abcde\"", "$: expected at most 4 characters, got 5");
 }
 
+static void test_pattern(void **state)
+{
+    const char *s = "{\"type\": \"string\", \"pattern\": \"^[a-z0-9]+(-[a-z0-9]+)*$\"}";
+    assert_valid(s, "\"elias-marr\"");
+    assert_valid(s, "\"keeper2\"");
+    assert_invalid(s, "\"Elias Marr\"",
+                   "$: expected a string matching the pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\", got "
+                   "\"Elias Marr\"");
+    assert_invalid(s, "\"../x\"",
+                   "$: expected a string matching the pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\", got "
+                   "\"../x\"");
+    /* unanchored: found anywhere, as JSON Schema says */
+    assert_valid("{\"pattern\": \"b+\"}", "\"abbc\"");
+    assert_valid("{\"pattern\": \"b+\"}", "3"); /* only strings are checked */
+}
+
 static void test_minimum_maximum(void **state)
 {
     const char *s = "{\"type\": \"object\", \"properties\": {\"n\": {\"type\": \"number\", "
@@ -191,24 +207,37 @@ static void test_bundled_analysis_schema(void **state)
 #define SCENE                                                                                      \
     "{\"id\": \"s01\", \"title\": \"T\", \"summary\": \"S\", \"narration\": \"N\", \"mood\": "     \
     "\"%s\", "                                                                                     \
-    "\"visual_description\": \"V\"}"
+    "\"visual_description\": \"V\", \"characters\": [\"elias\"], \"motion\": \"M\"}"
     char one[512], two[512], doc[1200];
     snprintf(one, sizeof one, SCENE, "calm");
     snprintf(two, sizeof two, SCENE, "angry");
     struct gf_err err = GF_ERR_INIT;
     snprintf(doc, sizeof doc,
-             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"scenes\": [%s]}", one);
+             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"characters\": [{\"id\": "
+             "\"elias\", \"name\": \"Elias\", \"look\": \"L\"}], \"scenes\": [%s]}",
+             one);
     cJSON *v = parse(doc);
     assert_int_equal(schema_check(s, v, &err), 0);
     cJSON_Delete(v);
     snprintf(doc, sizeof doc,
-             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"scenes\": [%s, %s]}", one,
-             two);
+             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"characters\": [], "
+             "\"scenes\": [%s, %s]}",
+             one, two);
     v = parse(doc);
     assert_int_equal(schema_check(s, v, &err), -1);
     assert_string_equal(err.msg, "$.scenes[1].mood: expected one of \"calm\", \"hopeful\", "
                                  "\"tense\", \"somber\", \"joyful\", \"mysterious\", "
                                  "\"dramatic\", got \"angry\"");
+    cJSON_Delete(v);
+    /* a character id is a slug: it names the portrait file */
+    snprintf(doc, sizeof doc,
+             "{\"title\": \"t\", \"logline\": \"l\", \"style\": \"s\", \"characters\": [{\"id\": "
+             "\"../Elias\", \"name\": \"Elias\", \"look\": \"L\"}], \"scenes\": [%s]}",
+             one);
+    v = parse(doc);
+    assert_int_equal(schema_check(s, v, &err), -1);
+    assert_string_equal(err.msg, "$.characters[0].id: expected a string matching the pattern "
+                                 "\"^[a-z0-9]+(-[a-z0-9]+)*$\", got \"../Elias\"");
     cJSON_Delete(v);
     cJSON_Delete(s);
     buf_release(&text);
@@ -272,6 +301,10 @@ static void test_lint_bounds(void **state)
                 "at $.items: \"minimum\" must be a number\n");
     assert_lint("{\"minItems\": 3, \"maxItems\": 2}", 1,
                 "at $: \"minItems\" is greater than \"maxItems\"\n");
+    assert_lint("{\"properties\": {\"a\": {\"pattern\": \"[a-\"}, \"b\": {\"pattern\": 1}}}", 2,
+                "at $.properties.a: \"pattern\" is not a regular expression gemflow can check "
+                "(POSIX extended: no \\d, \\w, lookarounds or lazy quantifiers): \"[a-\"\n"
+                "at $.properties.b: \"pattern\" must be a string (a regular expression)\n");
 }
 
 static void test_lint_any_of_and_extra(void **state)
@@ -379,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_required),
         cmocka_unit_test(test_min_max_items),
         cmocka_unit_test(test_min_max_length),
+        cmocka_unit_test(test_pattern),
         cmocka_unit_test(test_minimum_maximum),
         cmocka_unit_test(test_additional_properties_false),
         cmocka_unit_test(test_additional_properties_schema),

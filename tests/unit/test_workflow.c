@@ -111,7 +111,7 @@ static void test_bundled_loads(void **state)
     assert_string_equal(wf.path, path);
     assert_null(wf.job_path);
     assert_null(wf.endpoint);
-    assert_int_equal(wf.n_stages, 5);
+    assert_int_equal(wf.n_stages, 6);
     assert_int_equal(wf.n_inputs, 1);
     assert_string_equal(wf.inputs[0].name, "script");
     assert_string_equal(wf.inputs[0].path, "script.txt");
@@ -148,6 +148,16 @@ static void test_bundled_loads(void **state)
     assert_false(an->has_temperature);
 
     assert_string_equal(im->foreach, "prompts.scenes");
+    /* one portrait per character, sent with the images of the scenes that show it */
+    const struct stage_def *po = stage(&wf, "portraits");
+    assert_string_equal(po->kind->name, "image");
+    assert_string_equal(po->foreach, "analysis.characters");
+    assert_string_equal(tmpl_source(po->output), "portraits/{{item.id}}.jpg");
+    assert_int_equal(im->n_refs, 1);
+    assert_string_equal(tmpl_source(im->refs[0].each), "{{item.characters}}");
+    assert_string_equal(tmpl_source(im->refs[0].path), "portraits/{{each}}.jpg");
+    assert_true(order_of(&wf, "images") > order_of(&wf, "portraits"));
+    assert_int_equal(wf.n_off, 0);
     assert_int_equal(im->foreach_stage, (size_t)workflow_stage_index(&wf, "prompts"));
     assert_int_equal(im->n_foreach_segs, 1);
     assert_string_equal(im->foreach_segs[0], "scenes");
@@ -155,8 +165,10 @@ static void test_bundled_loads(void **state)
     assert_int_equal(an->n_deps, 0);
     assert_int_equal(pr->n_deps, 1);
     assert_true(depends_on(&wf, "prompts", "analysis"));
-    assert_int_equal(im->n_deps, 1);
+    assert_int_equal(im->n_deps, 2);
     assert_true(depends_on(&wf, "images", "prompts"));
+    assert_true(depends_on(&wf, "images", "portraits")); /* it sends their files */
+    assert_true(depends_on(&wf, "portraits", "analysis"));
     assert_int_equal(na->n_deps, 1);
     assert_true(depends_on(&wf, "narration", "analysis"));
     assert_true(order_of(&wf, "analysis") < order_of(&wf, "prompts"));
@@ -181,7 +193,7 @@ static void test_bundled_loads(void **state)
     assert_true(depends_on(&wf, "video", "analysis"));
     assert_true(depends_on(&wf, "video", "images"));
     assert_true(depends_on(&wf, "video", "narration"));
-    assert_int_equal(order_of(&wf, "video"), 4);
+    assert_int_equal(order_of(&wf, "video"), 5); /* last */
     workflow_release(&wf);
     assert_null(wf.stages);
     free(path);
@@ -223,7 +235,7 @@ static void test_stage_index_and_kind_names(void **state)
     struct workflow wf;
     char *path = bundled_path();
     load_ok(&wf, path, NULL, 0);
-    assert_int_equal(workflow_stage_index(&wf, "images"), 2);
+    assert_int_equal(workflow_stage_index(&wf, "images"), 3);
     assert_int_equal(workflow_stage_index(&wf, "image"), -1);
     assert_string_equal(stage_kind_find("json")->name, "json");
     assert_null(stage_kind_find("jsn"));
@@ -261,7 +273,7 @@ static void test_use_and_set(void **state)
     assert_string_equal(wf.path, bundled);
     assert_string_equal(wf.job_path, GOOD "/use-set.yaml");
     assert_string_equal(wf.name, "my-video");
-    assert_int_equal(wf.n_stages, 5);
+    assert_int_equal(wf.n_stages, 6);
     assert_string_equal(stage(&wf, "images")->model, "gemini-3-pro-image-preview");
     assert_setting(stage(&wf, "images"), "aspect_ratio", "1:1");
     assert_setting(stage(&wf, "narration"), "voice", "Puck");
@@ -293,6 +305,40 @@ static void test_cli_set_images_model(void **state)
     assert_string_equal(stage(&wf, "images")->model, "gemini-3-pro-image-preview");
     assert_string_equal(stage(&wf, "prompts")->model, "gemini-3.8-flash");
     assert_string_equal(stage(&wf, "narration")->model, "gemini-3.8-flash-tts");
+    workflow_release(&wf);
+    free(path);
+}
+
+/* --set portraits.enabled=false: the stage is gone, the images send no references, the other
+ * stages keep their order and dependencies (renumbered) */
+static void test_cli_set_portraits_off(void **state)
+{
+    struct workflow wf;
+    char *path = bundled_path();
+    const char *sets[] = {"portraits.enabled=false"};
+    load_ok(&wf, path, sets, 1);
+    assert_int_equal(wf.n_stages, 5);
+    assert_int_equal(workflow_stage_index(&wf, "portraits"), -1);
+    assert_true(workflow_stage_is_off(&wf, "portraits"));
+    assert_false(workflow_stage_is_off(&wf, "images"));
+    assert_int_equal(wf.n_off, 1);
+    assert_string_equal(wf.off[0].name, "portraits");
+    assert_string_equal(wf.off[0].note, "images sends none of its files as references");
+    const struct stage_def *im = stage(&wf, "images");
+    assert_int_equal(im->n_refs, 0);
+    assert_int_equal(im->n_deps, 1);
+    assert_string_equal(wf.stages[im->deps[0]].name, "prompts");
+    assert_string_equal(wf.stages[im->foreach_stage].name, "prompts");
+    const struct stage_def *vi = stage(&wf, "video");
+    assert_string_equal(wf.stages[vi->scenes_stage].name, "analysis");
+    for (size_t k = 0; k < wf.n_stages; k++)
+        for (size_t d = 0; d < wf.stages[wf.order[k]].n_deps; d++)
+            assert_true(order_of(&wf, wf.stages[wf.stages[wf.order[k]].deps[d]].name) < k);
+    workflow_release(&wf);
+    const char *on[] = {"portraits.enabled=true"};
+    load_ok(&wf, path, on, 1);
+    assert_int_equal(wf.n_stages, 6);
+    assert_int_equal(wf.n_off, 0);
     workflow_release(&wf);
     free(path);
 }
@@ -396,7 +442,7 @@ static void test_cli_set_error_location(void **state)
     assert_int_equal(workflow_load_file(&wf, path, &opts, &dl), -1);
     const char *want[] = {
         "--set imagez.model=x: unknown stage 'imagez' (did you mean 'images'?)",
-        "--set music.model=x: unknown stage 'music' (stages: analysis, prompts, images, "
+        "--set music.model=x: unknown stage 'music' (stages: analysis, prompts, portraits, images, "
         "narration, video)",
         "--set images.voice=Kore: 'voice' does not apply to a stage of kind image",
         "--set narration.timeout=10 minutes: bad duration '10 minutes' (use e.g. 30s, 500ms, 2m)",
@@ -882,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_find_bundled),
         cmocka_unit_test(test_use_and_set),
         cmocka_unit_test(test_cli_set_images_model),
+        cmocka_unit_test(test_cli_set_portraits_off),
         cmocka_unit_test(test_cli_set_rpm_dotted_model),
         cmocka_unit_test(test_cli_set_wins_over_file_set),
         cmocka_unit_test(test_cli_set_yaml_values),
