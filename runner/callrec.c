@@ -1,6 +1,5 @@
 /* callrec: writing per-item call records with inline media replaced by digests. */
 #include "callrec.h"
-#include "refs.h"
 #include "base64.h"
 #include "buf.h"
 #include "fsutil.h"
@@ -95,9 +94,6 @@ static void redact(cJSON *v, const char **saved_as, const struct callrec_known *
             (strcmp(c->string, "bytesBase64Encoded") == 0 ||
              (strcmp(c->string, "data") == 0 && v->string &&
               (strcmp(v->string, "inlineData") == 0 || strcmp(v->string, "inline_data") == 0)))) {
-            if (str_starts_with(c->valuestring, REFS_PREFIX))
-                continue; /* a job file's placeholder (refs.h): its path and SHA-256 are the record
-                           */
             cJSON *d = media_digest(c->valuestring, saved_as, known);
             /* ReplaceItemViaPointer keeps no member name: hand the old one over */
             d->string = c->string;
