@@ -611,6 +611,7 @@ void workflow_release(struct workflow *wf)
         tmpl_free(s->audio);
         tmpl_free(s->caption);
         tmpl_free(s->subtitles);
+        tmpl_free(s->clip);
         free(s->preset);
         free(s->deps);
     }

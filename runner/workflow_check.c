@@ -234,7 +234,7 @@ static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const
     if ((item || index) && s->kind == STAGE_VIDEO && !per_item) {
         diag_add(L->dl, file, r->line, r->col,
                  "'%s' is only defined in the per-scene fields of a video stage (image, audio, "
-                 "caption)",
+                 "caption, clip)",
                  r->root);
     } else if ((item || index) && !per_item) {
         diag_add(L->dl, file, r->line, r->col,
@@ -469,8 +469,8 @@ static void check_outputs(struct wf_loader *L, const struct out_entry *outs, siz
     }
 }
 
-/* A video stage depends on the stages whose output template reads exactly like its image or
- * audio template ("images/{{item.id}}.png"), as if it had named them in needs. */
+/* A video stage depends on the stages whose output template reads exactly like its image,
+ * audio or clip template ("images/{{item.id}}.png"), as if it had named them in needs. */
 static void link_video_inputs(struct wf_loader *L, const struct out_entry *outs, size_t n)
 {
     struct workflow *wf = L->wf;
@@ -478,7 +478,7 @@ static void link_video_inputs(struct wf_loader *L, const struct out_entry *outs,
         struct stage_def *s = &wf->stages[i];
         if (s->kind != STAGE_VIDEO || !L->info[i].kind_ok)
             continue;
-        const struct tmpl *ts[] = {s->image, s->audio};
+        const struct tmpl *ts[] = {s->image, s->audio, s->clip};
         for (size_t k = 0; k < ARRAY_SIZE(ts); k++) {
             if (!ts[k])
                 continue;
@@ -508,12 +508,13 @@ void wfl_check(struct wf_loader *L)
     for (size_t i = 0; i < wf->n_stages; i++) {
         const struct stage_def *s = &wf->stages[i];
         bool video = s->kind == STAGE_VIDEO;
-        const struct tmpl *ts[] = {s->prompt, s->system, s->text,  s->style,   s->turns,
-                                   s->output, s->image,  s->audio, s->caption, s->subtitles};
+        const struct tmpl *ts[] = {s->prompt,  s->system,    s->text,  s->style,
+                                   s->turns,   s->output,    s->image, s->audio,
+                                   s->caption, s->subtitles, s->clip};
         /* per element: every template of a foreach stage but its output (checked apart), and a
          * video stage's per-scene templates */
-        const bool per_item[] = {true,  true,  true,  true, true, s->foreach != NULL,
-                                 video, video, video, false};
+        const bool per_item[] = {true,  true,  true,  true,  true, s->foreach != NULL,
+                                 video, video, video, false, video};
         for (size_t k = 0; k < ARRAY_SIZE(ts); k++)
             for (size_t r = 0; ts[k] && r < tmpl_ref_count(ts[k]); r++)
                 check_ref(L, i, ts[k], tmpl_ref_at(ts[k], r), per_item[k] && (s->foreach || video));

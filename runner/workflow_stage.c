@@ -17,7 +17,7 @@ const char *const wfl_stage_keys[] = {
     "top_k",    "thinking",   "service_tier", "strict_model", "paid_retries",   "timeout",
     "retries",  "scenes",     "image",        "audio",        "caption",        "subtitles",
     "fps",      "resolution", "motion",       "transition",   "burn_subtitles", "crf",
-    "preset",
+    "preset",   "clip",       "clip_sound",
 };
 const size_t wfl_n_stage_keys = ARRAY_SIZE(wfl_stage_keys);
 
@@ -68,6 +68,8 @@ static const struct {
     {"burn_subtitles", K_VIDEO},
     {"crf", K_VIDEO},
     {"preset", K_VIDEO},
+    {"clip", K_VIDEO},
+    {"clip_sound", K_VIDEO},
 };
 
 static const char *const kinds[] = {"json", "text", "image", "speech", "video"};
