@@ -96,8 +96,8 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
     const struct stage_run *sr = &job->st[s];
     struct tally t = {0};
     const char *why = NULL;
-    bool local = stage_is_local(def->kind); /* runs a program here: no call, no cost */
-    printf("  %-12s %-7s %-30s ", def->name, stage_kind_name(def->kind), def->model);
+    bool local = def->kind->exec == EXEC_LOCAL; /* runs a program here: no call, no cost */
+    printf("  %-12s %-7s %-30s ", def->name, def->kind->name, def->model);
     switch (ls->state) {
     case LOOK_AFTER: {
         size_t n = ls->expected ? ls->expected : 1;
@@ -167,7 +167,7 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
     for (size_t k = 0; k < wf->n_stages; k++) {
         size_t s = wf->order[k];
         print_stage(job, s, &looks[s], pc, &total);
-        if (looks[s].state == LOOK_TODO && !stage_is_local(wf->stages[s].kind))
+        if (looks[s].state == LOOK_TODO && wf->stages[s].kind->exec != EXEC_LOCAL)
             now += looks[s].n_call;
     }
     printf("calls: %zu now", now);
@@ -189,7 +189,7 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
 static bool stage_would_call(const struct job *job, const struct look_stage *looks, size_t s)
 {
     const struct look_stage *ls = &looks[s];
-    return !stage_is_local(job->wf.stages[s].kind) &&
+    return job->wf.stages[s].kind->exec != EXEC_LOCAL &&
            ((ls->state == LOOK_TODO && ls->n_call) || ls->state == LOOK_AFTER);
 }
 

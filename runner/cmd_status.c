@@ -157,7 +157,7 @@ static cJSON *stage_json(const struct job *job, size_t s, const struct look_stag
     const struct stage_facts *sf = jobfacts_stage(facts, def->name);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", def->name);
-    cJSON_AddStringToObject(o, "kind", stage_kind_name(def->kind));
+    cJSON_AddStringToObject(o, "kind", def->kind->name);
     cJSON_AddStringToObject(o, "model", def->model);
     cJSON_AddStringToObject(o, "state", stage_state(ls, sf, running));
     bool expanded = ls->state == LOOK_DONE || ls->state == LOOK_TODO;

@@ -49,7 +49,7 @@ int cmd_validate(int argc, char **argv)
                wf.n_stages);
         for (size_t k = 0; k < wf.n_stages; k++) {
             const struct stage_def *d = &wf.stages[wf.order[k]];
-            printf("%s %s (%s, %s", k ? "," : "", d->name, stage_kind_name(d->kind), d->model);
+            printf("%s %s (%s, %s", k ? "," : "", d->name, d->kind->name, d->model);
             for (size_t i = 0; i < d->n_deps; i++)
                 printf("%s%s", i ? " " : "; after ", wf.stages[d->deps[i]].name);
             printf(")");

@@ -2,8 +2,8 @@
 # t_fake_server.sh: end-to-end checks of the fake Gemini server (tests/fake) itself, with curl
 # and jq: auth, text, JSON that follows the schema and the script, images (JPEG, some labelled
 # PNG), speech (speechMetadata, voice ids), predict, the model catalog of 2026-12-04 (shut-down
-# ids, rerouted ids, paged ListModels), the SDK fixtures replayed, fault kinds and triggers, the
-# --rpm limit and the request log.
+# ids, rerouted ids, paged ListModels), the SDK fixtures replayed (reference images among them),
+# fault kinds and triggers, the --rpm limit and the request log.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
@@ -343,7 +343,7 @@ check "log: every field on every line" jqe -s 'all(.[]; has("seq") and has("ts")
     and has("path") and has("model") and has("verb") and has("status") and has("fault")
     and has("body_sha256") and has("body_bytes") and has("prompt") and has("key_present")
     and has("response_bytes") and has("completed") and has("ms") and has("media")
-    and has("scenes"))' "$FAKE_LOG"
+    and has("scenes") and has("inputs"))' "$FAKE_LOG"
 check "log: seq 1..N" jqe -s '[.[].seq] | sort == [range(1; length + 1)]' "$FAKE_LOG"
 check "log: RFC3339 ms time stamps" jqe -s 'all(.[]; .ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z$"))' "$FAKE_LOG"
 assert_eq "log: one keyless request" 1 "$(fake_count '.key_present == false')"
@@ -493,6 +493,22 @@ for f in "$SRC_DIR"/tests/data/sdk/*.json; do
             '.candidates[0].content.parts[0].text | fromjson | has("title") and has("scenes")' "$R"
         ;;
     image_nano_banana) assert_eq "sdk image: 16:9 1K" '[1376,768]' "$(last_log '[.media.width, .media.height]')" ;;
+    image_refs | json_image) # inline reference images: each logged with the SHA-256 of its bytes
+        shas=$(jq -r '.body.contents[0].parts[] | select(.inlineData) | .inlineData.data' "$f" |
+            while read -r d; do printf '%s' "$d" | base64 -d | sha256sum | cut -d' ' -f1; done |
+            jq -Rsc 'split("\n") | map(select(. != ""))')
+        assert_eq "sdk $name: inputs logged in order" "$shas" "$(last_log '[.inputs[].sha256]')"
+        check "sdk $name: JPEG references, 258 image tokens each" jqe --argjson n \
+            "$(jq '[.body.contents[0].parts[] | select(.inlineData)] | length' "$f")" \
+            '.usageMetadata.promptTokensDetails[] | select(.modality == "IMAGE") | .tokenCount == 258 * $n' "$R"
+        assert_eq "sdk $name: formats" "$(jq -c '[.body.contents[0].parts[] | select(.inlineData) | "jpeg"]' "$f")" \
+            "$(last_log '[.inputs[].format]')"
+        ;;&
+    image_refs) assert_eq "sdk image_refs: an image of 16:9 1K" '[1376,768]' "$(last_log '[.media.width, .media.height]')" ;;
+    json_image)
+        check "sdk json_image: JSON with name and look" jqe \
+            '.candidates[0].content.parts[0].text | fromjson | (.name | type) == "string" and (.look | type) == "string"' "$R"
+        ;;
     tts_style)
         assert_eq "sdk tts_style: style logged, not spoken" \
             "$(jq -c '.body.contents[0].parts | {texts: map(.text), styles: map(.speechMetadata.style)}' "$f")" \

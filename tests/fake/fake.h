@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 
 #define FK_PREFIX     "fake-gemini: "
-#define FK_MAX_BODY   (20u * 1024u * 1024u) /* the real inline request limit: 20 MB */
+#define FK_MAX_BODY   (100u * 1024u * 1024u) /* the inline request limit: 100 MB (README) */
 #define FK_PCM_RATE   24000
 #define FK_MAX_SCENES 64
 
@@ -200,6 +200,8 @@ struct fk_config {
     int render_ms;          /* interactions: wall-clock time from create to done (default 3000) */
     double op_fail_rate;    /* interactions: share that end "failed", from (seed, id) */
     const char *state_path; /* interactions: kept in this file across restarts, or NULL */
+    size_t max_body;        /* largest request body taken (--max-body; default FK_MAX_BODY) */
+    bool mime_strict;       /* refuse image bytes of another format than declared */
     bool quiet;
 };
 
@@ -281,6 +283,7 @@ struct fk_request {
     char *thinking_level; /* generationConfig.thinkingConfig.thinkingLevel as sent, or NULL */
     cJSON *speech;        /* {texts, styles, speakers, voices} of a TTS request, or NULL; owned */
     cJSON *interaction;   /* {id, state, duration_s, ...} of an interactions call, or NULL; owned */
+    cJSON *inputs;        /* [{mime, bytes, sha256, format}] of a generateContent, or NULL; owned */
     struct fk_media media;
     int scenes; /* -1 when not a JSON reply */
     int status;
@@ -379,9 +382,11 @@ void fk_stats_bump(struct fk_server *s, const char *group, const char *key);
 struct fk_gen {
     const struct fk_model *model;
     const cJSON *body;
-    char *text;   /* all text parts of `contents`, joined by newlines */
-    char *system; /* text of systemInstruction, or NULL */
-    int n_images; /* inline image parts in the request */
+    char *text;           /* all text parts of `contents`, joined by newlines */
+    char *system;         /* text of systemInstruction, or NULL */
+    int n_images;         /* inline image parts in the request */
+    cJSON *inputs;        /* the log view of the inline parts read so far (fake_inputs.c), owned */
+    uint64_t inputs_hash; /* mix of the inline parts' bytes in order; 0 when there are none */
     const char *mime;
     const cJSON *schema; /* responseSchema or responseJsonSchema, borrowed */
     bool want_text;
@@ -398,8 +403,9 @@ struct fk_gen {
     cJSON *speech;              /* the log view of a TTS request (fake_speech.c), owned, or NULL */
 };
 
-/* Validate a generateContent body; on failure fill `err` and return -1. */
-int fk_validate_generate(const struct fk_model *m, const cJSON *body, struct fk_gen *g,
+/* Validate a generateContent body; on failure fill `err` and return -1. `strict`: refuse image
+ * bytes of another format than their declared MIME type (--mime-strict). */
+int fk_validate_generate(const struct fk_model *m, const cJSON *body, bool strict, struct fk_gen *g,
                          struct fk_reply *err);
 void fk_gen_release(struct fk_gen *g);
 
@@ -423,6 +429,18 @@ void fk_violation(cJSON *viol, const char *field, const char *description);
 void fk_invalid_value(cJSON *viol, const char *at, const char *type, const cJSON *v);
 /* 400 INVALID_ARGUMENT with `msg` (consumed); returns false for `return fk_fail(...)`. */
 bool fk_fail(struct fk_reply *err, char *msg);
+
+/* ---- fake_inputs.c: inline media parts (reference images and other inputs) ---- */
+
+/* Pass 1: field names and JSON types inside one part's inlineData (`at` is the part's path). */
+void fk_inputs_check_names(const cJSON *part, const char *at, cJSON *viol);
+/* Pass 2, once per part in request order: base64, the MIME type the model takes, what the
+ * bytes are; appends the part to g->inputs and mixes it into g->inputs_hash. A part without
+ * inlineData passes. */
+bool fk_inputs_check_part(const struct fk_model *m, const cJSON *part, int i, int j, bool strict,
+                          struct fk_gen *g, struct fk_reply *err);
+/* After the last part: the model's limit on input images. */
+bool fk_inputs_check_count(const struct fk_model *m, const struct fk_gen *g, struct fk_reply *err);
 
 /* ---- fake_speech.c: speechConfig and parts[].speechMetadata of TTS requests ---- */
 

@@ -78,6 +78,7 @@ static void request_free(struct fk_request *r)
     free(r->thinking_level);
     cJSON_Delete(r->speech);
     cJSON_Delete(r->interaction);
+    cJSON_Delete(r->inputs);
     free(r->host);
     free(r);
 }
@@ -173,7 +174,7 @@ enum MHD_Result fk_http_access(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     if (*upload_size) {
-        if (r->body.len + *upload_size > FK_MAX_BODY)
+        if (r->body.len + *upload_size > s->cfg.max_body)
             r->body_too_large = true;
         else
             fk_buf_add(&r->body, upload, *upload_size);

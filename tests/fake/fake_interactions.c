@@ -1004,12 +1004,13 @@ static void reply_ix(const struct fk_ix *x, int64_t now, bool uri, struct fk_req
     fk_reply_json(out, 200, doc);
 }
 
-static cJSON *parse(const struct fk_request *req, struct fk_reply *out)
+static cJSON *parse(const struct fk_server *s, const struct fk_request *req, struct fk_reply *out)
 {
     if (req->body_too_large) {
-        ix_error(out, 400, "invalid_request",
-                 "Request payload size exceeds the limit: 20971520 "
-                 "bytes.");
+        char *msg =
+            fk_printf("Request payload size exceeds the limit: %zu bytes.", s->cfg.max_body);
+        ix_error(out, 400, "invalid_request", msg);
+        free(msg);
         return NULL;
     }
     cJSON *j = fk_json_parse(req->body.buf, req->body.len, NULL);
@@ -1028,7 +1029,7 @@ static char *first_text(const char *text)
 
 static void create(struct fk_server *s, struct fk_request *req, struct fk_reply *out)
 {
-    cJSON *body = parse(req, out);
+    cJSON *body = parse(s, req, out);
     if (!body)
         return;
     const char *model = fk_get_str(body, "model");

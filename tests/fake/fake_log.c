@@ -1,7 +1,7 @@
 /* fake_log.c: the JSON Lines request log of the fake Gemini server (one line per finished API
  * request, flushed at once; the API key is never written) and the counters /_fake/stats shows.
  * Besides the outcome it shows what a test may want to check the client sent: service tier,
- * thinking level, and per TTS part the text, style and speaker. */
+ * thinking level, per TTS part the text, style and speaker, and the inline media inputs. */
 #include "fake.h"
 
 #include <stdio.h>
@@ -114,6 +114,8 @@ void fk_log_request(struct fk_server *s, const struct fk_request *req, bool comp
     cJSON_AddItemToObject(o, "interaction",
                           req->interaction ? cJSON_Duplicate(req->interaction, 1)
                                            : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "inputs",
+                          req->inputs ? cJSON_Duplicate(req->inputs, 1) : cJSON_CreateNull());
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     char status[16];

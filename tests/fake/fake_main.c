@@ -53,6 +53,10 @@ static const char usage[] =
     "                        (seed, interaction id)\n"
     "  --state FILE          keep the interactions in FILE (rewritten atomically on each\n"
     "                        change, loaded at start), so they outlive a restart\n"
+    "  --max-body BYTES      refuse larger request bodies with the real 400 (default\n"
+    "                        104857600, the 100 MB inline limit)\n"
+    "  --mime-strict         refuse inline images whose bytes are another format than their\n"
+    "                        declared MIME type (default: taken, as the real API reads them)\n"
     "  --quiet               do not print the listening line\n"
     "  --help                show this help\n";
 
@@ -82,6 +86,8 @@ static const struct option options[] = {
     {"render-ms", required_argument, NULL, 'D'},
     {"op-fail-rate", required_argument, NULL, 'F'},
     {"state", required_argument, NULL, 'Z'},
+    {"max-body", required_argument, NULL, 'Y'},
+    {"mime-strict", no_argument, NULL, 'I'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -276,6 +282,12 @@ static void parse_args(struct fk_server *s, int argc, char **argv)
                 usage_error("%s", "--state wants a file name");
             c->state_path = optarg;
             break;
+        case 'Y':
+            c->max_body = (size_t)number("--max-body", optarg, 1, 1L << 30);
+            break;
+        case 'I':
+            c->mime_strict = true;
+            break;
         case 'q':
             c->quiet = true;
             break;
@@ -371,6 +383,7 @@ int main(int argc, char **argv)
     s.cfg.mislabel_rate = -1;
     s.cfg.page_size_max = 1000;
     s.cfg.render_ms = 3000;
+    s.cfg.max_body = FK_MAX_BODY;
     parse_kinds(&s.cfg, "429,500,503");
     fk_models_defaults(&s);
     parse_args(&s, argc, argv);

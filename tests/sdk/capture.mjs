@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  GoogleGenAI, Modality, ThinkingLevel, ServiceTier,
+  GoogleGenAI, Modality, ThinkingLevel, ServiceTier, createPartFromBase64,
 } from '@google/genai';
 
 const outDir = process.argv[2];
@@ -272,6 +272,45 @@ await capture('image_nano_banana', () => ai.models.generateContent({
   config: {
     responseModalities: [Modality.TEXT, Modality.IMAGE],
     imageConfig: { aspectRatio: '16:9', imageSize: '1K' },
+  },
+}));
+
+// ---- Inline media inputs: reference images beside the prompt ----
+// Two tiny real JPEG portraits (16x16, baseline, made once with FFmpeg's colour source): what
+// gemflow sends as character references. Kept as constants so the capture needs no encoder.
+const PORTRAIT_ELIAS = '/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgKCgsKCw0NDQ0NDRAPEBAQEBAQEBAQEBASEhIVFRUSEhIQEBISFBQVFRcXFxUVFRUXFxkZGR4eHBwjIyQrKzP/xABXAAEBAAAAAAAAAAAAAAAAAAAAAgEBAAAAAAAAAAAAAAAAAAAABRAAAQQCAwEAAAAAAAAAAAAAAhIRARMDBQAEMlERAQEBAAAAAAAAAAAAAAAAAAASIf/AABEIABAAEAMBIgACEQADEQD/2gAMAwEAAhEDEQA/AL1Ovw9+6wsgoQyJGPSndxn5xttfh6FNZZCWt1yM+UszDH3jU7DD0LrByEtDIgZ8qd3KPvG22GHv01jkFC3XAx6SzMU/OEF9p//Z';
+const PORTRAIT_MARA = '/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgKCgsKCw0NDQ0NDRAPEBAQEBAQEBAQEBASEhIVFRUSEhIQEBISFBQVFRcXFxUVFRUXFxkZGR4eHBwjIyQrKzP/xABhAAEBAAAAAAAAAAAAAAAAAAAAAwEBAQAAAAAAAAAAAAAAAAAAAwQQAAEEAwEBAAAAAAAAAAAAAAISBRMRAAMBUTIRAAAGAQUBAAAAAAAAAAAAAAAxIxQyEpGCgaFCE0P/wAARCAAQABADASIAAhEAAxEA/9oADAMBAAIRAxEAPwCDM2aHGeUtgxx0jo8+lXahLzDy2aG6CIthSSWvo9+U1SRH3DM56G6eUdhSR0jg9+VXaiH3Dy56HGCIdgxyWvg8+k1SSLzK1nv089VIYPkEm26X2tLJD//Z';
+
+// The image-generation guide's "Use up to 14 reference images" sample: the text part first,
+// then each reference as an inlineData part (createPartFromBase64 builds the same shape).
+await capture('image_refs', () => ai.models.generateContent({
+  model: 'gemini-nano-banana-2.1',
+  contents: [
+    { text: 'Elias Marr lights the lamp while Mara watches from the stairs. Keep both faces '
+      + 'exactly as in the reference portraits.' },
+    createPartFromBase64(PORTRAIT_ELIAS, 'image/jpeg'),
+    createPartFromBase64(PORTRAIT_MARA, 'image/jpeg'),
+  ],
+  config: {
+    responseModalities: [Modality.IMAGE],
+    imageConfig: { aspectRatio: '16:9', imageSize: '1K' },
+  },
+}));
+
+// The image-understanding guide's order: the image first, then the question; a JSON answer.
+await capture('json_image', () => ai.models.generateContent({
+  model: 'gemini-3.8-flash',
+  contents: [
+    createPartFromBase64(PORTRAIT_ELIAS, 'image/jpeg'),
+    { text: 'Describe the person in this portrait for a character sheet.' },
+  ],
+  config: {
+    responseMimeType: 'application/json',
+    responseJsonSchema: {
+      type: 'object',
+      properties: { name: { type: 'string' }, look: { type: 'string' } },
+      required: ['name', 'look'],
+    },
   },
 }));
 
