@@ -395,7 +395,8 @@ static void on_join_exited(void *ctx, struct child *c, int status)
 static int start_join(struct local_run *r, struct gf_err *err)
 {
     struct job *job = r->it->job;
-    char *list = video_concat_list(&r->plan), *rel = xasprintf("%s/join.ffconcat", r->seg_dir);
+    char *list = video_concat_list(&r->plan, r->spec.fps),
+         *rel = xasprintf("%s/join.ffconcat", r->seg_dir);
     r->list = local_temp_beside(rel);
     free(rel);
     int rc = fs_write_atomic(job->dir, r->list, list, strlen(list), FS_ATOMIC, NULL, err);

@@ -176,8 +176,10 @@ char **video_segment_argv(const char *ffmpeg, const struct video_spec *v,
 char **video_join_argv(const char *ffmpeg, const char *list, const char *sound,
                        const char *tmp_out);
 /* The concat demuxer's list of the picture segments, named "<key>.mp4" (relative to the
- * directory the list is in). */
-char *video_concat_list(const struct video_plan *p);
+ * directory the list is in), each with its exact duration (frames / fps): the demuxer would
+ * otherwise take the MP4's, rounded to milliseconds, and the joined frames would drift off the
+ * 1/fps grid (an average frame rate of 29.997). */
+char *video_concat_list(const struct video_plan *p, int fps);
 /* ffprobe of a file written by a segment encode, read as `format`: streams, first packet and
  * duration as JSON on stdout. */
 char **video_probe_argv(const char *ffprobe, const char *format, const char *file);

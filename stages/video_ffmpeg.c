@@ -66,8 +66,11 @@ static void add_head(struct argv_vec *a, const char *ffmpeg, bool progress)
 }
 
 /* Scene k's picture as input `in`: a still decoded as what its bytes are whatever the name
- * says (no %d patterns), a clip with the demuxer its bytes were found to need. */
-static void add_picture_input(struct argv_vec *a, const struct video_scene *s)
+ * says (no %d patterns), read at the output rate (a crossfade takes two inputs of one rate,
+ * and a clip's layer is at the output rate), a clip with the demuxer its bytes were found to
+ * need. */
+static void add_picture_input(struct argv_vec *a, const struct video_spec *v,
+                              const struct video_scene *s)
 {
     if (video_scene_shows_clip(s)) {
         arg(a, "-f");
@@ -78,9 +81,11 @@ static void add_picture_input(struct argv_vec *a, const struct video_scene *s)
     }
     const char *fmt = s->image_format;
     const char *codec = !strcmp(fmt, "jpeg") ? "mjpeg" : !strcmp(fmt, "webp") ? "webp" : "png";
-    const char *in[] = {"-f", "image2", "-pattern_type", "none", "-c:v", codec, "-i"};
+    const char *in[] = {"-f", "image2", "-pattern_type", "none", "-c:v", codec, "-framerate"};
     for (size_t i = 0; i < ARRAY_SIZE(in); i++)
         arg(a, in[i]);
+    argf(a, "%d", v->fps);
+    arg(a, "-i");
     argf(a, "file:%s", s->image);
 }
 
@@ -148,8 +153,8 @@ static void add_picture_segment(struct argv_vec *a, const struct video_spec *v,
                                 const char *srt_file)
 {
     if (seg->kind == VIDEO_SEG_FADE)
-        add_picture_input(a, &v->scenes[seg->scene - 1]);
-    add_picture_input(a, &v->scenes[seg->scene]);
+        add_picture_input(a, v, &v->scenes[seg->scene - 1]);
+    add_picture_input(a, v, &v->scenes[seg->scene]);
     char *graph = picture_graph(v, t, seg, srt_file);
     /* one thread per filter graph and encoder: the segments run side by side */
     arg(a, "-filter_complex_threads");
@@ -308,14 +313,15 @@ char **video_join_argv(const char *ffmpeg, const char *list, const char *sound, 
     return a.v;
 }
 
-char *video_concat_list(const struct video_plan *p)
+char *video_concat_list(const struct video_plan *p, int fps)
 {
     /* names are hexadecimal keys: nothing to quote, and safe for the demuxer's safe mode */
     struct buf b = BUF_INIT;
     buf_adds(&b, "ffconcat version 1.0\n");
     for (size_t i = 0; i < p->n; i++)
         if (p->segs[i].kind != VIDEO_SEG_SOUND)
-            buf_addf(&b, "file %s.%s\n", p->segs[i].key, video_segment_ext(&p->segs[i]));
+            buf_addf(&b, "file %s.%s\nduration %.6f\n", p->segs[i].key,
+                     video_segment_ext(&p->segs[i]), (double)p->segs[i].frames / fps);
     return buf_detach(&b, NULL);
 }
 

@@ -9,9 +9,9 @@
 #include "../runner/workflow_int.h"
 
 static const char *const video_keys[] = {
-    "scenes", "image",      "audio",          "caption", "subtitles", "fps", "resolution",
-    "motion", "transition", "burn_subtitles", "crf",     "preset",    "clip",
-    "clip_sound", NULL};
+    "scenes", "image",      "audio",  "caption",    "subtitles",
+    "fps",    "resolution", "motion", "transition", "burn_subtitles",
+    "crf",    "preset",     "clip",   "clip_sound", NULL};
 
 static void video_parse(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
                         const struct ydoc_node *st, const struct ydoc_node *key)

@@ -144,7 +144,7 @@ int video_segment_check(const char *probe_json, const struct video_spec *v,
         const cJSON *s = cJSON_GetArrayItem(streams, 0);
         const char *type = json_str(s, "codec_type");
         if (!type || strcmp(type, want) != 0)
-            gf_error(err, GF_ERR_INPUT, "it holds a %s stream, not %s", type ? type : "?", want);
+            gf_error(err, GF_ERR_INPUT, "its stream is %s, not %s", type ? type : "?", want);
         else if (seg->kind == VIDEO_SEG_SOUND)
             rc = check_sound(j, s, v, t, err);
         else
