@@ -255,14 +255,31 @@ static int task_start(struct seg_task *t, struct gf_err *err)
     return t->child ? 0 : -1;
 }
 
+static bool is_taken(const struct local_run *r, size_t i)
+{
+    if (r->ready[i])
+        return true;
+    for (const struct seg_task *t = r->tasks; t; t = t->next)
+        if (t->seg == i)
+            return true;
+    return false;
+}
+
+/* The segment left with the most work, or r->plan.n when none is left: the longest first, so
+ * the encode does not end on one long segment while the other CPUs idle. */
+static size_t next_segment(const struct local_run *r)
+{
+    size_t best = r->plan.n;
+    for (size_t i = 0; i < r->plan.n; i++)
+        if (!is_taken(r, i) &&
+            (best == r->plan.n || local_segment_work(r, i) > local_segment_work(r, best)))
+            best = i;
+    return best;
+}
+
 bool local_segments_start(struct local_run *r)
 {
-    for (size_t i = 0; i < r->plan.n && r->running < r->jobs; i++) {
-        bool taken = r->ready[i];
-        for (const struct seg_task *t = r->tasks; t && !taken; t = t->next)
-            taken = t->seg == i;
-        if (taken)
-            continue;
+    for (size_t i; r->running < r->jobs && (i = next_segment(r)) < r->plan.n;) {
         struct seg_task *t = xcalloc(1, sizeof *t);
         struct gf_err err = GF_ERR_INIT;
         t->r = r;
