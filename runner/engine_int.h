@@ -39,7 +39,8 @@ struct engine {
     int local_inflight;
 };
 
-/* Local items run at most this many at a time per process: FFmpeg uses every core itself. */
+/* Local items run at most this many at a time per process: a video item keeps every CPU busy
+ * with its segments (local_int.h). */
 #define ENGINE_LOCAL_MAX 1
 
 /* A call in flight. */

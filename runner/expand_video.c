@@ -1,8 +1,10 @@
 /* expand_video: the single item of a video stage. Each scene's image and narration are found on
  * disk and identified by their sha256 (the checkpoint's record when the file's size and mtime
  * are as recorded, else hashed now, so a hand-edited input counts with its new bytes) and
- * measured (PNG size, WAV frames); with the settings and FFmpeg's version they make the item's
- * canonical request, whose SHA-256 over origin "local" and method "video" is its key. */
+ * measured (PNG size, WAV frames); a scene's clip, when the stage names one and the file is
+ * there, is hashed and probed with ffprobe. With the settings and FFmpeg's version they make
+ * the item's canonical request, whose SHA-256 over origin "local" and method "video" is its
+ * key. */
 #include "checkpoint.h"
 #include "child.h"
 #include "expand_int.h"
@@ -10,6 +12,7 @@
 #include "jsonutil.h"
 #include "strmap.h"
 #include "util.h"
+#include "videotools.h"
 #include "../stages/imgcodec.h"
 #include "../stages/video.h"
 #include "../stages/wav.h"
@@ -17,37 +20,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#define LOCAL_ORIGIN  "local"
-#define VIDEO_METHOD  "video"
-#define VERSION_BYTES 4096
-
-/* FFmpeg's major version, asked once per process. NULL with err when it cannot be run. */
-static const char *ffmpeg_version(struct gf_err *err)
-{
-    static char *version;
-    if (version)
-        return version;
-    char *path = child_find_program("ffmpeg");
-    if (!path) {
-        gf_error(err, GF_ERR_CONFIG,
-                 "'ffmpeg' is not installed (not found on PATH); install the Debian package "
-                 "'ffmpeg'");
-        return NULL;
-    }
-    const char *argv[] = {path, "-version", NULL};
-    struct buf out = BUF_INIT;
-    int status = 0;
-    if (child_run(argv, &out, VERSION_BYTES, &status, err) == 0) {
-        version = video_ffmpeg_major(out.data);
-        if (!version)
-            gf_error(err, GF_ERR_CONFIG, "'%s -version' does not say which FFmpeg it is (%s)", path,
-                     child_status_text(status));
-    }
-    buf_release(&out);
-    free(path);
-    return version;
-}
+#define LOCAL_ORIGIN "local"
+#define VIDEO_METHOD "video"
+#define PROBE_BYTES  65536 /* of ffprobe's answer about a clip */
 
 /* path -> its latest recorded output, over every item of the checkpoint */
 struct recorded {
@@ -155,6 +132,99 @@ out:
     return rc;
 }
 
+/* The last line of a program's output, for an error. */
+static const char *last_line(struct buf *out)
+{
+    while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == '\r'))
+        buf_setlen(out, out->len - 1);
+    const char *nl = strrchr(out->data, '\n');
+    return nl ? nl + 1 : out->data;
+}
+
+/* What ffprobe says about the clip at `path`, read as `format`, into c. */
+static int probe_clip(const char *path, const char *format, struct video_clip *c,
+                      struct gf_err *err)
+{
+    const struct video_tools *tools = video_tools_get(err);
+    if (!tools)
+        return -1;
+    char **argv = video_probe_argv(tools->ffprobe, format, path);
+    struct buf out = BUF_INIT;
+    int status = 0, rc = -1;
+    struct gf_err why = GF_ERR_INIT;
+    if (child_run((const char *const *)argv, &out, PROBE_BYTES, &status, err) < 0)
+        goto out;
+    /* stdout and stderr come together: the JSON is what starts with a '{' line */
+    const char *json = out.data[0] == '{' ? out.data : strstr(out.data, "\n{");
+    if (status != 0 || !json) {
+        gf_error(err, GF_ERR_INPUT, "ffprobe cannot read it (%s): %s", child_status_text(status),
+                 out.len ? last_line(&out) : "no output");
+        goto out;
+    }
+    if (video_clip_facts(json, c, &why) < 0) {
+        gf_error(err, GF_ERR_INPUT, "%s", why.msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    buf_release(&out);
+    video_argv_free(argv);
+    return rc;
+}
+
+/* Scene clip `c->path`: missing (the scene shows its image), or a file whose first bytes name
+ * a container we read (MP4/MOV, Matroska/WebM), hashed and probed. Like images, it is read
+ * where the job's path leads. */
+static int read_clip(struct job *job, struct video_clip *c, struct gf_err *err)
+{
+    const char *rel = c->path;
+    char *path = fs_join(job->dir, rel);
+    unsigned char head[16];
+    size_t n = 0, size;
+    struct stat st;
+    struct gf_err why = GF_ERR_INIT;
+    int rc = -1;
+    if (stat(path, &st) < 0) {
+        if (errno == ENOENT) {
+            c->missing = true;
+            rc = 0;
+        } else {
+            gf_error_errno(err, GF_ERR_INPUT, "cannot read clip '%s'", rel);
+        }
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        gf_error(err, GF_ERR_INPUT, "clip '%s' is not a regular file", rel);
+        goto out;
+    }
+    FILE *f = fopen(path, "rb");
+    bool opened = f != NULL;
+    if (opened) {
+        n = fread(head, 1, sizeof head, f);
+        fclose(f);
+    }
+    if (!opened || sha256_file(path, c->sha256, &size) < 0) {
+        gf_error_errno(err, GF_ERR_INPUT, "cannot read clip '%s'", rel);
+        goto out;
+    }
+    const char *format = video_clip_container(head, n);
+    if (!format) {
+        gf_error(err, GF_ERR_INPUT,
+                 "clip '%s' is not an MP4, MOV, Matroska or WebM file (by its first bytes)", rel);
+        goto out;
+    }
+    snprintf(c->format, sizeof c->format, "%s", format);
+    if (probe_clip(path, format, c, &why) < 0) {
+        gf_error(err, why.kind == GF_ERR_CONFIG ? GF_ERR_CONFIG : GF_ERR_INPUT,
+                 "clip '%s' is not usable: %s", rel, why.msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(path);
+    return rc;
+}
+
 /* One scene: its id, rendered paths and caption, and its inputs' facts. */
 static int build_scene(struct job *job, const struct stage_def *def, const struct strmap *recorded,
                        const cJSON *el, int index, struct video_scene *sc, struct gf_err *err)
@@ -170,14 +240,17 @@ static int build_scene(struct job *job, const struct stage_def *def, const struc
     }
     if (expand_render(def->image, &rc, TMPL_PATH, &sc->image, err) < 0 ||
         expand_render(def->audio, &rc, TMPL_PATH, &sc->audio, err) < 0 ||
-        (def->subtitles && expand_render(def->caption, &rc, 0, &sc->caption, err) < 0))
+        (def->subtitles && expand_render(def->caption, &rc, 0, &sc->caption, err) < 0) ||
+        expand_render(def->clip, &rc, TMPL_PATH, &sc->clip.path, err) < 0)
         goto out;
-    if (!fs_rel_is_safe(sc->image) || !fs_rel_is_safe(sc->audio)) {
+    if (!fs_rel_is_safe(sc->image) || !fs_rel_is_safe(sc->audio) ||
+        (sc->clip.path && !fs_rel_is_safe(sc->clip.path))) {
         gf_error(err, GF_ERR_INPUT, "scene '%s': a path is not inside the job directory", sc->id);
         goto out;
     }
     if (read_input(job, recorded, sc->image, true, &img, err) < 0 ||
-        read_input(job, recorded, sc->audio, false, &au, err) < 0)
+        read_input(job, recorded, sc->audio, false, &au, err) < 0 ||
+        (sc->clip.path && read_clip(job, &sc->clip, err) < 0))
         goto out;
     memcpy(sc->image_sha256, img.sha256, sizeof img.sha256);
     memcpy(sc->audio_sha256, au.sha256, sizeof au.sha256);
@@ -218,6 +291,7 @@ static int build_spec(struct job *job, const struct stage_def *def, const cJSON 
     v->burn_subtitles = def->burn_subtitles;
     v->crf = def->crf;
     v->preset = xstrdup(def->preset);
+    v->clip_sound = def->clip_sound;
     v->scenes = xcalloc((size_t)n + 1, sizeof *v->scenes);
     if (n == 0) {
         gf_error(err, GF_ERR_INPUT, "scenes '%s' is empty: a video needs at least one scene",
@@ -242,10 +316,10 @@ static int build_spec(struct job *job, const struct stage_def *def, const cJSON 
     v->height = def->height;
     if (!v->width)
         video_default_size(v->scenes[0].width, v->scenes[0].height, &v->width, &v->height);
-    const char *version = ffmpeg_version(err);
-    if (!version)
+    const struct video_tools *tools = video_tools_get(err);
+    if (!tools)
         goto out;
-    v->ffmpeg = xstrdup(version);
+    v->ffmpeg = xstrdup(tools->major);
     rc = 0;
 out:
     strmap_release(&recorded);

@@ -575,6 +575,7 @@ void wfl_stage_release(struct stage_def *s)
     tmpl_free(s->audio);
     tmpl_free(s->caption);
     tmpl_free(s->subtitles);
+    tmpl_free(s->clip);
     free(s->preset);
     free(s->deps);
     memset(s, 0, sizeof *s);

@@ -27,6 +27,13 @@ enum video_motion {
     VIDEO_MOTION_KENBURNS, /* a slow zoom, in and out on alternate scenes */
 };
 
+/* video: what becomes of a scene clip's own sound (applied at assembly, never in the clip). */
+enum video_clip_sound {
+    VIDEO_CLIP_MUTE,  /* dropped */
+    VIDEO_CLIP_UNDER, /* mixed under the narration, 18 dB down (the default) */
+    VIDEO_CLIP_KEEP,  /* mixed at its own level */
+};
+
 /* A place in a workflow or prompt file; `file` is owned by the workflow (see files[]). */
 struct wf_pos {
     const char *file;
@@ -95,6 +102,10 @@ struct stage_def {
     bool burn_subtitles;   /* also draw the subtitles into the picture */
     int crf;               /* libx264 constant rate factor; default 20 */
     char *preset;          /* libx264 preset; default "medium" */
+    /* video, scene clips (runner/workflow_video.c): a scene whose clip file exists shows it
+     * instead of its image */
+    struct tmpl *clip;                /* per scene: path of its video clip; NULL = none */
+    enum video_clip_sound clip_sound; /* default VIDEO_CLIP_UNDER */
 
     size_t *deps; /* indices of the stages this one depends on (templates, foreach, needs) */
     size_t n_deps;

@@ -272,7 +272,7 @@ static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const
     if ((item || index) && s->scenes && !per_item) {
         diag_add(L->dl, file, r->line, r->col,
                  "'%s' is only defined in the per-scene fields of a video stage (image, audio, "
-                 "caption)",
+                 "caption, clip)",
                  r->root);
     } else if ((item || index) && !per_item) {
         diag_add(L->dl, file, r->line, r->col,

@@ -1,5 +1,6 @@
-/* workflow_video: the keys of a `kind: video` stage (scenes, per-scene templates, subtitles and
- * the encoding settings), their defaults, and the check that FFmpeg is installed. */
+/* workflow_video: the keys of a `kind: video` stage (scenes, per-scene templates, subtitles,
+ * scene clips and the encoding settings), their defaults, and the check that FFmpeg (ffmpeg and
+ * ffprobe) is installed. */
 #include "child.h"
 #include "util.h"
 #include "workflow_int.h"
@@ -14,6 +15,7 @@
 #define VIDEO_TRANSITION_MAX 10000 /* ms */
 
 static const char *const motions[] = {"none", "kenburns"};
+static const char *const clip_sounds[] = {"mute", "under", "keep"}; /* enum video_clip_sound */
 static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",  "fast",
                                       "medium",    "slow",      "slower",   "veryslow"};
 
@@ -62,6 +64,7 @@ void wfl_video_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_
     s->fps = VIDEO_DEFAULT_FPS;
     s->crf = VIDEO_DEFAULT_CRF;
     s->motion = VIDEO_MOTION_NONE;
+    s->clip_sound = VIDEO_CLIP_UNDER;
     if ((v = ydoc_get(st, "scenes")) &&
         wfl_array_path(L, v, "scenes", &s->scenes, &s->scenes_segs, &s->n_scenes_segs))
         info->foreach = v;
@@ -71,6 +74,16 @@ void wfl_video_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_
         s->audio = wfl_template_field(L, v, "audio", false);
     if ((v = ydoc_get(st, "caption")))
         s->caption = wfl_template_field(L, v, "caption", false);
+    if ((v = ydoc_get(st, "clip")))
+        s->clip = wfl_template_field(L, v, "clip", false);
+    if ((v = ydoc_get(st, "clip_sound"))) {
+        char *m = wfl_choice_field(L, v, "clip_sound", "clip_sound", clip_sounds,
+                                   ARRAY_SIZE(clip_sounds));
+        for (size_t i = 0; m && i < ARRAY_SIZE(clip_sounds); i++)
+            if (strcmp(m, clip_sounds[i]) == 0)
+                s->clip_sound = (enum video_clip_sound)i;
+        free(m);
+    }
     if ((v = ydoc_get(st, "subtitles"))) {
         s->subtitles = wfl_template_field(L, v, "subtitles", false);
         info->subtitles = v;
@@ -120,6 +133,11 @@ void wfl_video_required(struct wf_loader *L, struct stage_def *s, const struct y
         wfl_error(L, subs,
                   "'subtitles' needs 'caption' (each scene's subtitle text, e.g. "
                   "\"{{item.narration}}\")");
+    const struct ydoc_node *sound = ydoc_get(st, "clip_sound");
+    if (sound && !ydoc_get(st, "clip"))
+        wfl_error(L, sound,
+                  "'clip_sound' needs 'clip' (each scene's video clip, e.g. "
+                  "clips/{{item.id}}.mp4)");
     const struct ydoc_node *burn = ydoc_get(st, "burn_subtitles");
     if (burn && s->burn_subtitles && !subs)
         wfl_error(L, burn, "'burn_subtitles' needs 'subtitles' (the .srt file to draw)");
@@ -128,11 +146,17 @@ void wfl_video_required(struct wf_loader *L, struct stage_def *s, const struct y
 void wfl_video_needs_ffmpeg(struct wf_loader *L, const struct stage_def *s,
                             const struct ydoc_node *at)
 {
-    char *path = child_find_program("ffmpeg");
-    if (!path)
-        wfl_error(L, at,
-                  "stage '%s' runs FFmpeg, and 'ffmpeg' is not installed (not found on PATH); "
-                  "install the Debian package 'ffmpeg' (apt-get install ffmpeg)",
-                  s->name);
-    free(path);
+    /* ffmpeg encodes; ffprobe checks each segment and clip before it counts (same package) */
+    static const char *const programs[] = {"ffmpeg", "ffprobe"};
+    for (size_t i = 0; i < ARRAY_SIZE(programs); i++) {
+        char *path = child_find_program(programs[i]);
+        if (!path) {
+            wfl_error(L, at,
+                      "stage '%s' runs FFmpeg, and '%s' is not installed (not found on PATH); "
+                      "install the Debian package 'ffmpeg' (apt-get install ffmpeg)",
+                      s->name, programs[i]);
+            return;
+        }
+        free(path);
+    }
 }

@@ -1,5 +1,6 @@
 /* video: the spec (the item's canonical request), the default size, the timeline and the
- * subtitles of the video stage (see video.h). FFmpeg's side is in video_ffmpeg.c. */
+ * subtitles of the video stage (see video.h). The segments are in video_segment.c, FFmpeg's
+ * argument vectors in video_ffmpeg.c, ffprobe's answers in video_probe.c. */
 #include "video.h"
 #include "srttext.h"
 #include "../runner/jsonutil.h"
@@ -21,6 +22,7 @@ void video_spec_release(struct video_spec *v)
         free(s->image);
         free(s->audio);
         free(s->caption);
+        free(s->clip.path);
     }
     free(v->scenes);
     free(v->ffmpeg);
@@ -33,6 +35,41 @@ void video_spec_release(struct video_spec *v)
 static const char *motion_name(enum video_motion m)
 {
     return m == VIDEO_MOTION_KENBURNS ? "kenburns" : "none";
+}
+
+static const char *const clip_sound_names[] = {"mute", "under", "keep"}; /* video_clip_sound */
+
+bool video_scene_shows_clip(const struct video_scene *s)
+{
+    return s->clip.path && !s->clip.missing;
+}
+
+static bool any_clip(const struct video_spec *v)
+{
+    for (size_t i = 0; i < v->n_scenes; i++)
+        if (video_scene_shows_clip(&v->scenes[i]))
+            return true;
+    return false;
+}
+
+/* Only for a scene whose stage names a clip: the requests of jobs without clips stay as they
+ * were (and so do their keys). */
+static void add_clip_json(cJSON *o, const struct video_clip *c)
+{
+    if (!c->path)
+        return;
+    cJSON *j = cJSON_AddObjectToObject(o, "clip");
+    cJSON_AddStringToObject(j, "path", c->path);
+    if (c->missing) {
+        cJSON_AddBoolToObject(j, "missing", true);
+        return;
+    }
+    cJSON_AddStringToObject(j, "sha256", c->sha256);
+    cJSON_AddStringToObject(j, "format", c->format);
+    json_add_i64(j, "duration_ms", c->duration_ms);
+    cJSON_AddNumberToObject(j, "width", c->width);
+    cJSON_AddNumberToObject(j, "height", c->height);
+    cJSON_AddBoolToObject(j, "has_audio", c->has_audio);
 }
 
 cJSON *video_spec_json(const struct video_spec *v)
@@ -58,6 +95,8 @@ cJSON *video_spec_json(const struct video_spec *v)
     cJSON_AddStringToObject(st, "audio_bitrate", "128k");
     cJSON_AddNumberToObject(st, "audio_rate", 48000);
     cJSON_AddNumberToObject(st, "audio_channels", 1); /* narration: mono */
+    if (any_clip(v))
+        cJSON_AddStringToObject(st, "clip_sound", clip_sound_names[v->clip_sound]);
     cJSON *arr = cJSON_AddArrayToObject(j, "scenes");
     for (size_t i = 0; i < v->n_scenes; i++) {
         const struct video_scene *s = &v->scenes[i];
@@ -77,6 +116,7 @@ cJSON *video_spec_json(const struct video_spec *v)
         cJSON_AddNumberToObject(au, "sample_rate", s->sample_rate);
         json_add_i64(au, "frames", s->frames);
         json_add_str_or_null(o, "caption", s->caption);
+        add_clip_json(o, &s->clip);
         cJSON_AddItemToArray(arr, o);
     }
     return j;
@@ -97,6 +137,35 @@ static bool copy_sha(const cJSON *o, char out[SHA256_HEX_LEN + 1])
     return true;
 }
 
+static bool clip_from_json(const cJSON *j, struct video_clip *c)
+{
+    if (!j)
+        return true;
+    c->path = dup_str(j, "path");
+    c->missing = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "missing"));
+    if (!c->path)
+        return false;
+    if (c->missing)
+        return true;
+    const char *fmt = json_str(j, "format");
+    snprintf(c->format, sizeof c->format, "%s", fmt ? fmt : "");
+    c->duration_ms = (int64_t)json_num(j, "duration_ms", 0);
+    c->width = (int)json_num(j, "width", 0);
+    c->height = (int)json_num(j, "height", 0);
+    c->has_audio = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "has_audio"));
+    return copy_sha(j, c->sha256) &&
+           (!strcmp(c->format, "mov") || !strcmp(c->format, "matroska")) && c->duration_ms > 0 &&
+           c->width > 0 && c->height > 0;
+}
+
+static enum video_clip_sound clip_sound_from(const char *name)
+{
+    for (size_t i = 0; name && i < ARRAY_SIZE(clip_sound_names); i++)
+        if (!strcmp(name, clip_sound_names[i]))
+            return (enum video_clip_sound)i;
+    return VIDEO_CLIP_UNDER;
+}
+
 int video_spec_from_json(const cJSON *j, struct video_spec *v, struct gf_err *err)
 {
     memset(v, 0, sizeof *v);
@@ -114,6 +183,7 @@ int video_spec_from_json(const cJSON *j, struct video_spec *v, struct gf_err *er
     v->transition_ms = (int64_t)json_num(st, "transition_ms", 0);
     v->burn_subtitles = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "burn_subtitles"));
     v->crf = (int)json_num(st, "crf", -1);
+    v->clip_sound = clip_sound_from(json_str(st, "clip_sound"));
     int n = cJSON_GetArraySize(arr);
     if (!v->ffmpeg || !v->output || !v->preset || v->fps <= 0 || v->width <= 0 || v->height <= 0 ||
         v->crf < 0 || n <= 0)
@@ -136,7 +206,8 @@ int video_spec_from_json(const cJSON *j, struct video_spec *v, struct gf_err *er
         s->sample_rate = (int)json_num(au, "sample_rate", 0);
         s->frames = (int64_t)json_num(au, "frames", 0);
         if (!s->id || !s->image || !s->audio || !copy_sha(img, s->image_sha256) ||
-            !copy_sha(au, s->audio_sha256) || s->sample_rate <= 0 || s->frames <= 0)
+            !copy_sha(au, s->audio_sha256) || s->sample_rate <= 0 || s->frames <= 0 ||
+            !clip_from_json(cJSON_GetObjectItemCaseSensitive(o, "clip"), &s->clip))
             goto bad;
     }
     return 0;
@@ -259,6 +330,30 @@ int video_srt(const struct video_spec *v, const struct video_timeline *t, struct
         add_srt_time(out, t->cue_start[k]);
         buf_adds(out, " --> ");
         add_srt_time(out, t->cue_end[k]);
+        buf_addf(out, "\n%s\n\n", text.data);
+    }
+    buf_release(&text);
+    return cues;
+}
+
+int video_srt_window(const struct video_spec *v, const struct video_timeline *t, int64_t from,
+                     int64_t frames, struct buf *out)
+{
+    double start = (double)from / v->fps, end = (double)(from + frames) / v->fps;
+    int cues = 0;
+    struct buf text = BUF_INIT;
+    for (size_t k = 0; k < t->n; k++) {
+        double a = fmax(t->cue_start[k], start), b = fmin(t->cue_end[k], end);
+        if (b <= a)
+            continue;
+        buf_reset(&text);
+        srt_cue_text(&text, v->scenes[k].caption ? v->scenes[k].caption : "");
+        if (!text.len)
+            continue;
+        buf_addf(out, "%d\n", ++cues);
+        add_srt_time(out, a - start);
+        buf_adds(out, " --> ");
+        add_srt_time(out, b - start);
         buf_addf(out, "\n%s\n\n", text.data);
     }
     buf_release(&text);

@@ -9,8 +9,9 @@
 #include "../runner/workflow_int.h"
 
 static const char *const video_keys[] = {
-    "scenes", "image",      "audio",          "caption", "subtitles", "fps", "resolution",
-    "motion", "transition", "burn_subtitles", "crf",     "preset",    NULL};
+    "scenes", "image",      "audio",  "caption",    "subtitles",
+    "fps",    "resolution", "motion", "transition", "burn_subtitles",
+    "crf",    "preset",     "clip",   "clip_sound", NULL};
 
 static void video_parse(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
                         const struct ydoc_node *st, const struct ydoc_node *key)
@@ -31,7 +32,8 @@ static size_t video_templates(const struct stage_def *s, struct stage_tmpl *out,
     const struct stage_tmpl all[] = {{"image", s->image, true, true},
                                      {"audio", s->audio, true, true},
                                      {"caption", s->caption, true, false},
-                                     {"subtitles", s->subtitles, false, false}};
+                                     {"subtitles", s->subtitles, false, false},
+                                     {"clip", s->clip, true, true}};
     size_t n = 0;
     for (size_t i = 0; i < sizeof all / sizeof all[0] && n < max; i++)
         out[n++] = all[i];

@@ -74,8 +74,10 @@ base_sum=$(tree "$base")
 SCENES=$(jq '.scenes | length' "$base/analysis.json")
 assert_eq "it has three scenes" 3 "$SCENES"
 # what gemflow itself leaves on disk after a whole run (a run writes more: call records are
-# rewritten, events appended); the video is written by FFmpeg, a process of its own
-JOB_BYTES=$(find "$base" -type f ! -name 'video.mp4' ! -name '.*' -printf '%s\n' | awk '{ s += $1 } END { print s }')
+# rewritten, events appended); the video and its segments are written by FFmpeg, a process of
+# its own
+JOB_BYTES=$(find "$base" -type f ! -name 'video.mp4' ! -name '.*' ! -path '*/.gemflow/segments/*' -printf '%s\n' |
+    awk '{ s += $1 } END { print s }')
 
 # --- read-only -----------------------------------------------------------------------------
 # The strongest way this machine allows: root ignores permissions, so root uses a read-only

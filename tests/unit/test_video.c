@@ -1,7 +1,8 @@
 /* test_video: the video stage's pure parts: the scene timeline (frames, crossfades, caption
- * times), the .srt text, the default size, the request (spec) round trip, FFmpeg's argument
- * vector and filter graph, its progress lines and version, and reading an MP4's boxes. Expected
- * values are worked out by hand in the comments. */
+ * times), the .srt text, the default size, the request (spec) round trip, the segments (plan,
+ * keys, FFmpeg's argument vectors and filter graphs, scene clips), ffprobe's answers, its progress
+ * lines and version, and reading an MP4's boxes. Expected values are worked out by hand in the
+ * comments. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -343,69 +344,392 @@ static const char *graph_of(char **argv)
     return argv[i + 1];
 }
 
-static void test_argv(void **state)
+/* ---- segments: the plan, their keys, FFmpeg's argument vectors ---- */
+
+static void plan_of(struct video_spec *v, struct video_timeline *t, struct video_plan *p)
+{
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(video_timeline(v, t, &err), 0);
+    assert_int_equal(video_plan(v, t, "5.1.9", p, &err), 0);
+}
+
+static const struct video_segment *seg_named(const struct video_plan *p, const char *name)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (!strcmp(p->segs[i].name, name))
+            return &p->segs[i];
+    fail_msg("no segment '%s'", name);
+    return NULL;
+}
+
+static void test_plan_crossfades(void **state)
 {
     struct video_spec v;
     struct video_timeline t;
-    struct gf_err err = GF_ERR_INIT;
+    struct video_plan p;
     three_scenes(&v, 30, 500);
-    free(v.scenes[0].image);
-    v.scenes[0].image = xstrdup("-x:y.png"); /* reads like an option and a protocol */
-    assert_int_equal(video_timeline(&v, &t, &err), 0);
-    char **argv = video_ffmpeg_argv("/usr/bin/ffmpeg", &v, &t, ".video.mp4.tmp-7", NULL);
+    plan_of(&v, &t, &p);
+    /* timeline (test_timeline_crossfades): scenes at 0, 45, 135; fades of 15; 173 frames */
+    static const char *const names[] = {"s01", "s01>s02", "s02", "s02>s03", "s03", "sound"};
+    static const int64_t starts[] = {0, 45, 60, 135, 150, 0};
+    static const int64_t frames[] = {45, 15, 75, 15, 23, 173};
+    static const int64_t from[] = {0, 0, 15, 0, 15, 0};
+    assert_int_equal(p.n, 6);
+    int64_t pictures = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        assert_string_equal(p.segs[i].name, names[i]);
+        assert_int_equal(p.segs[i].start_frame, starts[i]);
+        assert_int_equal(p.segs[i].frames, frames[i]);
+        assert_int_equal(p.segs[i].from, from[i]);
+        assert_int_equal(strlen(p.segs[i].key), SHA256_HEX_LEN);
+        if (p.segs[i].kind != VIDEO_SEG_SOUND)
+            pictures += p.segs[i].frames;
+        for (size_t j = 0; j < i; j++) /* no two segments share a file */
+            assert_string_not_equal(p.segs[i].key, p.segs[j].key);
+    }
+    assert_int_equal(pictures, t.total_frames); /* the pictures tile the video */
+    assert_int_equal(p.segs[1].kind, VIDEO_SEG_FADE);
+    assert_int_equal(p.segs[1].scene, 1);
+    assert_string_equal(video_segment_ext(&p.segs[5]), "m4a");
+    assert_string_equal(video_segment_ext(&p.segs[0]), "mp4");
+    /* the concat list names the pictures in order, never the sound */
+    char *list = video_concat_list(&p, 30);
+    char want[512];
+    snprintf(want, sizeof want,
+             "ffconcat version 1.0\nfile %s.mp4\nduration 1.500000\nfile %s.mp4\nduration "
+             "0.500000\nfile %s.mp4\nduration 2.500000\n",
+             p.segs[0].key, p.segs[1].key, p.segs[2].key);
+    assert_memory_equal(list, want, strlen(want));
+    assert_null(strstr(list, p.segs[5].key));
+    free(list);
+    video_plan_release(&p);
+    video_timeline_release(&t);
+    video_spec_release(&v);
+}
+
+static void test_plan_cuts(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct video_plan p;
+    three_scenes(&v, 10, 0);
+    plan_of(&v, &t, &p);
+    assert_int_equal(p.n, 4); /* one segment per scene, then the sound */
+    assert_string_equal(p.segs[0].name, "s01");
+    assert_string_equal(p.segs[1].name, "s02");
+    assert_int_equal(p.segs[1].frames, 35);
+    assert_string_equal(p.segs[3].name, "sound");
+    video_plan_release(&p);
+    video_timeline_release(&t);
+    video_spec_release(&v);
+}
+
+/* keys[i] of the plan of v */
+static void keys_of(struct video_spec *v, char keys[][SHA256_HEX_LEN + 1], size_t n)
+{
+    struct video_timeline t;
+    struct video_plan p;
+    plan_of(v, &t, &p);
+    assert_int_equal(p.n, n);
+    for (size_t i = 0; i < n; i++)
+        memcpy(keys[i], p.segs[i].key, SHA256_HEX_LEN + 1);
+    video_plan_release(&p);
+    video_timeline_release(&t);
+}
+
+/* which of the six segments changed key, as "s01 s01>s02 ..." */
+static void assert_changed(char a[][SHA256_HEX_LEN + 1], char b[][SHA256_HEX_LEN + 1],
+                           const char *want)
+{
+    static const char *const names[] = {"s01", "s01>s02", "s02", "s02>s03", "s03", "sound"};
+    char got[128] = "";
+    for (size_t i = 0; i < 6; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", got[0] ? " " : "",
+                     names[i]);
+    assert_string_equal(got, want);
+}
+
+static void test_plan_keys_follow_inputs(void **state)
+{
+    struct video_spec v;
+    char base[6][SHA256_HEX_LEN + 1], now[6][SHA256_HEX_LEN + 1];
+    three_scenes(&v, 30, 500);
+    keys_of(&v, base, 6);
+    keys_of(&v, now, 6);
+    assert_changed(base, now, ""); /* the same inputs, the same keys */
+
+    /* one image: its scene and the crossfades on either side of it, nothing else */
+    memset(v.scenes[1].image_sha256, 'z', SHA256_HEX_LEN);
+    keys_of(&v, now, 6);
+    assert_changed(base, now, "s01>s02 s02 s02>s03");
+    memset(v.scenes[1].image_sha256, 'b', SHA256_HEX_LEN);
+
+    /* the first or last image: one crossfade only */
+    memset(v.scenes[0].image_sha256, 'z', SHA256_HEX_LEN);
+    keys_of(&v, now, 6);
+    assert_changed(base, now, "s01 s01>s02");
+    memset(v.scenes[0].image_sha256, 'a', SHA256_HEX_LEN);
+
+    /* a narration with other bytes but the same length: the sound only */
+    memset(v.scenes[2].audio_sha256, 'z', SHA256_HEX_LEN);
+    keys_of(&v, now, 6);
+    assert_changed(base, now, "sound");
+    memset(v.scenes[2].audio_sha256, 'f', SHA256_HEX_LEN);
+    keys_of(&v, now, 6);
+    assert_changed(base, now, "");
+
+    /* an encoder setting: every picture (the sound is AAC whatever libx264 does) */
+    v.crf = 23;
+    keys_of(&v, now, 6);
+    assert_changed(base, now, "s01 s01>s02 s02 s02>s03 s03");
+    v.crf = 20;
+
+    /* Ken Burns: a scene's picture moves over its whole length, so its segments know where in it
+     * they are; still the other scenes keep theirs */
+    v.motion = VIDEO_MOTION_KENBURNS;
+    keys_of(&v, base, 6);
+    memset(v.scenes[2].image_sha256, 'z', SHA256_HEX_LEN);
+    keys_of(&v, now, 6);
+    assert_changed(base, now, "s02>s03 s03");
+    video_spec_release(&v);
+}
+
+static void test_segment_argv(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct video_plan p;
+    three_scenes(&v, 30, 500);
+    free(v.scenes[1].image);
+    v.scenes[1].image = xstrdup("-x:y.png"); /* reads like an option and a protocol */
+    plan_of(&v, &t, &p);
+
+    /* scene 2 between its crossfades: frames 15..89 of its still */
+    char **argv =
+        video_segment_argv("/usr/bin/ffmpeg", &v, &t, seg_named(&p, "s02"), ".seg.mp4.tmp-7", NULL);
     int n = 0;
     while (argv[n])
         n++;
     assert_string_equal(argv[0], "/usr/bin/ffmpeg");
-    assert_string_equal(argv[n - 1], "file:.video.mp4.tmp-7");
+    assert_string_equal(argv[n - 1], "file:.seg.mp4.tmp-7");
     assert_string_equal(argv[n - 2], "mp4");
-    assert_string_equal(argv[find_arg(argv, "-movflags") + 1], "+faststart");
     assert_string_equal(argv[find_arg(argv, "-progress") + 1], "pipe:1");
     assert_true(find_arg(argv, "-nostdin") > 0);
     assert_string_equal(argv[find_arg(argv, "-r") + 1], "30");
     assert_string_equal(argv[find_arg(argv, "-crf") + 1], "20");
     assert_string_equal(argv[find_arg(argv, "-preset") + 1], "medium");
+    assert_string_equal(argv[find_arg(argv, "-threads") + 1], "1");
+    assert_string_equal(argv[find_arg(argv, "-frames:v") + 1], "75");
     assert_string_equal(argv[find_arg(argv, "libx264") - 1], "-c:v");
-    assert_string_equal(argv[find_arg(argv, "aac") - 1], "-c:a");
-    assert_true(find_arg(argv, "file:-x:y.png") > 0);
+    assert_true(find_arg(argv, "-an") > 0);
+    assert_int_equal(find_arg(argv, "aac"), -1);
     assert_string_equal(argv[find_arg(argv, "file:-x:y.png") - 1], "-i");
-    assert_true(find_arg(argv, "file:audio/s03.wav") > 0);
     assert_int_equal(find_arg(argv, "-x:y.png"), -1);
     const char *g = graph_of(argv);
-    /* pictures hold exactly their frames; crossfades start where the next scene does */
-    assert_non_null(strstr(g, "loop=loop=59:size=1"));
-    assert_non_null(strstr(g, "loop=loop=104:size=1"));
-    assert_non_null(strstr(g, "settb=1/30,setpts=N[v0]"));
-    assert_non_null(strstr(g, "xfade=transition=fade:duration=0.500000:offset=1.500000"));
-    assert_non_null(strstr(g, "xfade=transition=fade:duration=0.500000:offset=4.500000"));
-    assert_non_null(strstr(g, "acrossfade=d=0.500000"));
-    assert_null(strstr(g, "subtitles="));
-    assert_null(strstr(g, "zoompan"));
+    assert_non_null(strstr(g, "loop=loop=74:size=1"));
+    assert_non_null(strstr(g, "settb=1/30,setpts=N[vc]"));
+    assert_null(strstr(g, "xfade"));
     video_argv_free(argv);
+
+    /* the crossfade into scene 3: the last 15 frames of scene 2 under the first 15 of scene 3 */
+    argv = video_segment_argv("ffmpeg", &v, &t, seg_named(&p, "s02>s03"), "o", NULL);
+    g = graph_of(argv);
+    assert_true(find_arg(argv, "file:-x:y.png") > 0);
+    assert_true(find_arg(argv, "file:images/s03.png") > 0);
+    assert_int_equal(find_arg(argv, "file:images/s01.png"), -1);
+    assert_non_null(strstr(g, "xfade=transition=fade:duration=0.500000:offset=0,"));
+    assert_string_equal(argv[find_arg(argv, "-frames:v") + 1], "15");
+    video_argv_free(argv);
+
+    /* the sound: every narration, crossfaded, AAC alone */
+    argv = video_segment_argv("ffmpeg", &v, &t, seg_named(&p, "sound"), "o", NULL);
+    g = graph_of(argv);
+    assert_true(find_arg(argv, "file:audio/s01.wav") > 0);
+    assert_true(find_arg(argv, "file:audio/s03.wav") > 0);
+    assert_int_equal(find_arg(argv, "libx264"), -1);
+    assert_true(find_arg(argv, "-vn") > 0);
+    assert_string_equal(argv[find_arg(argv, "aac") - 1], "-c:a");
+    assert_string_equal(argv[find_arg(argv, "-ar") + 1], "48000");
+    assert_non_null(strstr(g, "acrossfade=d=0.500000"));
+    assert_null(strstr(g, "amix")); /* no clips */
+    video_argv_free(argv);
+
+    /* the join copies: concat demuxer, no encoder, faststart */
+    argv = video_join_argv("ffmpeg", ".gemflow/segments/video/.join.ffconcat.tmp-1",
+                           ".gemflow/segments/video/k.m4a", ".video.mp4.tmp-1");
+    assert_string_equal(argv[find_arg(argv, "-f") + 1], "concat");
+    assert_string_equal(argv[find_arg(argv, "-c") + 1], "copy");
+    assert_string_equal(argv[find_arg(argv, "-movflags") + 1], "+faststart");
+    assert_int_equal(find_arg(argv, "libx264"), -1);
+    assert_true(find_arg(argv, "file:.gemflow/segments/video/k.m4a") > 0);
+    video_argv_free(argv);
+    video_plan_release(&p);
     video_timeline_release(&t);
     video_spec_release(&v);
 }
 
-static void test_argv_cuts_motion_burn(void **state)
+static void test_segment_argv_motion_burn(void **state)
 {
     struct video_spec v;
     struct video_timeline t;
-    struct gf_err err = GF_ERR_INIT;
+    struct video_plan p;
     three_scenes(&v, 10, 0);
     v.motion = VIDEO_MOTION_KENBURNS;
-    assert_int_equal(video_timeline(&v, &t, &err), 0);
-    char **argv = video_ffmpeg_argv("ffmpeg", &v, &t, "o.tmp-1", "subs/a:b,c'd.srt");
+    v.burn_subtitles = true;
+    plan_of(&v, &t, &p);
+    /* scene 2 (3.5 s at 10 fps): 35 frames zooming out from 1.12 over frames 0..34 */
+    char **argv =
+        video_segment_argv("ffmpeg", &v, &t, seg_named(&p, "s02"), "o.tmp-1", "subs/a:b,c'd.srt");
     const char *g = graph_of(argv);
-    assert_non_null(strstr(g, "concat=n=3:v=1:a=0[vc]"));
-    assert_non_null(strstr(g, "concat=n=3:v=0:a=1[ac]"));
-    assert_null(strstr(g, "xfade"));
-    /* scene 1 (2 s at 10 fps): 20 frames zooming in; scene 2 zooms out */
-    assert_non_null(strstr(g, "zoompan=z='1+0.12*on/19'"));
-    assert_non_null(strstr(g, ":d=20:s=1920x1080:fps=10"));
-    assert_non_null(strstr(g, "zoompan=z='1.12-0.12*on/34'"));
+    assert_non_null(strstr(g, "zoompan=z='1.12-0.12*(on+0)/34'"));
+    assert_non_null(strstr(g, ":d=35:s=1920x1080:fps=10"));
     /* the file name escaped for the option (\: \') and then for the graph (\\ \, \') */
     assert_non_null(strstr(g, "subtitles=filename=subs/a\\\\:b\\,c\\\\\\'d.srt,null[vout]"));
     video_argv_free(argv);
+    /* each segment draws only its own cue, timed from its own start */
+    const struct video_segment *s2 = seg_named(&p, "s02");
+    assert_non_null(s2->srt);
+    assert_non_null(strstr(s2->srt, "00:00:00,000 --> 00:00:03,500"));
+    assert_null(strstr(s2->srt, "First"));
+    assert_null(seg_named(&p, "s03")->srt); /* its caption is blank: nothing to draw */
+    video_plan_release(&p);
+    video_timeline_release(&t);
+    video_spec_release(&v);
+}
+
+/* A scene clip: shown instead of the still, held or cut to the scene, its sound mixed as the
+ * setting says. */
+static void test_segment_clip(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct video_plan p;
+    three_scenes(&v, 10, 0);
+    struct video_clip *c = &v.scenes[1].clip;
+    c->path = xstrdup("clips/s02.mp4");
+    memset(c->sha256, 'c', SHA256_HEX_LEN);
+    snprintf(c->format, sizeof c->format, "mov");
+    c->duration_ms = 2000; /* shorter than the scene's 3.5 s: its last frame is held */
+    c->width = 640;
+    c->height = 480;
+    c->has_audio = true;
+    v.clip_sound = VIDEO_CLIP_UNDER;
+    plan_of(&v, &t, &p);
+    char **argv = video_segment_argv("ffmpeg", &v, &t, seg_named(&p, "s02"), "o", NULL);
+    const char *g = graph_of(argv);
+    assert_string_equal(argv[find_arg(argv, "file:clips/s02.mp4") - 2], "mov");
+    assert_string_equal(argv[find_arg(argv, "file:clips/s02.mp4") - 3], "-f");
+    assert_int_equal(find_arg(argv, "file:images/s02.png"), -1);
+    assert_non_null(strstr(g, "tpad=stop=-1:stop_mode=clone,trim=start_frame=0:end_frame=35"));
+    assert_non_null(strstr(g, "pad=1920:1080"));
+    video_argv_free(argv);
+    argv = video_segment_argv("ffmpeg", &v, &t, seg_named(&p, "sound"), "o", NULL);
+    g = graph_of(argv);
+    assert_true(find_arg(argv, "file:clips/s02.mp4") > 0);
+    assert_non_null(strstr(g, "volume=-18dB"));
+    assert_non_null(strstr(g, "amix=inputs=2:duration=first:normalize=0"));
+    /* placed where scene 2 starts (2.0 s = 96000 samples at 48 kHz) */
+    assert_non_null(strstr(g, "adelay=delays=96000S"));
+    video_argv_free(argv);
+    char keys[4][SHA256_HEX_LEN + 1];
+    for (size_t i = 0; i < 4; i++)
+        memcpy(keys[i], p.segs[i].key, sizeof keys[i]);
+    video_plan_release(&p);
+
+    /* keep: at its own level; the sound's key changes, no picture's does */
+    v.clip_sound = VIDEO_CLIP_KEEP;
+    plan_of(&v, &t, &p);
+    argv = video_segment_argv("ffmpeg", &v, &t, seg_named(&p, "sound"), "o", NULL);
+    assert_null(strstr(graph_of(argv), "volume="));
+    assert_non_null(strstr(graph_of(argv), "amix=inputs=2"));
+    video_argv_free(argv);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(p.segs[i].key, keys[i]);
+    assert_string_not_equal(p.segs[3].key, keys[3]);
+    video_plan_release(&p);
+
+    /* mute: the clip is not an input of the sound at all */
+    v.clip_sound = VIDEO_CLIP_MUTE;
+    plan_of(&v, &t, &p);
+    argv = video_segment_argv("ffmpeg", &v, &t, seg_named(&p, "sound"), "o", NULL);
+    assert_int_equal(find_arg(argv, "file:clips/s02.mp4"), -1);
+    assert_null(strstr(graph_of(argv), "amix"));
+    video_argv_free(argv);
+    video_plan_release(&p);
+
+    /* a clip named but missing: the scene shows its still */
+    c->missing = true;
+    plan_of(&v, &t, &p);
+    argv = video_segment_argv("ffmpeg", &v, &t, seg_named(&p, "s02"), "o", NULL);
+    assert_true(find_arg(argv, "file:images/s02.png") > 0);
+    assert_int_equal(find_arg(argv, "file:clips/s02.mp4"), -1);
+    video_argv_free(argv);
+    video_plan_release(&p);
+    video_timeline_release(&t);
+    video_spec_release(&v);
+}
+
+/* ---- ffprobe's answers ---- */
+
+static void test_clip_container(void **state)
+{
+    const unsigned char mp4[] = {0, 0, 0, 0x20, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm'};
+    const unsigned char mkv[] = {0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81};
+    const unsigned char m3u[] = "#EXTM3U\nfile:///etc/passwd\n";
+    assert_string_equal(video_clip_container(mp4, sizeof mp4), "mov");
+    assert_string_equal(video_clip_container(mkv, sizeof mkv), "matroska");
+    assert_null(video_clip_container(m3u, sizeof m3u - 1));
+    assert_null(video_clip_container(mp4, 4));
+}
+
+static void test_clip_facts(void **state)
+{
+    struct video_clip c = {0};
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(video_clip_facts("{\"streams\":[{\"codec_type\":\"video\",\"width\":640,"
+                                      "\"height\":360,\"duration\":\"3.000000\"},"
+                                      "{\"codec_type\":\"audio\"}],\"format\":{}}",
+                                      &c, &err),
+                     0);
+    assert_int_equal(c.width, 640);
+    assert_int_equal(c.duration_ms, 3000);
+    assert_true(c.has_audio);
+    assert_int_equal(video_clip_facts("{\"streams\":[{\"codec_type\":\"video\",\"width\":64,"
+                                      "\"height\":36}],\"format\":{\"duration\":\"1.5\"}}",
+                                      &c, &err),
+                     0);
+    assert_int_equal(c.duration_ms, 1500);
+    assert_false(c.has_audio);
+    assert_int_equal(
+        video_clip_facts("{\"streams\":[{\"codec_type\":\"audio\"}],\"format\":{}}", &c, &err), -1);
+    assert_string_equal(err.msg, "it has no video stream");
+    assert_int_equal(video_clip_facts("not json", &c, &err), -1);
+}
+
+static void test_segment_check(void **state)
+{
+    struct video_spec v;
+    struct video_timeline t;
+    struct video_plan p;
+    struct gf_err err = GF_ERR_INIT;
+    three_scenes(&v, 10, 0);
+    plan_of(&v, &t, &p);
+    const char *ok = "{\"packets\":[{\"flags\":\"K__\"}],\"streams\":[{\"codec_type\":\"video\","
+                     "\"codec_name\":\"h264\",\"width\":1920,\"height\":1080,\"pix_fmt\":"
+                     "\"yuv420p\",\"avg_frame_rate\":\"10/1\",\"nb_frames\":\"35\"}]}";
+    assert_int_equal(video_segment_check(ok, &v, &t, &p.segs[1], &err), 0);
+    assert_int_equal(video_segment_check(ok, &v, &t, &p.segs[0], &err), -1);
+    assert_string_equal(err.msg, "it holds 35 frames, not 20");
+    const char *sound = "{\"streams\":[{\"codec_type\":\"audio\",\"codec_name\":\"aac\","
+                        "\"sample_rate\":\"48000\",\"channels\":1,\"duration\":\"6.750000\"}]}";
+    assert_int_equal(video_segment_check(sound, &v, &t, &p.segs[3], &err), 0);
+    assert_int_equal(video_segment_check(sound, &v, &t, &p.segs[1], &err), -1);
+    assert_string_equal(err.msg, "its stream is audio, not video");
+    const char *short_sound = "{\"streams\":[{\"codec_type\":\"audio\",\"codec_name\":\"aac\","
+                              "\"sample_rate\":\"48000\",\"channels\":1,\"duration\":\"6.0\"}]}";
+    assert_int_equal(video_segment_check(short_sound, &v, &t, &p.segs[3], &err), -1);
+    video_plan_release(&p);
     video_timeline_release(&t);
     video_spec_release(&v);
 }
@@ -540,8 +864,15 @@ int main(void)
         cmocka_unit_test(test_default_size),
         cmocka_unit_test(test_spec_round_trip),
         cmocka_unit_test(test_spec_damaged),
-        cmocka_unit_test(test_argv),
-        cmocka_unit_test(test_argv_cuts_motion_burn),
+        cmocka_unit_test(test_plan_crossfades),
+        cmocka_unit_test(test_plan_cuts),
+        cmocka_unit_test(test_plan_keys_follow_inputs),
+        cmocka_unit_test(test_segment_argv),
+        cmocka_unit_test(test_segment_argv_motion_burn),
+        cmocka_unit_test(test_segment_clip),
+        cmocka_unit_test(test_clip_container),
+        cmocka_unit_test(test_clip_facts),
+        cmocka_unit_test(test_segment_check),
         cmocka_unit_test(test_progress_lines),
         cmocka_unit_test(test_ffmpeg_major),
         cmocka_unit_test(test_mp4_check),
