@@ -111,6 +111,8 @@ static void classify_http_error(const struct item *it, const struct http_result 
 {
     struct gemini_error ge;
     gemini_error_parse((int)res->status, res->body.data, res->body.len, &ge);
+    if (res->status == 429)
+        engine_quota_note_429(it, &ge); /* kept for every process on the key */
     /* "limit: 0": the project has no quota at all for this model; waiting cannot help */
     bool no_quota = res->status == 429 && ge.message && strstr(ge.message, "limit: 0,");
     o->retryable = retry_status_is_retryable((int)res->status) && !ge.daily_quota && !no_quota;
@@ -192,8 +194,8 @@ static void redact_reply(const struct item *it, struct outcome *o, bool saved)
     if (!src && !saved)
         return; /* the failure's record redacts it, from its text */
     char hex[SHA256_HEX_LEN + 1] = "";
-    struct callrec_known known = {src, true, 0, hex, out->consumed_len,
-                                  json_str(out->media, "source_format")};
+    struct callrec_known known = {
+        src, true, 0, hex, out->consumed_len, json_str(out->media, "source_format")};
     if (saved && src == out->verbatim_b64) {
         known.bytes = (size_t)o->art.bytes;
         memcpy(hex, o->art.sha256, sizeof hex);
@@ -619,6 +621,10 @@ static void finish(struct engine *e, struct item *it, struct http_result *res, s
         }
     } else if (retry) {
         schedule_retry(e, it, o, res->status);
+        cJSON_Delete(o->error);
+        o->error = NULL;
+    } else if (engine_quota_defer(e, it, o->error)) {
+        /* the day's quota is used up: the item waits for the reset (engine_quota.c) */
         cJSON_Delete(o->error);
         o->error = NULL;
     } else if (!o->retryable || e->stop_level == 0) {

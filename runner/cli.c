@@ -56,6 +56,14 @@ int job_cli_option(struct job_cli *jc, int opt, const char *arg)
             return -1;
         jc->job.wf.service_tier = arg;
         return 1;
+    case OPT_QUOTA_DIR:
+        if (!*arg)
+            return -1;
+        jc->quota_dir = arg;
+        return 1;
+    case OPT_NO_WAIT_QUOTA:
+        jc->no_wait_quota = true;
+        return 1;
     case 'q':
         jc->verbosity = -1;
         return 1;
@@ -71,6 +79,8 @@ const char *job_cli_problem(int opt, const char *arg)
     static char msg[256];
     if (opt == OPT_TIER)
         snprintf(msg, sizeof msg, "--tier takes flex, standard or priority, got '%s'", arg);
+    else if (opt == OPT_QUOTA_DIR)
+        snprintf(msg, sizeof msg, "--quota-dir needs a directory, got an empty string");
     else
         snprintf(msg, sizeof msg, "--set needs KEY=VALUE, got '%s'", arg);
     return msg;

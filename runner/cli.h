@@ -21,7 +21,7 @@ int cmd_plan(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_models(int argc, char **argv); /* cmd_models.c: what the key can use */
-int cmd_watch(int argc, char **argv); /* cmd_watch.c: the inbox watcher */
+int cmd_watch(int argc, char **argv);  /* cmd_watch.c: the inbox watcher */
 /* inspection: cmd_log.c, cmd_inspect.c, cmd_accept.c, cmd_report.c, cmd_complete.c */
 int cmd_log(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
@@ -41,6 +41,8 @@ struct job_cli {
     size_t n_sets, cap_sets;
     const char *api_key_file;
     int verbosity;
+    const char *quota_dir; /* --quota-dir (run, rerun, watch); NULL: the default */
+    bool no_wait_quota;    /* --no-wait-quota */
 };
 
 enum {
@@ -52,6 +54,8 @@ enum {
     OPT_NO_MODEL_CHECK,
     OPT_STRICT_MODELS,
     OPT_TIER,
+    OPT_QUOTA_DIR,
+    OPT_NO_WAIT_QUOTA,
 };
 
 /* Handle one shared option; returns 1 when it was one, 0 when not, -1 when its value is bad

@@ -20,6 +20,8 @@ static const struct option run_options[] = {
     {"no-model-check", no_argument, NULL, OPT_NO_MODEL_CHECK},
     {"strict-models", no_argument, NULL, OPT_STRICT_MODELS},
     {"tier", required_argument, NULL, OPT_TIER},
+    {"quota-dir", required_argument, NULL, OPT_QUOTA_DIR},
+    {"no-wait-quota", no_argument, NULL, OPT_NO_WAIT_QUOTA},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"color", optional_argument, NULL, OPT_COLOR},
@@ -98,7 +100,11 @@ static int run_jobs(struct job_cli *jc, enum display_color color, char **dirs, s
             goto out;
         opened++;
     }
-    struct engine_opts eo = {.api_key = key, .verbosity = jc->verbosity, .share_concurrency = true};
+    struct engine_opts eo = {.api_key = key,
+                             .verbosity = jc->verbosity,
+                             .share_concurrency = true,
+                             .quota_dir = jc->quota_dir,
+                             .no_wait_quota = jc->no_wait_quota};
     struct engine *e = engine_new(&eo, &err);
     if (!e) {
         fprintf(stderr, "gemflow: %s\n", err.msg);

@@ -31,6 +31,8 @@ static const struct option watch_options[] = {
     {"no-model-check", no_argument, NULL, OPT_NO_MODEL_CHECK},
     {"strict-models", no_argument, NULL, OPT_STRICT_MODELS},
     {"tier", required_argument, NULL, OPT_TIER},
+    {"quota-dir", required_argument, NULL, OPT_QUOTA_DIR},
+    {"no-wait-quota", no_argument, NULL, OPT_NO_WAIT_QUOTA},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {NULL, 0, NULL, 0},
@@ -170,7 +172,9 @@ static int serve(struct watcher *w, const char *key)
     struct engine_opts eo = {.api_key = key,
                              .verbosity = w->jc.verbosity,
                              .grace_ms = w->grace_ms,
-                             .share_concurrency = true};
+                             .share_concurrency = true,
+                             .quota_dir = w->jc.quota_dir,
+                             .no_wait_quota = w->jc.no_wait_quota};
     w->e = engine_new(&eo, &err);
     if (!w->e) {
         fprintf(stderr, "gemflow: %s\n", err.msg);

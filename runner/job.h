@@ -77,6 +77,9 @@ struct stage_run {
     int64_t started_ms;
     char *error;  /* why the stage failed as a whole (bad upstream output), or NULL */
     cJSON *value; /* json/text stage: its output as templates see it, once done */
+    /* the shared quota (engine_quota.c) */
+    bool quota_admitted;         /* today's per-day quota was found to cover the job */
+    int64_t quota_wait_until_ms; /* waiting for the per-day reset (wall clock), 0 when not */
 };
 
 enum job_mode {
@@ -116,8 +119,8 @@ struct job {
     char *halt_error;      /* why the run stopped before a paid call (a model not served), or
                               NULL; the job ends failed with halt_exit */
     int halt_exit;
-    int inflight;          /* calls holding a slot */
-    int checking;          /* replies in, being checked on a worker thread (slot given back) */
+    int inflight; /* calls holding a slot */
+    int checking; /* replies in, being checked on a worker thread (slot given back) */
     int64_t started_ms;
     int64_t manifest_ms; /* monotonic time manifest.json was last written */
     int64_t calls, tokens;

@@ -10,6 +10,10 @@ T_NAME=$(basename "$0" .sh)
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gemflow-$T_NAME.XXXXXX")
 T_FAILS=0
 T_CHECKS=0
+# Each test has a quota directory of its own (the shared API quota, runner/quota.h), so that
+# what one test's fake taught is not another's, and no test writes to the user's state.
+export GEMFLOW_QUOTA_DIR="$T_DIR/quota"
+unset GEMFLOW_MINUTE_MS
 FAKE_PID=""
 
 t_cleanup() {
