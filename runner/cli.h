@@ -22,6 +22,7 @@ int cmd_status(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_models(int argc, char **argv); /* cmd_models.c: what the key can use */
 int cmd_watch(int argc, char **argv);  /* cmd_watch.c: the inbox watcher */
+int cmd_quota(int argc, char **argv);  /* cmd_quota.c: the shared quota directory */
 /* inspection: cmd_log.c, cmd_inspect.c, cmd_accept.c, cmd_report.c, cmd_complete.c */
 int cmd_log(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
