@@ -202,6 +202,7 @@ static int admit(struct engine *e, struct item *it, struct eq_bucket *qb, int64_
     qb->day_count = r.day_count;
     snprintf(qb->quota_id, sizeof qb->quota_id, "%s", r.limits[QK_RPD].quota_id);
     quota_pacific_day(quota_wall_ms(), r.day, &qb->reset_ms);
+    qb->day_used = true; /* for this process: the other items of the model wait alike */
     qb->not_before = now + RECHECK_MS;
     (void)e;
     return 0;
