@@ -11,6 +11,9 @@ GEMFLOW_PACKAGES=(
     curl jq ffmpeg
     # .ci/run checks the formatting
     clang-format
+    # the many-jobs tests: GNU parallel (the Slurm test installs slurm-wlm and munge itself,
+    # in the full run only)
+    parallel
     # the inspection commands' tests: report.html in a real headless browser (driven by node
     # over the DevTools pipe), status --json against its JSON Schema, the man page's lint,
     # and `script` (bsdutils) for a terminal
