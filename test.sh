@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-bash tools/deps.sh
+if [ "$full" = 1 ]; then bash tools/deps.sh --full; else bash tools/deps.sh; fi
 jobs=$(nproc 2>/dev/null || echo 2)
 export GEMFLOW_TEST_FULL=$full
 start=$SECONDS
