@@ -6,6 +6,7 @@
 #include "fsutil.h"
 #include "gemini.h"
 #include "jsonutil.h"
+#include "refs.h"
 #include "retry.h"
 #include "util.h"
 
@@ -46,6 +47,10 @@ static cJSON *base_fields(const struct item *it)
 }
 
 static void done_cb(void *ctx, struct http_result *res);
+static cJSON *error_obj(const char *kind, long http_status, const char *status, const char *message,
+                        const char *finish, const char *block);
+static void fail_item(struct engine *e, struct item *it, cJSON *error, const char *response_body,
+                      size_t response_len, cJSON *parsed, long http_status);
 
 /* The reply is in: give the slot back before the reply is decoded and written, so that the
  * engine's refill can start the next call at once (http.c drain). */
@@ -69,17 +74,27 @@ void call_start(struct engine *e, struct item *it)
         it->first_start_ms = it->started_ms;
         now_rfc3339(it->started_ts, sizeof it->started_ts);
     }
+    /* references travel as base64 in the body sent; the item keeps its placeholders */
+    struct gf_err err = GF_ERR_INIT;
+    char *sent = NULL;
+    size_t sent_len = 0;
+    if (refs_in(it->body) &&
+        refs_inline(job->dir, it->body, it->body_len, &sent, &sent_len, &err) < 0) {
+        fail_item(e, it, error_obj("input", 0, NULL, err.msg, NULL, NULL), NULL, 0, NULL, 0);
+        return;
+    }
     cJSON *f = base_fields(it);
     cJSON_AddStringToObject(f, "model", def->model);
     cJSON_AddNumberToObject(f, "attempt", it->attempts);
     job_event(job, "call_start", f, false);
 
     char *url = xasprintf("%s%s", job->origin, it->method_path);
-    struct http_request req = {url, it->body, it->body_len, e->opts.api_key, def->timeout_ms};
+    struct http_request req = {url, sent ? sent : it->body, sent ? sent_len : it->body_len,
+                               e->opts.api_key, def->timeout_ms};
     struct call *c = xcalloc(1, sizeof *c);
     c->e = e;
     c->it = it;
-    struct gf_err err = GF_ERR_INIT;
+    c->sent = sent; /* borrowed by the request until done_cb */
     job->inflight++;
     e->inflight++;
     if (http_submit_released(e->http, &req, done_cb, released_cb, c, &err) < 0) {
@@ -209,7 +224,7 @@ static void redact_reply(const struct item *it, struct outcome *o, bool saved)
 }
 
 /* The file extension for content kept aside, from its first bytes. */
-static const char *content_ext(const unsigned char *p, size_t n, enum stage_kind kind)
+static const char *content_ext(const unsigned char *p, size_t n, const struct stage_kind *kind)
 {
     if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
         return "png";
@@ -219,7 +234,7 @@ static const char *content_ext(const unsigned char *p, size_t n, enum stage_kind
         return "webp";
     if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WAVE", 4) == 0)
         return "wav";
-    return kind == STAGE_JSON || kind == STAGE_TEXT ? "txt" : "bin";
+    return kind->media == MEDIA_TEXT ? "txt" : "bin";
 }
 
 /* Keep the content of a paid reply that is not used as
@@ -272,7 +287,7 @@ static void accept_reply(const struct item *it, const struct http_result *res, s
     const struct stage_def *def = &it->job->wf.stages[it->stage];
     struct stage_failure fail;
     memset(&fail, 0, sizeof fail);
-    if (stage_ops_for(def->kind)->accept(def, &o->reply, &o->out, &fail) < 0) {
+    if (def->kind->accept(def, &o->reply, &o->out, &fail) < 0) {
         o->retryable = stage_fail_is_retryable(fail.kind);
         o->paid = o->retryable; /* the reply was paid for; its content is unusable */
         o->error = error_obj(stage_fail_kind_name(fail.kind), res->status, NULL, fail.message,
@@ -343,7 +358,7 @@ static void write_record(struct item *it, const char *status, const cJSON *error
     char ended[40];
     now_rfc3339(ended, sizeof ended);
     const char *method = it->method_path ? it->method_path : "";
-    char *url = stage_is_local(job->wf.stages[it->stage].kind)
+    char *url = job->wf.stages[it->stage].kind->exec == EXEC_LOCAL
                     ? xasprintf("local:%s", method)
                     : xasprintf("%s%s", job->origin, method);
     struct callrec rec = {
@@ -404,35 +419,6 @@ void engine_fail_item(struct engine *e, struct item *it, cJSON *error, const cha
                       size_t response_len, long http_status)
 {
     fail_item(e, it, error, response_body, response_len, NULL, http_status);
-}
-
-/* The artifact is on disk (write_artifact): item_done (durable), then the checkpoint and the
- * manifest; only then is the item done (the checkpoint rule). */
-static int record_done(struct item *it, struct outcome *o, const cJSON *usage, struct gf_err *err)
-{
-    struct job *job = it->job;
-    const struct stage_def *def = &job->wf.stages[it->stage];
-    cJSON *f = base_fields(it);
-    cJSON_AddStringToObject(f, "key", it->key);
-    cJSON_AddItemToObject(f, "outputs", ckpt_outputs_json(&o->art, 1));
-    cJSON_AddStringToObject(f, "model", def->model);
-    if (it->served_by)
-        cJSON_AddStringToObject(f, "served_by", it->served_by);
-    cJSON_AddNumberToObject(f, "attempts", it->attempts);
-    if (it->paid_rejects)
-        cJSON_AddNumberToObject(f, "paid_retries", it->paid_rejects);
-    if (o->out.media)
-        cJSON_AddItemToObject(f, "media", cJSON_Duplicate(o->out.media, 1));
-    if (job_event(job, "item_done", f, true) < 0)
-        return gf_error(err, GF_ERR_IO, "cannot record '%s' as done in progress.jsonl",
-                        it->out_path);
-    ckpt_set_done(&job->ck, def->name, it->id, it->key, &o->art, 1, def->model, o->out.media);
-    ckpt_set_served_by(&job->ck, def->name, it->id, it->served_by);
-    const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
-    manifest_put(&job->man, manifest_entry_new(it->out_path, o->art.sha256, o->art.bytes, def->name,
-                                               it->id, it->key, def->model, it->prompt, ci->done_ts,
-                                               o->out.media, usage));
-    return 0;
 }
 
 static void note_attempt(struct item *it, const struct http_result *res, const struct outcome *o,
@@ -527,12 +513,6 @@ static void check_done(void *ctx)
     free(k);
 }
 
-/* Decoding and checking media costs milliseconds per reply; text replies are cheap. */
-static bool check_on_worker(const struct stage_def *def)
-{
-    return def->kind == STAGE_IMAGE || def->kind == STAGE_SPEECH;
-}
-
 static void done_cb(void *ctx, struct http_result *res)
 {
     struct call *c = ctx;
@@ -545,6 +525,7 @@ static void done_cb(void *ctx, struct http_result *res)
         job->inflight--;
         e->inflight--;
     }
+    cJSON_free(c->sent);
     free(c);
     job->calls++;
 
@@ -568,7 +549,7 @@ static void done_cb(void *ctx, struct http_result *res)
      * kept twice while it waits to be checked. */
     if (parsed)
         buf_release(&res->body);
-    if (parsed && e->pool && check_on_worker(def)) {
+    if (parsed && e->pool && def->kind->check_on_worker) {
         struct checking *k = xcalloc(1, sizeof *k);
         k->e = e;
         k->it = it;
@@ -609,7 +590,8 @@ static void finish(struct engine *e, struct item *it, struct http_result *res, s
         e->ok_calls++;
         e->ok_ms += it->replied_ms - it->started_ms;
         struct gf_err err = GF_ERR_INIT;
-        if (record_done(it, o, usage, &err) < 0) {
+        struct item_done_facts facts = {&o->art, 1, o->out.media, NULL, usage, false};
+        if (job_record_done(job, it, &facts, &err) < 0) {
             fail_item(e, it, error_obj("io", res->status, NULL, err.msg, NULL, NULL),
                       res->body.data, res->body.len, parsed, res->status);
         } else {

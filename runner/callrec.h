@@ -15,7 +15,7 @@
 struct callrec {
     const char *stage, *item, *key, *model, *url;
     const char *served_by; /* the model that answered when it was another one, else NULL */
-    const char *status; /* "done" | "failed" */
+    const char *status;    /* "done" | "failed" */
     const char *request_body;
     long http_status;
     const char *response_body; /* NULL when there was no response */

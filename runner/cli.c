@@ -50,6 +50,8 @@ int job_cli_option(struct job_cli *jc, int opt, const char *arg)
     case OPT_STRICT_MODELS:
         jc->job.strict_models = true;
         return 1;
+    case OPT_ALLOW: /* what gemflow watch lets a drop's workflow.yaml do */
+        return workflow_trust_parse(arg, &jc->job.wf.trust) == 0 ? 1 : -1;
     case OPT_TIER:
         if (strcmp(arg, "flex") != 0 && strcmp(arg, "standard") != 0 &&
             strcmp(arg, "priority") != 0)
@@ -81,6 +83,8 @@ const char *job_cli_problem(int opt, const char *arg)
         snprintf(msg, sizeof msg, "--tier takes flex, standard or priority, got '%s'", arg);
     else if (opt == OPT_QUOTA_DIR)
         snprintf(msg, sizeof msg, "--quota-dir needs a directory, got an empty string");
+    else if (opt == OPT_ALLOW)
+        snprintf(msg, sizeof msg, "--allow-job-workflows takes none, set or full, got '%s'", arg);
     else
         snprintf(msg, sizeof msg, "--set needs KEY=VALUE, got '%s'", arg);
     return msg;

@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "job.h"
+#include "textout.h"
 
 #include <stddef.h>
 
@@ -42,11 +43,19 @@ struct job_cli {
     size_t n_sets, cap_sets;
     const char *api_key_file;
     int verbosity;
-    const char *quota_dir; /* --quota-dir (run, rerun, watch); NULL: the default */
-    bool no_wait_quota;    /* --no-wait-quota */
+    const char *quota_dir;    /* --quota-dir (run, rerun, watch); NULL: the default */
+    bool no_wait_quota;       /* --no-wait-quota */
+    enum tx_color_mode color; /* --color[=WHEN], --no-color */
 };
 
-enum {
+/* Every option of every command, by id: the shared ones (job_cli_option handles them, and the
+ * colour options) and each command's own (its `own` callback of cli_parse). Short options are
+ * their letter. */
+enum cli_opt_id {
+    OPT_QUIET = 'q',
+    OPT_VERBOSE = 'v',
+    OPT_FOLLOW = 'f',
+    OPT_MAX_JOBS = 'j',
     OPT_SET = 0x100,
     OPT_WORKFLOW,
     OPT_ENDPOINT,
@@ -55,9 +64,31 @@ enum {
     OPT_NO_MODEL_CHECK,
     OPT_STRICT_MODELS,
     OPT_TIER,
+    OPT_COLOR,
+    OPT_NO_COLOR,
+    OPT_PRICES,
+    OPT_KIND,
+    OPT_RAW,
+    OPT_JOBS,
+    OPT_GRACE,
+    OPT_ALLOW,
     OPT_QUOTA_DIR,
     OPT_NO_WAIT_QUOTA,
 };
+
+/* The option sets of the commands, 0-terminated lists of ids, for cli_parse. */
+#define CLI_JOB_OPTS   OPT_SET, OPT_WORKFLOW, OPT_ENDPOINT
+#define CLI_COLOR_OPTS OPT_COLOR, OPT_NO_COLOR
+/* A command's own option: 0 when taken, -1 with *why (a message for the usage error). */
+typedef int (*cli_own_fn)(void *ctx, int id, const char *arg, char *why, size_t why_len);
+/* Parse argv (argv[0] the command's name) for command `cmd`, which accepts the options listed in
+ * `accepted` (0-terminated): shared ones go to `jc` (may be NULL when the command takes none),
+ * the colour options to jc->color, the command's own to `own`. The same mistake gets the same
+ * message in every command: "unknown option '--x'", "option '--set' needs a value", "--tier
+ * takes flex, standard or priority, got 'x'". Returns 0 with optind at the first operand, or
+ * GF_EXIT_USAGE after printing the usage error. */
+int cli_parse(const char *cmd, int argc, char **argv, const int *accepted, struct job_cli *jc,
+              cli_own_fn own, void *ctx);
 
 /* Handle one shared option; returns 1 when it was one, 0 when not, -1 when its value is bad
  * (job_cli_problem says why). */

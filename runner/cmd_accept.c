@@ -5,23 +5,15 @@
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "look.h"
-#include "schema.h"
 #include "util.h"
-#include "../stages/imgcodec.h"
-#include "../stages/wav.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static const struct option accept_options[] = {
-    {"set", required_argument, NULL, OPT_SET},
-    {"workflow", required_argument, NULL, OPT_WORKFLOW},
-    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-    {NULL, 0, NULL, 0},
-};
+static const int accept_options[] = {CLI_JOB_OPTS, 0};
 
 /* One item to adopt: its output's facts, checked. */
 struct adopt {
@@ -29,52 +21,6 @@ struct adopt {
     struct ckpt_output out;
     cJSON *media;
 };
-
-/* Check that `data` is what the stage kind would have written; fill the media facts. */
-static int check_artifact(const struct stage_def *def, const struct buf *data, cJSON **media,
-                          struct gf_err *err)
-{
-    *media = cJSON_CreateObject();
-    switch (def->kind) {
-    case STAGE_IMAGE: { /* a run decodes every image whole, in the format its path names */
-        struct img_facts pf;
-        if (img_check_as(data->data, data->len, (enum img_format)def->image_format, &pf, err) < 0 ||
-            img_check_video_limits(&pf, err) < 0)
-            return -1;
-        cJSON_AddStringToObject(*media, "type", img_format_mime(pf.format));
-        cJSON_AddNumberToObject(*media, "width", pf.width);
-        cJSON_AddNumberToObject(*media, "height", pf.height);
-        cJSON_AddStringToObject(*media, "format", img_format_name(pf.format));
-        return 0;
-    }
-    case STAGE_SPEECH: {
-        struct wav_facts wf;
-        if (wav_check(data->data, data->len, &wf, err) < 0)
-            return -1;
-        cJSON_AddStringToObject(*media, "type", "audio/wav");
-        cJSON_AddNumberToObject(*media, "sample_rate", wf.sample_rate);
-        cJSON_AddNumberToObject(*media, "channels", wf.channels);
-        cJSON_AddNumberToObject(*media, "frames", (double)wf.frames);
-        cJSON_AddNumberToObject(*media, "duration_s", wf.duration_s);
-        return 0;
-    }
-    case STAGE_JSON: { /* downstream stages read it: it must parse and match the schema */
-        cJSON *v = cJSON_ParseWithLength(data->data, data->len);
-        if (!v)
-            return gf_error(err, GF_ERR_INPUT, "not valid JSON");
-        int rc = schema_check(def->schema, v, err);
-        cJSON_Delete(v);
-        cJSON_AddStringToObject(*media, "type", "application/json");
-        return rc;
-    }
-    case STAGE_TEXT:
-        cJSON_AddStringToObject(*media, "type", "text/plain");
-        return 0;
-    case STAGE_VIDEO: /* refused before: see prepare() */
-        break;
-    }
-    return 0;
-}
 
 /* Check one item; 1 = to adopt, 0 = already done, -1 = refused (printed). */
 static int prepare(struct job *job, struct item *it, struct adopt *a)
@@ -86,11 +32,11 @@ static int prepare(struct job *job, struct item *it, struct adopt *a)
     }
     if (it->verdict == CK_DONE)
         return 0;
-    if (def->kind == STAGE_VIDEO) {
+    if (!def->kind->check_artifact) {
         fprintf(stderr,
                 "gemflow: cannot accept '%s/%s': a %s stage calls no API and costs nothing; "
                 "'gemflow run %s' makes it again\n",
-                def->name, it->id, stage_kind_name(def->kind), job->dir);
+                def->name, it->id, def->kind->name, job->dir);
         return -1;
     }
     char *path = fs_join(job->dir, it->out_path);
@@ -110,9 +56,9 @@ static int prepare(struct job *job, struct item *it, struct adopt *a)
         fprintf(stderr, "gemflow: cannot read '%s': %s\n", path, strerror(errno));
         goto out;
     }
-    if (check_artifact(def, &data, &a->media, &err) < 0) {
+    if (def->kind->check_artifact(def, data.data, data.len, &a->media, &err) < 0) {
         fprintf(stderr, "gemflow: cannot accept '%s/%s': '%s' is not a usable %s output: %s\n",
-                def->name, it->id, it->out_path, stage_kind_name(def->kind), err.msg);
+                def->name, it->id, it->out_path, def->kind->name, err.msg);
         cJSON_Delete(a->media);
         a->media = NULL;
         goto out;
@@ -129,28 +75,11 @@ out:
     return rc;
 }
 
-/* Append item_done {accepted: true}, then the checkpoint and the manifest. */
+/* Recorded as a run records an item it made, marked accepted. */
 static int adopt(struct job *job, struct adopt *a, struct gf_err *err)
 {
-    struct item *it = a->it;
-    const struct stage_def *def = &job->wf.stages[it->stage];
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "stage", def->name);
-    cJSON_AddStringToObject(f, "item", it->id);
-    cJSON_AddStringToObject(f, "key", it->key);
-    cJSON_AddItemToObject(f, "outputs", ckpt_outputs_json(&a->out, 1));
-    cJSON_AddStringToObject(f, "model", def->model);
-    cJSON_AddTrueToObject(f, "accepted");
-    cJSON_AddItemToObject(f, "media", cJSON_Duplicate(a->media, 1));
-    if (joblog_append(&job->log, "item_done", f, true, err) < 0)
-        return -1;
-    ckpt_set_done(&job->ck, def->name, it->id, it->key, &a->out, 1, def->model, a->media);
-    const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
-    cJSON *entry = manifest_entry_new(it->out_path, a->out.sha256, a->out.bytes, def->name, it->id,
-                                      it->key, def->model, it->prompt, ci->done_ts, a->media, NULL);
-    cJSON_AddTrueToObject(entry, "accepted");
-    manifest_put(&job->man, entry);
-    return 0;
+    struct item_done_facts facts = {&a->out, 1, a->media, NULL, NULL, true};
+    return job_record_done(job, a->it, &facts, err);
 }
 
 static struct item *find_item(struct stage_run *sr, const char *id)
@@ -274,17 +203,9 @@ out:
 int cmd_accept(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    optind = 1;
-    opterr = 0;
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, "", accept_options, NULL)) != -1) {
-        int r = opt == '?' ? 0 : job_cli_option(&jc, opt, optarg);
-        if (r != 1) {
-            rc = r < 0 ? cli_usage_error("accept", "--set needs KEY=VALUE, got '%s'", optarg)
-                       : cli_usage_error("accept", "bad option '%s'", argv[optind - 1]);
-            goto out;
-        }
-    }
+    int rc = cli_parse("accept", argc, argv, accept_options, &jc, NULL, NULL);
+    if (rc)
+        goto out;
     if (argc - optind < 2) {
         rc = cli_usage_error("accept", "usage: gemflow accept JOB STAGE [ITEM...]");
         goto out;

@@ -11,17 +11,12 @@
 #include "util.h"
 
 #include <dirent.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-static const struct option inspect_options[] = {
-    {"raw", no_argument, NULL, 'r'},
-    {"color", optional_argument, NULL, 'C'},
-    {"no-color", no_argument, NULL, 'N'},
-    {NULL, 0, NULL, 0},
-};
+static const int inspect_options[] = {OPT_RAW, CLI_COLOR_OPTS, 0};
 
 struct view {
     bool color;
@@ -532,22 +527,22 @@ out:
     return rc;
 }
 
+/* --raw */
+static int inspect_own(void *ctx, int id, const char *arg, char *why, size_t why_len)
+{
+    if (id != OPT_RAW)
+        return -1;
+    *(bool *)ctx = true;
+    return 0;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     bool raw = false;
-    enum tx_color_mode cm = TX_COLOR_AUTO;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", inspect_options, NULL)) != -1) {
-        if (opt == 'r')
-            raw = true;
-        else if ((opt == 'C' || opt == 'N') &&
-                 tx_color_option(opt == 'N', optarg, argc, argv, &cm) == 0)
-            continue;
-        else
-            return cli_usage_error("inspect", "bad option '%s'", argv[optind - 1]);
-    }
+    struct job_cli jc = {0};
+    int prc = cli_parse("inspect", argc, argv, inspect_options, &jc, inspect_own, &raw);
+    if (prc)
+        return prc;
     int nargs = argc - optind;
     if (nargs < 2 || nargs > 3)
         return cli_usage_error("inspect", "usage: gemflow inspect JOB STAGE [ITEM]");
@@ -560,6 +555,6 @@ int cmd_inspect(int argc, char **argv)
     if (!is_component(stage) || (item && !is_component(item)))
         return cli_usage_error("inspect", "'%s' is not a stage or item name",
                                is_component(stage) ? item : stage);
-    struct view v = {tx_use_color(stdout, cm), job};
+    struct view v = {tx_use_color(stdout, jc.color), job};
     return inspect(&v, stage, item, raw);
 }

@@ -10,7 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,16 +19,10 @@
 
 #define FOLLOW_POLL_MS 200
 
-static const struct option log_options[] = {
-    {"follow", no_argument, NULL, 'f'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"color", optional_argument, NULL, 'C'},
-    {"no-color", no_argument, NULL, 'N'},
-    {NULL, 0, NULL, 0},
-};
+static const int log_options[] = {OPT_FOLLOW, OPT_JSON, CLI_COLOR_OPTS, 0};
 
 struct log_view {
-    bool json, color;
+    bool json, color, follow;
     char day[40]; /* the date of the last line shown, for the date separators */
     size_t lineno;
 };
@@ -307,25 +301,28 @@ static int show_log(struct log_view *v, const char *path, bool follow)
     return GF_EXIT_OK;
 }
 
+/* -f, --json */
+static int log_own(void *ctx, int id, const char *arg, char *why, size_t why_len)
+{
+    (void)arg, (void)why, (void)why_len;
+    struct log_view *v = ctx;
+    if (id == OPT_FOLLOW)
+        v->follow = true;
+    else if (id == OPT_JSON)
+        v->json = true;
+    else
+        return -1;
+    return 0;
+}
+
 int cmd_log(int argc, char **argv)
 {
     struct log_view v = {0};
-    bool follow = false;
-    enum tx_color_mode cm = TX_COLOR_AUTO;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "f", log_options, NULL)) != -1) {
-        if (opt == 'f')
-            follow = true;
-        else if (opt == OPT_JSON)
-            v.json = true;
-        else if ((opt == 'C' || opt == 'N') &&
-                 tx_color_option(opt == 'N', optarg, argc, argv, &cm) == 0)
-            continue;
-        else
-            return cli_usage_error("log", "bad option '%s'", argv[optind - 1]);
-    }
+    struct job_cli jc = {0};
+    int rc = cli_parse("log", argc, argv, log_options, &jc, log_own, &v);
+    if (rc)
+        return rc;
+    bool follow = v.follow;
     if (optind != argc - 1)
         return cli_usage_error("log", optind >= argc ? "no job given: gemflow log JOB"
                                                      : "one job at a time: gemflow log JOB");
@@ -341,8 +338,8 @@ int cmd_log(int argc, char **argv)
         free(path);
         return GF_EXIT_USAGE;
     }
-    v.color = !v.json && tx_use_color(stdout, cm);
-    int rc = show_log(&v, path, follow);
+    v.color = !v.json && tx_use_color(stdout, jc.color);
+    rc = show_log(&v, path, follow);
     free(path);
     return rc;
 }

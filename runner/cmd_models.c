@@ -6,21 +6,15 @@
 #include "prices.h"
 #include "util.h"
 
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_ENDPOINT "https://generativelanguage.googleapis.com"
 
-static const struct option models_options[] = {
-    {"kind", required_argument, NULL, 'k'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
-    {"prices", required_argument, NULL, 'P'},
-    {NULL, 0, NULL, 0},
-};
+static const int models_options[] = {OPT_KIND,         OPT_JSON,   OPT_ENDPOINT,
+                                     OPT_API_KEY_FILE, OPT_PRICES, 0};
 
 static const char *const kinds[] = {"text", "image", "speech", "video", "other"};
 
@@ -153,44 +147,59 @@ out:
     return rc;
 }
 
+struct models_args {
+    const char *kind, *prices_file;
+    bool json;
+};
+
+/* --kind K, --json, --prices FILE */
+static int models_own(void *ctx, int id, const char *arg, char *why, size_t why_len)
+{
+    struct models_args *a = ctx;
+    switch (id) {
+    case OPT_KIND:
+        a->kind = NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+            if (strcmp(arg, kinds[i]) == 0)
+                a->kind = kinds[i];
+        if (!a->kind) {
+            snprintf(why, why_len, "--kind takes text, image, speech, video or other, got '%s'",
+                     arg);
+            return -1;
+        }
+        return 0;
+    case OPT_JSON:
+        a->json = true;
+        return 0;
+    case OPT_PRICES:
+        a->prices_file = arg;
+        return 0;
+    }
+    return -1;
+}
+
 int cmd_models(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    const char *kind = NULL, *prices_file = NULL;
-    bool json = false;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", models_options, NULL)) != -1) {
-        switch (opt) {
-        case 'k':
-            kind = NULL;
-            for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
-                if (strcmp(optarg, kinds[i]) == 0)
-                    kind = kinds[i];
-            if (!kind)
-                return cli_usage_error(
-                    "models", "--kind takes text, image, speech, video or other, got '%s'", optarg);
-            continue;
-        case OPT_JSON:
-            json = true;
-            continue;
-        case 'P':
-            prices_file = optarg;
-            continue;
-        case ':':
-            return cli_usage_error("models", "option '%s' needs a value", argv[optind - 1]);
-        }
-        if (opt == '?' || job_cli_option(&jc, opt, optarg) != 1)
-            return cli_usage_error("models", "unknown option '%s'", argv[optind - 1]);
+    struct models_args a = {0};
+    int rc = cli_parse("models", argc, argv, models_options, &jc, models_own, &a);
+    if (rc) {
+        job_cli_release(&jc);
+        return rc;
     }
-    if (optind < argc)
-        return cli_usage_error("models", "unexpected argument '%s'", argv[optind]);
+    const char *kind = a.kind, *prices_file = a.prices_file;
+    bool json = a.json;
     struct gf_err err = GF_ERR_INIT;
-    char *key = cli_api_key(jc.api_key_file, &err);
+    char *key = NULL;
+    if (optind < argc) {
+        rc = cli_usage_error("models", "unexpected argument '%s'", argv[optind]);
+        goto out;
+    }
+    key = cli_api_key(jc.api_key_file, &err);
     if (!key) {
         fprintf(stderr, "gemflow: %s\n", err.msg);
-        return GF_EXIT_USAGE;
+        rc = GF_EXIT_USAGE;
+        goto out;
     }
     const char *ep = jc.job.endpoint, *from = "--endpoint";
     if (!ep || !ep[0]) {
@@ -201,7 +210,6 @@ int cmd_models(int argc, char **argv)
         ep = DEFAULT_ENDPOINT;
     struct prices pr;
     struct diag_list dl = DIAG_LIST_INIT;
-    int rc;
     if (prices_load_default(&pr, prices_file, &dl) < 0) {
         gf_error(&err, GF_ERR_CONFIG, "the price table has errors");
         rc = cli_report_open_error(&dl, &err);
@@ -210,8 +218,8 @@ int cmd_models(int argc, char **argv)
     }
     diag_list_release(&dl);
     prices_release(&pr);
-    memset(key, 0, strlen(key));
-    free(key);
+out:
+    cli_api_key_free(key);
     job_cli_release(&jc);
     return rc;
 }

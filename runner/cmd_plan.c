@@ -8,21 +8,24 @@
 #include "prices.h"
 #include "util.h"
 
-#include <getopt.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-static const struct option plan_options[] = {
-    {"set", required_argument, NULL, OPT_SET},
-    {"workflow", required_argument, NULL, OPT_WORKFLOW},
-    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
-    {"no-model-check", no_argument, NULL, OPT_NO_MODEL_CHECK},
-    {"tier", required_argument, NULL, OPT_TIER},
-    {"prices", required_argument, NULL, 'P'},
-    {NULL, 0, NULL, 0},
-};
+static const int plan_options[] = {CLI_JOB_OPTS, OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK,
+                                   OPT_TIER,     OPT_PRICES,       0};
+
+/* --prices FILE */
+static int plan_own(void *ctx, int id, const char *arg, char *why, size_t why_len)
+{
+    (void)why;
+    (void)why_len;
+    if (id != OPT_PRICES)
+        return -1;
+    *(const char **)ctx = arg;
+    return 0;
+}
 
 /* Sums for one stage or the whole job. */
 struct tally {
@@ -93,8 +96,8 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
     const struct stage_run *sr = &job->st[s];
     struct tally t = {0};
     const char *why = NULL;
-    bool local = stage_is_local(def->kind); /* runs a program here: no call, no cost */
-    printf("  %-12s %-7s %-30s ", def->name, stage_kind_name(def->kind), def->model);
+    bool local = def->kind->exec == EXEC_LOCAL; /* runs a program here: no call, no cost */
+    printf("  %-12s %-7s %-30s ", def->name, def->kind->name, def->model);
     switch (ls->state) {
     case LOOK_AFTER: {
         size_t n = ls->expected ? ls->expected : 1;
@@ -164,7 +167,7 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
     for (size_t k = 0; k < wf->n_stages; k++) {
         size_t s = wf->order[k];
         print_stage(job, s, &looks[s], pc, &total);
-        if (looks[s].state == LOOK_TODO && !stage_is_local(wf->stages[s].kind))
+        if (looks[s].state == LOOK_TODO && wf->stages[s].kind->exec != EXEC_LOCAL)
             now += looks[s].n_call;
     }
     printf("calls: %zu now", now);
@@ -186,7 +189,7 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
 static bool stage_would_call(const struct job *job, const struct look_stage *looks, size_t s)
 {
     const struct look_stage *ls = &looks[s];
-    return !stage_is_local(job->wf.stages[s].kind) &&
+    return job->wf.stages[s].kind->exec != EXEC_LOCAL &&
            ((ls->state == LOOK_TODO && ls->n_call) || ls->state == LOOK_AFTER);
 }
 
@@ -262,24 +265,9 @@ int cmd_plan(int argc, char **argv)
     struct job_cli jc = {0};
     const char *prices_file = NULL;
     char *key = NULL;
-    optind = 1;
-    opterr = 0;
-    int opt, rc = GF_EXIT_OK;
-    while ((opt = getopt_long(argc, argv, "", plan_options, NULL)) != -1) {
-        if (opt == 'P') {
-            prices_file = optarg;
-            continue;
-        }
-        int r = opt == '?' ? 0 : job_cli_option(&jc, opt, optarg);
-        if (r < 0) {
-            rc = cli_usage_error("plan", "%s", job_cli_problem(opt, optarg));
-            goto out;
-        }
-        if (r != 1) {
-            rc = cli_usage_error("plan", "bad option '%s'", argv[optind - 1]);
-            goto out;
-        }
-    }
+    int rc = cli_parse("plan", argc, argv, plan_options, &jc, plan_own, &prices_file);
+    if (rc)
+        goto out;
     if (optind >= argc) {
         rc = cli_usage_error("plan", "no job given: gemflow plan JOB...");
         goto out;
@@ -327,10 +315,7 @@ int cmd_plan(int argc, char **argv)
         job_close(&job);
     }
 out:
-    if (key) {
-        memset(key, 0, strlen(key));
-        free(key);
-    }
+    cli_api_key_free(key);
     job_cli_release(&jc);
     return rc;
 }

@@ -7,17 +7,33 @@
 #include "util.h"
 
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-enum { OPT_QDIR = 0x200, OPT_QJSON };
+static const int quota_options[] = {OPT_QUOTA_DIR, OPT_JSON, 0};
 
-static const struct option quota_options[] = {
-    {"quota-dir", required_argument, NULL, OPT_QDIR},
-    {"json", no_argument, NULL, OPT_QJSON},
-    {NULL, 0, NULL, 0},
+struct quota_args {
+    const char *dir;
+    bool json;
 };
+
+/* --quota-dir DIR, --json */
+static int quota_own(void *ctx, int id, const char *arg, char *why, size_t why_len)
+{
+    struct quota_args *a = ctx;
+    if (id == OPT_QUOTA_DIR && !*arg) {
+        snprintf(why, why_len, "%s", job_cli_problem(id, arg));
+        return -1;
+    }
+    if (id == OPT_QUOTA_DIR)
+        a->dir = arg;
+    else if (id == OPT_JSON)
+        a->json = true;
+    else
+        return -1;
+    return 0;
+}
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
@@ -168,25 +184,14 @@ static void print_text(const cJSON *out)
 
 int cmd_quota(int argc, char **argv)
 {
-    const char *qdir = NULL;
-    bool json = false;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", quota_options, NULL)) != -1) {
-        if (opt == OPT_QDIR)
-            qdir = optarg;
-        else if (opt == OPT_QJSON)
-            json = true;
-        else if (opt == ':')
-            return cli_usage_error("quota", "option '%s' needs a value", argv[optind - 1]);
-        else
-            return cli_usage_error("quota", "unknown option '%s'", argv[optind - 1]);
-    }
+    struct quota_args a = {0};
+    int rc = cli_parse("quota", argc, argv, quota_options, NULL, quota_own, &a);
+    if (rc)
+        return rc;
     if (optind < argc)
         return cli_usage_error("quota", "unexpected argument '%s'", argv[optind]);
     struct gf_err err = GF_ERR_INIT;
-    char *dir = qdir ? xstrdup(qdir) : quota_dir_default(&err);
+    char *dir = a.dir ? xstrdup(a.dir) : quota_dir_default(&err);
     if (!dir) {
         fprintf(stderr, "gemflow: %s\n", err.msg);
         return GF_EXIT_USAGE;
@@ -205,7 +210,7 @@ int cmd_quota(int argc, char **argv)
         free(ents[i]);
     }
     free(ents);
-    if (json) {
+    if (a.json) {
         char *text = cJSON_Print(out);
         printf("%s\n", text);
         free(text);

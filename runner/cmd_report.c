@@ -9,18 +9,13 @@
 #include "textout.h"
 #include "util.h"
 
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
 #define REPORT_FILE "report.html"
 
-static const struct option report_options[] = {
-    {"set", required_argument, NULL, OPT_SET},
-    {"workflow", required_argument, NULL, OPT_WORKFLOW},
-    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-    {NULL, 0, NULL, 0},
-};
+static const int report_options[] = {CLI_JOB_OPTS, 0};
 
 static void footer(struct buf *b, const struct report_ctx *rc)
 {
@@ -115,17 +110,9 @@ static int write_report(struct job *job, struct gf_err *err)
 int cmd_report(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    optind = 1;
-    opterr = 0;
-    int opt, rc = GF_EXIT_OK;
-    while ((opt = getopt_long(argc, argv, "", report_options, NULL)) != -1) {
-        int r = opt == '?' ? 0 : job_cli_option(&jc, opt, optarg);
-        if (r != 1) {
-            rc = r < 0 ? cli_usage_error("report", "--set needs KEY=VALUE, got '%s'", optarg)
-                       : cli_usage_error("report", "bad option '%s'", argv[optind - 1]);
-            goto out;
-        }
-    }
+    int rc = cli_parse("report", argc, argv, report_options, &jc, NULL, NULL);
+    if (rc)
+        goto out;
     if (optind >= argc) {
         rc = cli_usage_error("report", "no job given: gemflow report JOB...");
         goto out;

@@ -12,23 +12,32 @@
 #include "util.h"
 
 #include <dirent.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #define STATUS_JSON_VERSION 1
 
-static const struct option status_options[] = {
-    {"jobs", required_argument, NULL, 'J'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"color", optional_argument, NULL, 'C'},
-    {"no-color", no_argument, NULL, 'N'},
-    {"set", required_argument, NULL, OPT_SET},
-    {"workflow", required_argument, NULL, OPT_WORKFLOW},
-    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-    {NULL, 0, NULL, 0},
+static const int status_options[] = {OPT_JOBS, OPT_JSON, CLI_COLOR_OPTS, CLI_JOB_OPTS, 0};
+
+struct status_args {
+    const char *jobs_dir;
+    bool json;
 };
+
+/* --jobs DIR, --json */
+static int status_own(void *ctx, int id, const char *arg, char *why, size_t why_len)
+{
+    struct status_args *a = ctx;
+    if (id == OPT_JOBS)
+        a->jobs_dir = arg;
+    else if (id == OPT_JSON)
+        a->json = true;
+    else
+        return -1;
+    return 0;
+}
 
 static const char *stage_state(const struct look_stage *ls, const struct stage_facts *sf,
                                bool running)
@@ -148,7 +157,7 @@ static cJSON *stage_json(const struct job *job, size_t s, const struct look_stag
     const struct stage_facts *sf = jobfacts_stage(facts, def->name);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", def->name);
-    cJSON_AddStringToObject(o, "kind", stage_kind_name(def->kind));
+    cJSON_AddStringToObject(o, "kind", def->kind->name);
     cJSON_AddStringToObject(o, "model", def->model);
     cJSON_AddStringToObject(o, "state", stage_state(ls, sf, running));
     bool expanded = ls->state == LOOK_DONE || ls->state == LOOK_TODO;
@@ -554,25 +563,14 @@ static void print_json(cJSON *all)
 int cmd_status(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    const char *jobs_dir = NULL;
-    bool json = false;
-    enum tx_color_mode cm = TX_COLOR_AUTO;
-    optind = 1;
-    opterr = 0;
-    int opt, rc = GF_EXIT_OK;
-    while ((opt = getopt_long(argc, argv, "", status_options, NULL)) != -1) {
-        if (opt == 'J')
-            jobs_dir = optarg;
-        else if (opt == OPT_JSON)
-            json = true;
-        else if ((opt == 'C' || opt == 'N') &&
-                 tx_color_option(opt == 'N', optarg, argc, argv, &cm) == 0)
-            continue;
-        else if (opt == '?' || job_cli_option(&jc, opt, optarg) != 1) {
-            job_cli_release(&jc);
-            return cli_usage_error("status", "bad option '%s'", argv[optind - 1]);
-        }
+    struct status_args args = {0};
+    int rc = cli_parse("status", argc, argv, status_options, &jc, status_own, &args);
+    if (rc) {
+        job_cli_release(&jc);
+        return rc;
     }
+    const char *jobs_dir = args.jobs_dir;
+    bool json = args.json;
     char **names = NULL;
     size_t n = 0;
     if (jobs_dir && list_jobs(jobs_dir, &names, &n) < 0) {
@@ -597,7 +595,7 @@ int cmd_status(int argc, char **argv)
     if (json) {
         print_json(all);
     } else {
-        bool color = tx_use_color(stdout, cm);
+        bool color = tx_use_color(stdout, jc.color);
         const cJSON *j;
         tx_sanitize_json(all); /* errors and names from models, the API and job files */
         int k = 0;

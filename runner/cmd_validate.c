@@ -3,41 +3,18 @@
 #include "fsutil.h"
 #include "util.h"
 
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 
-enum { OPT_ALLOW = 0x200 };
-
-static const struct option validate_options[] = {
-    {"set", required_argument, NULL, OPT_SET},
-    {"allow-job-workflows", required_argument, NULL, OPT_ALLOW},
-    {"workflow", required_argument, NULL, OPT_WORKFLOW},
-    {NULL, 0, NULL, 0},
-};
+static const int validate_options[] = {OPT_SET, OPT_ALLOW, OPT_WORKFLOW, 0};
 
 int cmd_validate(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", validate_options, NULL)) != -1) {
-        if (opt == OPT_ALLOW) { /* what gemflow watch would let a drop's workflow.yaml do */
-            if (workflow_trust_parse(optarg, &jc.job.wf.trust) == 0)
-                continue;
-            job_cli_release(&jc);
-            return cli_usage_error(
-                "validate", "--allow-job-workflows needs none, set or full, got '%s'", optarg);
-        }
-        int r = opt == '?' || opt == ':' ? 0 : job_cli_option(&jc, opt, optarg);
-        if (r == 1)
-            continue;
+    int prc = cli_parse("validate", argc, argv, validate_options, &jc, NULL, NULL);
+    if (prc) {
         job_cli_release(&jc);
-        if (opt == ':')
-            return cli_usage_error("validate", "option '%s' needs a value", argv[optind - 1]);
-        if (r < 0)
-            return cli_usage_error("validate", "%s", job_cli_problem(opt, optarg));
-        return cli_usage_error("validate", "unknown option '%s'", argv[optind - 1]);
+        return prc;
     }
     if (optind + 1 != argc) {
         job_cli_release(&jc);
@@ -72,7 +49,7 @@ int cmd_validate(int argc, char **argv)
                wf.n_stages);
         for (size_t k = 0; k < wf.n_stages; k++) {
             const struct stage_def *d = &wf.stages[wf.order[k]];
-            printf("%s %s (%s, %s", k ? "," : "", d->name, stage_kind_name(d->kind), d->model);
+            printf("%s %s (%s, %s", k ? "," : "", d->name, d->kind->name, d->model);
             for (size_t i = 0; i < d->n_deps; i++)
                 printf("%s%s", i ? " " : "; after ", wf.stages[d->deps[i]].name);
             printf(")");

@@ -7,7 +7,7 @@
 #include "watcher.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,25 +18,10 @@
 #define MAX_JOBS         256
 #define DEFAULT_GRACE_MS 30000
 
-enum { OPT_JOBS_DIR = 0x200, OPT_GRACE, OPT_ALLOW };
-
-static const struct option watch_options[] = {
-    {"jobs", required_argument, NULL, OPT_JOBS_DIR},
-    {"grace", required_argument, NULL, OPT_GRACE},
-    {"allow-job-workflows", required_argument, NULL, OPT_ALLOW},
-    {"set", required_argument, NULL, OPT_SET},
-    {"workflow", required_argument, NULL, OPT_WORKFLOW},
-    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-    {"api-key-file", required_argument, NULL, OPT_API_KEY_FILE},
-    {"no-model-check", no_argument, NULL, OPT_NO_MODEL_CHECK},
-    {"strict-models", no_argument, NULL, OPT_STRICT_MODELS},
-    {"tier", required_argument, NULL, OPT_TIER},
-    {"quota-dir", required_argument, NULL, OPT_QUOTA_DIR},
-    {"no-wait-quota", no_argument, NULL, OPT_NO_WAIT_QUOTA},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {NULL, 0, NULL, 0},
-};
+static const int watch_options[] = {
+    OPT_JOBS,         OPT_MAX_JOBS,       OPT_GRACE,         OPT_ALLOW, CLI_JOB_OPTS,
+    OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK, OPT_STRICT_MODELS, OPT_TIER,  OPT_QUIET,
+    OPT_VERBOSE,      OPT_QUOTA_DIR,      OPT_NO_WAIT_QUOTA, 0};
 
 /* --- engine hooks ------------------------------------------------------------------------ */
 
@@ -75,41 +60,38 @@ static void on_reload(void *ctx)
 
 /* --- the command ------------------------------------------------------------------------- */
 
+/* --jobs DIR, -j N, --grace DURATION */
+static int watch_own(void *ctx, int id, const char *arg, char *why, size_t why_len)
+{
+    struct watcher *w = ctx;
+    char *end;
+    switch (id) {
+    case OPT_JOBS:
+        w->jobs = arg;
+        return 0;
+    case OPT_MAX_JOBS:
+        w->max_jobs = strtol(arg, &end, 10);
+        if (*end || end == arg || w->max_jobs < 1 || w->max_jobs > MAX_JOBS) {
+            snprintf(why, why_len, "-j needs a number of jobs from 1 to %d, got '%s'", MAX_JOBS,
+                     arg);
+            return -1;
+        }
+        return 0;
+    case OPT_GRACE:
+        if (parse_duration_ms(arg, &w->grace_ms) < 0 || w->grace_ms > 7 * 86400000LL) {
+            snprintf(why, why_len, "--grace needs a duration such as 30s, got '%s'", arg);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
 static int parse(struct watcher *w, int argc, char **argv)
 {
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "j:qv", watch_options, NULL)) != -1) {
-        char *end;
-        switch (opt) {
-        case OPT_JOBS_DIR:
-            w->jobs = optarg;
-            continue;
-        case 'j':
-            w->max_jobs = strtol(optarg, &end, 10);
-            if (*end || end == optarg || w->max_jobs < 1 || w->max_jobs > MAX_JOBS)
-                return cli_usage_error("watch", "-j needs a number of jobs from 1 to %d, got '%s'",
-                                       MAX_JOBS, optarg);
-            continue;
-        case OPT_GRACE:
-            if (parse_duration_ms(optarg, &w->grace_ms) < 0 || w->grace_ms > 7 * 86400000LL)
-                return cli_usage_error("watch", "--grace needs a duration such as 30s, got '%s'",
-                                       optarg);
-            continue;
-        case OPT_ALLOW:
-            if (workflow_trust_parse(optarg, &w->jc.job.wf.trust) < 0)
-                return cli_usage_error(
-                    "watch", "--allow-job-workflows needs none, set or full, got '%s'", optarg);
-            continue;
-        }
-        int r = opt == '?' || opt == ':' ? 0 : job_cli_option(&w->jc, opt, optarg);
-        if (r == 1)
-            continue;
-        if (r < 0)
-            return cli_usage_error("watch", "%s", job_cli_problem(opt, optarg));
-        return cli_usage_error("watch", "unknown option or missing value '%s'", argv[optind - 1]);
-    }
+    int rc = cli_parse("watch", argc, argv, watch_options, &w->jc, watch_own, w);
+    if (rc)
+        return rc;
     if (optind != argc - 1)
         return cli_usage_error("watch", optind >= argc ? "no inbox given: gemflow watch INBOX "
                                                          "--jobs DIR"
@@ -266,10 +248,7 @@ out:
     free(w.resumes.v);
     free(w.drops.v);
     free(w.claims.v);
-    if (key) {
-        memset(key, 0, strlen(key));
-        free(key);
-    }
+    cli_api_key_free(key);
     free(w.fatal);
     free(w.endpoint);
     free(w.workflow);

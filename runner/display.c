@@ -117,8 +117,8 @@ struct display *display_new(const struct display_opts *opts)
     d->live =
         d->o.verbosity >= 0 && (d->o.mode == DISPLAY_LIVE || (d->o.mode == DISPLAY_AUTO && tty));
     const char *no_color = getenv("NO_COLOR");
-    d->color = d->o.color == DISPLAY_COLOR_ALWAYS ||
-               (d->o.color == DISPLAY_COLOR_AUTO && (tty || d->o.mode == DISPLAY_LIVE) &&
+    d->color = d->o.color == TX_COLOR_ALWAYS ||
+               (d->o.color == TX_COLOR_AUTO && (tty || d->o.mode == DISPLAY_LIVE) &&
                 !(no_color && no_color[0]));
     d->utf8 = locale_is_utf8();
     d->pending = (struct buf)BUF_INIT;

@@ -20,6 +20,8 @@
 #ifndef GF_DISPLAY_H
 #define GF_DISPLAY_H
 
+#include "textout.h"
+
 #include "engine.h"
 #include "job.h"
 #include "loop.h"
@@ -34,17 +36,12 @@ enum display_mode {
     DISPLAY_LINES, /* plain lines */
 };
 
-enum display_color {
-    DISPLAY_COLOR_AUTO,   /* on a terminal, unless $NO_COLOR is set and not empty */
-    DISPLAY_COLOR_ALWAYS, /* --color */
-    DISPLAY_COLOR_NEVER,  /* --no-color */
-};
-
 struct display_opts {
     int fd;        /* where to write: STDERR_FILENO */
     int verbosity; /* -1 quiet, 0 normal, 1 verbose */
     enum display_mode mode;
-    enum display_color color;
+    enum tx_color_mode color; /* the commands' one colour setting (textout.h); AUTO colours a
+                                 terminal, and the live bars even off one, unless $NO_COLOR */
 };
 
 struct display;

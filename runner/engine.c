@@ -450,7 +450,7 @@ static int64_t dispatch(struct engine *e, int64_t now)
             if (sr->state != SS_RUNNING)
                 continue;
             const char *model = job->wf.stages[s].model;
-            bool local = stage_is_local(job->wf.stages[s].kind);
+            bool local = job->wf.stages[s].kind->exec == EXEC_LOCAL;
             for (size_t i = 0; i < sr->n_items; i++) {
                 struct item *it = &sr->items[i];
                 if (it->state != IS_TODO && it->state != IS_WAIT)

@@ -54,6 +54,7 @@ struct call {
     struct engine *e;
     struct item *it;
     bool released; /* its slot was given back before its reply was processed */
+    char *sent;    /* the body as sent when it differs from the item's (references inlined) */
 };
 
 /* call.c */

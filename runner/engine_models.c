@@ -16,7 +16,7 @@ enum { JMC_TODO, JMC_ASKING, JMC_LISTING, JMC_OK };
 static bool stage_may_call(const struct job *job, size_t s)
 {
     const struct stage_run *sr = &job->st[s];
-    if (stage_is_local(job->wf.stages[s].kind))
+    if (job->wf.stages[s].kind->exec == EXEC_LOCAL)
         return false;
     if (sr->state == SS_WAITING)
         return true;

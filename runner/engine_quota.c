@@ -99,7 +99,7 @@ static int64_t job_calls_left(const struct job *job, const char *model)
     int64_t n = 0;
     for (size_t s = 0; s < job->wf.n_stages; s++) {
         const struct stage_run *sr = &job->st[s];
-        if (stage_is_local(job->wf.stages[s].kind) || strcmp(job->wf.stages[s].model, model))
+        if (job->wf.stages[s].kind->exec == EXEC_LOCAL || strcmp(job->wf.stages[s].model, model))
             continue;
         if (sr->state == SS_WAITING)
             n++;

@@ -5,6 +5,7 @@
 #include "expand_int.h"
 #include "fsutil.h"
 #include "jsonutil.h"
+#include "refs.h"
 #include "schema.h"
 #include "strmap.h"
 #include "util.h"
@@ -21,6 +22,8 @@ static const cJSON *resolve(void *ctx, const char *root)
         return rc->item;
     if (rc->index && strcmp(root, "item_index") == 0)
         return rc->index;
+    if (rc->each && strcmp(root, "each") == 0)
+        return rc->each;
     const struct workflow *wf = &rc->job->wf;
     for (size_t i = 0; i < wf->n_inputs; i++) {
         if (strcmp(wf->inputs[i].name, root) == 0)
@@ -34,9 +37,7 @@ int job_load_stage_value(struct job *job, size_t s, struct gf_err *err)
 {
     struct stage_run *sr = &job->st[s];
     const struct stage_def *def = &job->wf.stages[s];
-    if (sr->value || def->foreach || sr->n_items != 1)
-        return 0;
-    if (def->kind != STAGE_JSON && def->kind != STAGE_TEXT)
+    if (sr->value || def->foreach || sr->n_items != 1 || def->kind->value == VALUE_NONE)
         return 0;
     const char *rel = sr->items[0].out_path;
     char *path = fs_join(job->dir, rel);
@@ -46,7 +47,7 @@ int job_load_stage_value(struct job *job, size_t s, struct gf_err *err)
         gf_error_errno(err, GF_ERR_INPUT, "cannot read '%s'", path);
         goto out;
     }
-    if (def->kind == STAGE_TEXT) {
+    if (def->kind->value == VALUE_TEXT) {
         sr->value = cJSON_CreateString(b.data);
         rc = 0;
         goto out;
@@ -71,7 +72,7 @@ int job_load_stage_value(struct job *job, size_t s, struct gf_err *err)
     /* A CK_DONE artifact was checked against this very schema when it was written or accepted
      * (the request key covers the schema) and its size and mtime have not changed since. */
     struct gf_err serr = GF_ERR_INIT;
-    if (sr->items[0].verdict != CK_DONE && schema_check(def->schema, v, &serr) < 0) {
+    if (sr->items[0].verdict != CK_DONE && schema_check(def->kind->schema(def), v, &serr) < 0) {
         gf_error(err, GF_ERR_INPUT, "%s: does not match the schema of stage '%s': %s", path,
                  def->name, serr.msg);
         cJSON_Delete(v);
@@ -126,47 +127,6 @@ int expand_render(const struct tmpl *t, struct render_ctx *rc, int flags, char *
     return 0;
 }
 
-/* The rendered `turns` of a dialogue: a JSON array of {speaker, text, style?}, every speaker one
- * of the stage's speakers. NULL with *why (caller frees) when it is not. */
-static cJSON *parse_turns(const struct stage_def *def, const char *text, char **why)
-{
-    cJSON *arr = cJSON_Parse(text);
-    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
-        *why = xasprintf(
-            "'turns' must render to a JSON array of {speaker, text, style}, got: %.80s", text);
-        cJSON_Delete(arr);
-        return NULL;
-    }
-    int k = 0;
-    const cJSON *t;
-    cJSON_ArrayForEach(t, arr)
-    {
-        k++;
-        const char *speaker = json_str(t, "speaker"), *words = json_str(t, "text");
-        const cJSON *style = cJSON_GetObjectItemCaseSensitive(t, "style");
-        if (!cJSON_IsObject(t) || !speaker || !words || !words[0] ||
-            (style && !cJSON_IsString(style) && !cJSON_IsNull(style))) {
-            *why = xasprintf("turn %d of 'turns' is not {speaker, text, style} with a non-empty "
-                             "text",
-                             k);
-            cJSON_Delete(arr);
-            return NULL;
-        }
-        bool known = false;
-        for (size_t i = 0; i < def->n_speakers; i++)
-            known = known || strcmp(def->speakers[i].name, speaker) == 0;
-        if (!known) {
-            *why = xasprintf("turn %d names speaker '%s', who is not in the stage's speakers "
-                             "('%s', '%s')",
-                             k, speaker, def->speakers[0].name,
-                             def->n_speakers > 1 ? def->speakers[1].name : "");
-            cJSON_Delete(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
 /* The serviceTier field as the API takes it (captured from @google/genai 3.x, see
  * tests/data/sdk/README.md). */
 static const char *service_tier_wire(const char *tier)
@@ -178,15 +138,9 @@ static void build_item(struct job *job, size_t s, struct item *it, struct render
 {
     const struct stage_def *def = &job->wf.stages[s];
     struct gf_err err = GF_ERR_INIT;
-    const struct tmpl *main_t = def->kind != STAGE_SPEECH ? def->prompt
-                                : def->turns              ? def->turns
-                                                          : def->text;
-    char *style = NULL;
-    cJSON *turns = NULL;
-    if (expand_render(def->output, rc, TMPL_PATH, &it->out_path, &err) < 0 ||
-        expand_render(main_t, rc, 0, &it->prompt, &err) < 0 ||
-        expand_render(def->system, rc, 0, &it->system, &err) < 0 ||
-        expand_render(def->style, rc, 0, &style, &err) < 0) {
+    struct stage_input in = {0};
+    struct item_refs refs = {0};
+    if (expand_render(def->output, rc, TMPL_PATH, &it->out_path, &err) < 0) {
         it->input_error = xstrdup(err.msg);
         goto out;
     }
@@ -195,11 +149,20 @@ static void build_item(struct job *job, size_t s, struct item *it, struct render
             xasprintf("output path '%s' is not inside the job directory", it->out_path);
         goto out;
     }
-    if (def->turns && !(turns = parse_turns(def, it->prompt, &it->input_error)))
+    int rendered = def->kind->render(def, rc, &in, &it->input_error);
+    it->prompt = in.prompt; /* what the item shows, even when it cannot be asked */
+    it->system = in.system;
+    in.prompt = in.system = NULL;
+    if (rendered < 0 || refs_render(def, rc, &refs, &it->input_error) < 0)
         goto out;
-    struct stage_input in = {it->prompt, it->system, style, turns};
+    in.prompt = it->prompt;
+    in.system = it->system;
+    in.media = refs.media;
+    in.n_media = refs.n;
     struct stage_request req = {0};
-    if (stage_ops_for(def->kind)->build(def, &in, &req, &err) < 0) {
+    int built = def->kind->build(def, &in, &req, &err);
+    in.prompt = in.system = NULL; /* the item's */
+    if (built < 0) {
         it->input_error = xstrdup(err.msg);
         goto out;
     }
@@ -227,8 +190,8 @@ static void build_item(struct job *job, size_t s, struct item *it, struct render
             it->verdict = CK_MISSING;
     }
 out:
-    free(style);
-    cJSON_Delete(turns);
+    stage_input_release(&in);
+    refs_release(&refs);
 }
 
 const cJSON *expand_array(struct job *job, size_t src_stage, char *const *segs, size_t n_segs,
@@ -258,9 +221,9 @@ int job_expand_stage(struct job *job, size_t s, struct gf_err *err)
 {
     const struct stage_def *def = &job->wf.stages[s];
     struct stage_run *sr = &job->st[s];
-    struct render_ctx rc = {job, NULL, NULL};
-    if (def->kind == STAGE_VIDEO)
-        return expand_video_stage(job, s, err);
+    struct render_ctx rc = {job, NULL, NULL, NULL};
+    if (def->kind->expand)
+        return def->kind->expand(job, s, err);
     if (!def->foreach) {
         sr->items = xcalloc(1, sizeof *sr->items);
         sr->n_items = 1;

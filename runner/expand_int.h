@@ -10,6 +10,7 @@ struct render_ctx {
     struct job *job;
     const cJSON *item; /* {{item}}, NULL outside a foreach or scene */
     cJSON *index;      /* {{item_index}}, NULL outside a foreach or scene */
+    const cJSON *each; /* {{each}}: the element of a reference's `each` list (refs.c) */
 };
 
 /* Render `t` (NULL renders as NULL) into a new string (*out, caller frees). */

@@ -159,7 +159,7 @@ out:
 static int build_scene(struct job *job, const struct stage_def *def, const struct strmap *recorded,
                        const cJSON *el, int index, struct video_scene *sc, struct gf_err *err)
 {
-    struct render_ctx rc = {job, el, cJSON_CreateNumber(index)};
+    struct render_ctx rc = {job, el, cJSON_CreateNumber(index), NULL};
     char *why = NULL;
     struct input img, au;
     int ret = -1;
@@ -273,7 +273,7 @@ int expand_video_stage(struct job *job, size_t s, struct gf_err *err)
 {
     const struct stage_def *def = &job->wf.stages[s];
     struct stage_run *sr = &job->st[s];
-    struct render_ctx rc = {job, NULL, NULL};
+    struct render_ctx rc = {job, NULL, NULL, NULL};
     const cJSON *arr = expand_array(job, def->scenes_stage, def->scenes_segs, def->n_scenes_segs,
                                     "scenes", def->scenes, err);
     if (!arr)

@@ -114,11 +114,11 @@ out:
 /* How many times the templates of stage `d` use input `name`. */
 static size_t input_uses(const struct stage_def *d, const char *name)
 {
-    const struct tmpl *ts[] = {d->prompt, d->system, d->text, d->style, d->turns};
-    size_t n = 0;
-    for (size_t t = 0; t < ARRAY_SIZE(ts); t++) {
-        for (size_t i = 0; ts[t] && i < tmpl_ref_count(ts[t]); i++)
-            n += strcmp(tmpl_ref_at(ts[t], i)->root, name) == 0;
+    struct stage_tmpl ts[16];
+    size_t nt = d->kind->templates(d, ts, ARRAY_SIZE(ts)), n = 0;
+    for (size_t t = 0; t < nt; t++) {
+        for (size_t i = 0; ts[t].t && !ts[t].names_file && i < tmpl_ref_count(ts[t].t); i++)
+            n += strcmp(tmpl_ref_at(ts[t].t, i)->root, name) == 0;
     }
     return n;
 }

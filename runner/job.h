@@ -148,6 +148,23 @@ int job_load_stage_value(struct job *job, size_t s, struct gf_err *err);
 /* Append an event to the job's log (JOB_RUN only); `fields` is taken. */
 int job_event(struct job *job, const char *event, cJSON *fields, bool durable);
 
+/* What an item made, for job_record_done. */
+struct item_done_facts {
+    const struct ckpt_output *outs; /* the artifacts, durable on disk already */
+    size_t n_outs;
+    const cJSON *media;        /* facts of outs[0] (the checkpoint and item_done keep them) */
+    const cJSON *const *extra; /* facts of outs[1..] in the manifest; NULL = none */
+    const cJSON *usage;        /* tokens, or NULL */
+    bool accepted;             /* adopted by `gemflow accept`, not made by a run */
+};
+
+/* The one way an item becomes done, for every executor and for `gemflow accept` (item_done.c):
+ * item_done appended and fsync'd, then the checkpoint, then the manifest entries (the
+ * checkpoint rule). -1 with err when the progress log cannot be written: then nothing is
+ * recorded and the item is not done. */
+int job_record_done(struct job *job, const struct item *it, const struct item_done_facts *f,
+                    struct gf_err *err);
+
 /* Split an endpoint URL into its origin ("https://host[:port]") and API root path ("/v1beta",
  * added when the URL has no version); `from` names where the URL came from in errors.
  * Returns 0 with *origin and *api_root (caller frees), or -1 with err (GF_ERR_CONFIG). */

@@ -142,7 +142,7 @@ static void fail_exit(struct local_run *r, int status)
 
 cJSON *local_output_media(const struct stage_def *def, const cJSON *media, size_t k)
 {
-    if (def->kind != STAGE_VIDEO || k != 1)
+    if (!def->subtitles || k != 1)
         return NULL;
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "application/x-subrip");
@@ -223,25 +223,13 @@ static int commit(struct local_run *r, cJSON **media_out, struct gf_err *err)
     if (r->spec.subtitles)
         cJSON_AddNumberToObject(media, "subtitle_cues", r->cues);
     *media_out = media;
-    cJSON *f = base_fields(it);
-    cJSON_AddStringToObject(f, "key", it->key);
-    cJSON_AddItemToObject(f, "outputs", ckpt_outputs_json(outs, n_outs));
-    cJSON_AddStringToObject(f, "model", def->model);
-    cJSON_AddNumberToObject(f, "attempts", it->attempts);
-    cJSON_AddItemToObject(f, "media", cJSON_Duplicate(media, 1));
-    if (job_event(job, "item_done", f, true) < 0) {
-        gf_error(err, GF_ERR_IO, "cannot record '%s' as done in progress.jsonl", it->out_path);
+    cJSON *srt_media = local_output_media(def, media, 1);
+    const cJSON *extra[] = {srt_media};
+    struct item_done_facts facts = {outs, n_outs, media, extra, NULL, false};
+    int recorded = job_record_done(job, it, &facts, err);
+    cJSON_Delete(srt_media);
+    if (recorded < 0)
         goto out;
-    }
-    ckpt_set_done(&job->ck, def->name, it->id, it->key, outs, n_outs, def->model, media);
-    const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
-    for (size_t k = 0; k < n_outs; k++) {
-        cJSON *m = k ? local_output_media(def, media, k) : NULL;
-        manifest_put(&job->man, manifest_entry_new(outs[k].path, outs[k].sha256, outs[k].bytes,
-                                                   def->name, it->id, it->key, def->model,
-                                                   it->prompt, ci->done_ts, k ? m : media, NULL));
-        cJSON_Delete(m);
-    }
     rc = 0;
 out:
     free(tmp);

@@ -5,6 +5,7 @@
 #include "retry.h"
 #include "strmap.h"
 #include "util.h"
+#include "../stages/stage.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -420,13 +421,12 @@ bool mc_same_model(const char *asked, const char *served)
 
 const char *mc_stage_method(const struct stage_def *def)
 {
-    return def->kind == STAGE_IMAGE && str_starts_with(def->model, "imagen-") ? "predict"
-                                                                              : "generateContent";
+    return def->kind->method ? def->kind->method(def) : "generateContent";
 }
 
 const char *mc_stage_kind(const struct stage_def *def)
 {
-    return def->kind == STAGE_JSON ? "text" : stage_kind_name(def->kind);
+    return def->kind->model_kind ? def->kind->model_kind : def->kind->name;
 }
 
 bool mc_entry_is_bad(const struct mc_entry *e, const char *method)

@@ -4,6 +4,7 @@
 #include "callrec.h"
 #include "fsutil.h"
 #include "jsonutil.h"
+#include "refs.h"
 #include "util.h"
 
 #include <string.h>
@@ -57,10 +58,18 @@ static const char *voice_of(const cJSON *body)
                     "voiceName");
 }
 
+/* The stage's main template (its prompt, or the text it speaks). */
+static const struct tmpl *main_template(const struct stage_def *def)
+{
+    struct stage_tmpl ts[8];
+    size_t n = def->kind->templates(def, ts, ARRAY_SIZE(ts));
+    return n ? ts[0].t : NULL;
+}
+
 /* Which stages and inputs a stage's prompt is rendered from. */
 static void add_sources(const struct job *job, const struct stage_def *def, struct buf *out)
 {
-    const struct tmpl *t = def->kind == STAGE_SPEECH ? def->text : def->prompt;
+    const struct tmpl *t = main_template(def);
     size_t n = t ? tmpl_ref_count(t) : 0;
     bool any = false;
     for (size_t i = 0; i < n; i++) {
@@ -77,6 +86,59 @@ static void add_sources(const struct job *job, const struct stage_def *def, stru
     }
     if (any)
         buf_addc(out, ')');
+}
+
+/* The references a request sends (refs.h placeholders), in order: "PATH" and its sha256. */
+struct ref_list {
+    const char *path[REFS_MAX_FILES * 4];
+    const char *sha[REFS_MAX_FILES * 4];
+    size_t n;
+};
+
+static void collect_refs(const cJSON *j, struct ref_list *l)
+{
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
+        const char *sha, *path;
+        size_t sha_len;
+        if (cJSON_IsString(c) && refs_parse(c->valuestring, &sha, &sha_len, &path)) {
+            if (l->n < ARRAY_SIZE(l->path)) {
+                l->path[l->n] = path;
+                l->sha[l->n++] = sha;
+            }
+        } else {
+            collect_refs(c, l);
+        }
+    }
+}
+
+static const char *ref_sha(const struct ref_list *l, const char *path)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->path[i], path) == 0)
+            return l->sha[i];
+    return NULL;
+}
+
+/* A copy of `j` whose references are blanked: what remains is the text of the request. */
+static cJSON *without_refs(const cJSON *j)
+{
+    cJSON *copy = j ? cJSON_Duplicate(j, 1) : NULL;
+    cJSON *stack[64];
+    size_t n = 0;
+    if (copy)
+        stack[n++] = copy;
+    while (n) {
+        cJSON *v = stack[--n];
+        for (cJSON *c = v->child; c; c = c->next) {
+            const char *sha, *path;
+            size_t sha_len;
+            if (cJSON_IsString(c) && refs_parse(c->valuestring, &sha, &sha_len, &path))
+                cJSON_SetValuestring(c, "");
+            else if (c->child && n < ARRAY_SIZE(stack))
+                stack[n++] = c;
+        }
+    }
+    return copy;
 }
 
 static void diff_parts(const struct job *job, const struct item *it, const cJSON *rec,
@@ -100,11 +162,28 @@ static void diff_parts(const struct job *job, const struct item *it, const cJSON
         PART("endpoint (now %s)", job->origin);
     free(m_old);
     free(m_now);
-    if (!same(json_field(old, "contents"), json_field(now, "contents")) ||
-        !same(at(old, "instances", NULL, NULL), at(now, "instances", NULL, NULL))) {
+    struct ref_list r_old = {0}, r_now = {0};
+    collect_refs(old, &r_old);
+    collect_refs(now, &r_now);
+    for (size_t i = 0; i < r_now.n; i++) {
+        const char *was = ref_sha(&r_old, r_now.path[i]);
+        if (!was)
+            PART("reference %s added", r_now.path[i]);
+        else if (strncmp(was, r_now.sha[i], SHA256_HEX_LEN) != 0)
+            PART("reference %s changed", r_now.path[i]);
+    }
+    for (size_t i = 0; i < r_old.n; i++)
+        if (!ref_sha(&r_now, r_old.path[i]))
+            PART("reference %s removed", r_old.path[i]);
+    cJSON *t_old = without_refs(old), *t_now = without_refs(now);
+    if (!same(json_field(t_old, "contents"), json_field(t_now, "contents")) ||
+        !same(at(t_old, "instances", NULL, NULL), at(t_now, "instances", NULL, NULL)) ||
+        !same(json_field(t_old, "input"), json_field(t_now, "input"))) {
         PART("prompt text");
         add_sources(job, def, out);
     }
+    cJSON_Delete(t_old);
+    cJSON_Delete(t_now);
     if (!same(json_field(old, "systemInstruction"), json_field(now, "systemInstruction")))
         PART("system instruction");
     const cJSON *gc_old = json_field(old, "generationConfig");
@@ -229,32 +308,24 @@ void planwhy_estimate(const struct job *job, size_t stage, const struct item *it
 {
     const struct stage_def *def = &job->wf.stages[stage];
     memset(out, 0, sizeof *out);
-    out->images = def->kind == STAGE_IMAGE ? 1 : 0;
+    if (!def->kind->estimate)
+        return;
     double chars = it && it->body ? (double)it->body_len : 0;
     if (!it) {
         /* not expandable yet: the template's own size, plus a paragraph of data */
-        const struct tmpl *t = def->kind == STAGE_SPEECH ? def->text : def->prompt;
+        const struct tmpl *t = main_template(def);
         chars = (t ? (double)strlen(tmpl_source(t)) : 0) + 400;
     }
-    double in = chars / 4, o;
+    struct stage_estimate se = {0};
+    def->kind->estimate(def, chars, it ? it->prompt : NULL, &se);
+    out->images = se.images;
+    out->seconds = se.seconds;
+    double in = se.in_tokens;
     if (observed(job, def->name, &out->in_tokens, &out->out_tokens)) {
         out->observed = true;
         out->in_tokens = in > 0 ? in : out->in_tokens; /* the request itself is the better guess */
         return;
     }
-    switch (def->kind) {
-    case STAGE_IMAGE:
-        o = 1290;
-        break;
-    case STAGE_SPEECH: {
-        double text = it && it->prompt ? (double)strlen(it->prompt) : chars;
-        o = text / 15.0 * 25.0;
-        break;
-    }
-    default:
-        o = in;
-        break;
-    }
-    out->in_tokens = in;
-    out->out_tokens = o;
+    out->in_tokens = se.in_tokens;
+    out->out_tokens = se.out_tokens;
 }

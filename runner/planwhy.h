@@ -11,12 +11,14 @@
 char *planwhy_reason(const struct job *job, const struct item *it);
 
 /* Token estimate of one call. Observed: from this job's manifest (the mean of the stage's done
- * items), else from the request: input = request characters / 4; output: json/text = input,
- * image = 1290 tokens, speech = 25 tokens per second at 15 characters per second. */
+ * items), else from the request: input = request characters / 4, and the output the stage
+ * kind expects (its estimate: json/text = input, image = 1290 tokens, speech = 25 tokens per
+ * second at 15 characters per second, a clip its seconds). */
 struct call_estimate {
     double in_tokens, out_tokens;
     int images;
-    bool observed; /* from this job's own recorded usage */
+    double seconds; /* of video made (priced per second) */
+    bool observed;  /* from this job's own recorded usage */
 };
 
 void planwhy_estimate(const struct job *job, size_t stage, const struct item *it,

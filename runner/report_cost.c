@@ -16,7 +16,7 @@ bool report_stage_cost(struct buf *b, const struct report_ctx *rc, const cJSON *
     const char *reason = NULL;
     *usd = 0;
     bool known;
-    if (s >= 0 && rc->job->wf.stages[s].kind == STAGE_VIDEO) {
+    if (s >= 0 && rc->job->wf.stages[s].kind->exec == EXEC_LOCAL) {
         buf_adds(b, "none"); /* runs locally, calls no API */
         return true;
     }

@@ -115,24 +115,26 @@ static void text_cell(struct buf *b, const struct report_ctx *rc, const struct i
 {
     const struct stage_def *def = &rc->job->wf.stages[it->stage];
     buf_adds(b, "<div class=\"cell\">\n");
-    label(b, rc, it, def->kind == STAGE_SPEECH ? "text" : "prompt", def->kind != STAGE_IMAGE);
+    enum stage_media_kind media = def->kind->media;
+    label(b, rc, it, def->kind->input_label, media != MEDIA_IMAGE);
     buf_adds(b, "<p class=\"text\">");
     html_esc(b, it->prompt);
     buf_adds(b, "</p>\n");
-    if (def->kind == STAGE_SPEECH && on_disk(rc, it) && !it->input_error) {
-        buf_adds(b, "<audio controls preload=\"metadata\" src=\"");
+    if ((media == MEDIA_AUDIO || media == MEDIA_VIDEO) && on_disk(rc, it) && !it->input_error) {
+        const char *tag = media == MEDIA_AUDIO ? "audio" : "video";
+        buf_addf(b, "<%s controls preload=\"metadata\" src=\"", tag);
         html_rel_url(b, it->out_path);
-        buf_adds(b, "\"></audio>\n");
+        buf_addf(b, "\"></%s>\n", tag);
         if (!item_done(it))
-            buf_adds(b, "<p class=\"missing\">audio from an earlier request</p>\n");
-    } else if (def->kind != STAGE_IMAGE && def->kind != STAGE_SPEECH && item_done(it)) {
+            buf_addf(b, "<p class=\"missing\">%s from an earlier request</p>\n", tag);
+    } else if (media == MEDIA_TEXT && item_done(it)) {
         buf_adds(b, "<p><a href=\"");
         html_rel_url(b, it->out_path);
         buf_adds(b, "\">");
         html_esc(b, it->out_path);
         buf_adds(b, "</a></p>\n");
     }
-    if (def->kind != STAGE_IMAGE && !item_done(it))
+    if (media != MEDIA_IMAGE && !item_done(it))
         not_done(b, rc, it);
     buf_adds(b, "</div>\n");
 }
@@ -178,7 +180,7 @@ static void scene(struct buf *b, const struct report_ctx *rc, const char *id, co
     buf_adds(b, "</h3>\n<div class=\"visual\">\n");
     for (size_t k = 0; k < n_stages; k++) {
         const struct item *it = find(&rc->job->st[stages[k]], id);
-        if (it && rc->job->wf.stages[stages[k]].kind == STAGE_IMAGE)
+        if (it && rc->job->wf.stages[stages[k]].kind->media == MEDIA_IMAGE)
             image_cell(b, rc, it);
     }
     buf_adds(b, "</div>\n<div class=\"texts\">\n");

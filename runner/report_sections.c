@@ -258,7 +258,7 @@ static void document(struct buf *b, const struct report_ctx *rc, size_t s)
     else if (it->verdict != CK_DONE)
         buf_adds(b, "<span class=\"missing\">from an earlier request</span>");
     buf_adds(b, "</h3>\n");
-    cJSON *v = def->kind == STAGE_JSON ? cJSON_ParseWithLength(text.data, text.len) : NULL;
+    cJSON *v = def->kind->value == VALUE_JSON ? cJSON_ParseWithLength(text.data, text.len) : NULL;
     doc_facts(b, v);
     buf_adds(b, "<details><summary>the whole document</summary><pre>");
     if (v) {
@@ -284,8 +284,7 @@ void report_documents(struct buf *b, const struct report_ctx *rc)
     for (size_t k = 0; k < wf->n_stages; k++) {
         size_t s = wf->order[k];
         const struct stage_def *def = &wf->stages[s];
-        if (def->foreach || (def->kind != STAGE_JSON && def->kind != STAGE_TEXT) ||
-            rc->job->st[s].n_items != 1)
+        if (def->foreach || def->kind->value == VALUE_NONE || rc->job->st[s].n_items != 1)
             continue;
         document(b, rc, s);
         shown++;

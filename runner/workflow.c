@@ -3,6 +3,7 @@
 #include "fsutil.h"
 #include "util.h"
 #include "workflow_int.h"
+#include "../stages/stage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,23 +21,6 @@ const char *const wfl_default_keys[] = {
     "voice", "thinking", "service_tier", "strict_model", "paid_retries", "model_check"};
 const size_t wfl_n_default_keys = ARRAY_SIZE(wfl_default_keys);
 static const char *const limit_keys[] = {"concurrency", "rpm"};
-
-const char *stage_kind_name(enum stage_kind k)
-{
-    switch (k) {
-    case STAGE_JSON:
-        return "json";
-    case STAGE_TEXT:
-        return "text";
-    case STAGE_IMAGE:
-        return "image";
-    case STAGE_SPEECH:
-        return "speech";
-    case STAGE_VIDEO:
-        return "video";
-    }
-    return "?";
-}
 
 /* ---- small helpers shared by the loader ---- */
 
@@ -328,7 +312,7 @@ static void apply_service_tier(struct workflow *wf, const char *tier)
 {
     for (size_t i = 0; i < wf->n_stages; i++) {
         struct stage_def *s = &wf->stages[i];
-        if (s->kind == STAGE_VIDEO)
+        if (!s->kind || !(s->kind->common_keys & KIND_KEYS_MODEL))
             continue;
         if (tier) {
             free(s->service_tier);
@@ -580,16 +564,13 @@ void workflow_release(struct workflow *wf)
         struct stage_def *s = &wf->stages[i];
         free(s->name);
         free(s->model);
-        tmpl_free(s->prompt);
-        tmpl_free(s->system);
-        tmpl_free(s->text);
-        tmpl_free(s->style);
-        tmpl_free(s->turns);
-        for (size_t k = 0; k < s->n_speakers; k++) {
-            free(s->speakers[k].name);
-            free(s->speakers[k].voice);
+        if (s->kind)
+            s->kind->release(s->k);
+        for (size_t k = 0; k < s->n_refs; k++) {
+            tmpl_free(s->refs[k].path);
+            tmpl_free(s->refs[k].each);
         }
-        free(s->speakers);
+        free(s->refs);
         free(s->thinking);
         free(s->service_tier);
         tmpl_free(s->output);
@@ -597,12 +578,6 @@ void workflow_release(struct workflow *wf)
         for (size_t j = 0; j < s->n_foreach_segs; j++)
             free(s->foreach_segs[j]);
         free(s->foreach_segs);
-        cJSON_Delete(s->schema);
-        free(s->schema_file);
-        free(s->aspect_ratio);
-        free(s->image_size);
-        free(s->voice);
-        free(s->language);
         free(s->scenes);
         for (size_t j = 0; j < s->n_scenes_segs; j++)
             free(s->scenes_segs[j]);

@@ -21,21 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum stage_kind {
-    STAGE_JSON,   /* generateContent, responseMimeType application/json + responseJsonSchema */
-    STAGE_TEXT,   /* generateContent, text reply written as is */
-    STAGE_IMAGE,  /* generateContent with responseModalities IMAGE, or :predict for imagen-* */
-    STAGE_SPEECH, /* generateContent with responseModalities AUDIO + speechConfig */
-    STAGE_VIDEO,  /* local: FFmpeg assembles scene images and narrations into an MP4; no API */
-};
-
 /* video: how each scene's still image moves. */
 enum video_motion {
     VIDEO_MOTION_NONE,     /* the image stands still */
     VIDEO_MOTION_KENBURNS, /* a slow zoom, in and out on alternate scenes */
 };
-
-const char *stage_kind_name(enum stage_kind k);
 
 /* A place in a workflow or prompt file; `file` is owned by the workflow (see files[]). */
 struct wf_pos {
@@ -43,16 +33,15 @@ struct wf_pos {
     int line, col;
 };
 
+struct stage_kind; /* stages/stage.h: what a kind does; the kind's module owns it */
+
 struct stage_def {
     char *name; /* [a-z0-9_-]+, unique */
     struct wf_pos pos;
-    enum stage_kind kind;
+    const struct stage_kind *kind; /* NULL only in a workflow that failed to load */
+    void *k;     /* the kind's own settings: its parse makes them, its release frees them */
     char *model; /* the model this stage calls: its own `model:` or defaults.model; never NULL
-                    (video: "ffmpeg", the program that does the work) */
-
-    struct tmpl *prompt; /* json, text, image: required */
-    struct tmpl *system; /* json, text: optional system instruction; NULL if absent */
-    struct tmpl *text;   /* speech: the text to speak; required */
+                    once loaded (video: "ffmpeg", the program that does the work) */
     struct tmpl *output; /* required; rendered with TMPL_PATH */
 
     /* foreach: "STAGE.path.to.array" over a JSON stage's output; NULL when the stage has one
@@ -63,34 +52,33 @@ struct stage_def {
     size_t n_foreach_segs;
     struct wf_pos foreach_pos;
 
-    cJSON *schema;     /* json: required; loaded from a file next to the workflow or inline */
-    char *schema_file; /* json: the schema file's path as resolved, NULL when inline */
+    /* references (KIND_KEYS_REFS): job files sent with each request as inline media parts,
+     * in order (workflow_refs.c parses them, refs.c reads them) */
+    struct wf_ref {
+        struct tmpl *path; /* the file, relative to the job directory; {{each}} is the element
+                              of `each` when given */
+        struct tmpl *each; /* "{{LIST}}": one file per element of the list; NULL = one file */
+    } * refs;
+    size_t n_refs;
 
-    char *aspect_ratio; /* image: e.g. "16:9"; NULL = not sent */
-    int image_format;   /* image: the format written (enum img_format, imgcodec.h), from the
-                           output path's extension: .png, .jpg/.jpeg or .webp */
-    char *image_size;   /* image: "1K" | "2K" | "4K"; NULL = not sent */
-    char *voice;        /* speech: a prebuilt voice name (sent as prebuiltVoiceConfig.voiceName)
-                           or a designed/cloned voice id (voiceConfig.voice); required
-                           (defaults.voice or stage) unless `speakers` is given */
-    char *language;     /* speech: languageCode; NULL = not sent */
-    struct tmpl *style; /* speech: speechMetadata.style of each part; NULL = none */
-    struct tmpl *turns; /* speech dialogue: renders to a JSON array of {speaker, text, style};
-                           one part per turn; NULL = `text` is one part */
-    struct wf_speaker {
-        char *name;  /* as the turns name it */
-        char *voice; /* prebuilt name or voice id */
-    } * speakers;    /* speech dialogue: exactly 2 (multiSpeakerVoiceConfig) */
-    size_t n_speakers;
-
-    char *thinking;     /* json, text: thinkingConfig.thinkingLevel (MINIMAL, LOW, MEDIUM,
-                           HIGH); NULL = not sent */
+    /* The settings of every kind with an API model (KIND_KEYS_MODEL, KIND_KEYS_THINKING): */
+    char *thinking;     /* thinkingConfig.thinkingLevel (MINIMAL, LOW, MEDIUM, HIGH); NULL = not
+                           sent */
     char *service_tier; /* serviceTier (flex, standard, priority); NULL = not sent. Not part of
                            the request key: the same content at another price */
     bool strict_model;  /* a reply served by another model fails the item (not retried) */
     int paid_retries;   /* retries of a 200 reply whose content is unusable; default 1 */
+    bool has_temperature;
+    double temperature;
+    bool has_top_p, has_top_k;
+    double top_p;
+    int top_k;
+    int64_t timeout_ms; /* per attempt; defaults.timeout, else 120 s (flex: 20 min) */
+    bool timeout_set;   /* the timeout was given (stage or defaults), not a default */
+    int retries;        /* retries after the first attempt; defaults.retries, else 5 */
 
-    /* video: `scenes` ("STAGE.path.to.array", like foreach) gives the scenes in order; the
+    /* video (until these move into its module): `scenes` ("STAGE.path.to.array", like foreach)
+     * gives the scenes in order; the
      * per-scene templates (image, audio, caption) see each element as {{item}}. */
     char *scenes;
     size_t scenes_stage;
@@ -107,15 +95,6 @@ struct stage_def {
     bool burn_subtitles;   /* also draw the subtitles into the picture */
     int crf;               /* libx264 constant rate factor; default 20 */
     char *preset;          /* libx264 preset; default "medium" */
-
-    bool has_temperature;
-    double temperature;
-    bool has_top_p, has_top_k;
-    double top_p;
-    int top_k;
-    int64_t timeout_ms; /* per attempt; defaults.timeout, else 120 s (flex: 20 min) */
-    bool timeout_set;   /* the timeout was given (stage or defaults), not a default */
-    int retries;        /* retries after the first attempt; defaults.retries, else 5 */
 
     size_t *deps; /* indices of the stages this one depends on (templates, foreach, needs) */
     size_t n_deps;

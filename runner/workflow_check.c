@@ -3,6 +3,7 @@
 #include "schema.h"
 #include "util.h"
 #include "workflow_int.h"
+#include "../stages/stage.h"
 
 #include <string.h>
 
@@ -129,16 +130,16 @@ static void resolve_array(struct wf_loader *L, size_t i, const char *what, const
         *stage_out = (size_t)j;
         add_dep(s, (size_t)j);
         info->item_schema = schema_any();
-        if (L->info[j].kind_ok && src->kind != STAGE_JSON) {
+        if (L->info[j].kind_ok && src->kind->value != VALUE_JSON) {
             wfl_error(L, n, "%s needs a json stage, and '%s' is a %s stage", what, name,
-                      stage_kind_name(src->kind));
+                      src->kind->name);
         } else if (src->foreach) {
             wfl_error(L, n, "%s over stage '%s', which itself has a foreach, is not supported",
                       what, name);
         } else if (L->info[j].kind_ok && L->info[j].schema_ok) {
             char *desc = xasprintf("output of stage '%s'", name);
-            const cJSON *sub =
-                check_path(L, n->file, n->line, n->col, src->schema, segs, n_segs, name, desc);
+            const cJSON *sub = check_path(L, n->file, n->line, n->col, src->kind->schema(src), segs,
+                                          n_segs, name, desc);
             free(desc);
             const cJSON *type = cJSON_GetObjectItemCaseSensitive(sub, "type");
             if (sub && type && !schema_is_array(sub)) {
@@ -174,7 +175,8 @@ static void check_stage_ref(struct wf_loader *L, size_t i, size_t j, const struc
         add_dep(s, j);
         return;
     }
-    if (src->foreach && (src->kind == STAGE_JSON || src->kind == STAGE_TEXT)) {
+    enum stage_value value = src->kind->value;
+    if (src->foreach && value != VALUE_NONE) {
         /* one output per item: there is no single value to put in a template */
         diag_add(L->dl, file, r->line, r->col,
                  "'{{%s}}' names stage '%s', which writes one output per item (foreach): "
@@ -182,36 +184,31 @@ static void check_stage_ref(struct wf_loader *L, size_t i, size_t j, const struc
                  r->expr, src->name, src->name);
         return;
     }
-    switch (src->kind) {
-    case STAGE_IMAGE:
-    case STAGE_SPEECH:
-    case STAGE_VIDEO: /* media: nothing to put in a template */
+    if (value == VALUE_NONE) { /* media: nothing to put in a template */
         diag_add(L->dl, file, r->line, r->col,
                  "'{{%s}}' names stage '%s' of kind %s: its output is media, not text (to wait "
                  "for it, use needs: [%s])",
-                 r->expr, src->name, stage_kind_name(src->kind), src->name);
+                 r->expr, src->name, src->kind->name, src->name);
         return;
-    case STAGE_TEXT:
-        if (r->n_segs)
-            diag_add(L->dl, file, r->line, r->col,
-                     "stage '%s' is a text stage; its output has no field '%s'", src->name,
-                     r->segs[0]);
-        break;
-    case STAGE_JSON:
-        if (L->info[j].schema_ok) {
-            char *desc = xasprintf("output of stage '%s'", src->name);
-            check_path(L, file, r->line, r->col, src->schema, r->segs, r->n_segs, r->root, desc);
-            free(desc);
-        }
-        break;
+    }
+    if (value == VALUE_TEXT && r->n_segs)
+        diag_add(L->dl, file, r->line, r->col,
+                 "stage '%s' is a %s stage; its output has no field '%s'", src->name,
+                 src->kind->name, r->segs[0]);
+    if (value == VALUE_JSON && L->info[j].schema_ok) {
+        char *desc = xasprintf("output of stage '%s'", src->name);
+        check_path(L, file, r->line, r->col, src->kind->schema(src), r->segs, r->n_segs, r->root,
+                   desc);
+        free(desc);
     }
     add_dep(s, j);
 }
 
 /* `per_item`: the template is rendered once per foreach element (or video scene), where
- * {{item}} and {{item_index}} are defined. */
+ * {{item}} and {{item_index}} are defined; `each_ok`: the path of a reference with `each`,
+ * where {{each}} is the element. */
 static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const struct tmpl_ref *r,
-                      bool per_item)
+                      bool per_item, bool each_ok)
 {
     const struct workflow *wf = L->wf;
     const struct stage_def *s = &wf->stages[i];
@@ -230,8 +227,15 @@ static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const
         check_stage_ref(L, i, (size_t)j, t, r);
         return;
     }
+    if (strcmp(r->root, "each") == 0) {
+        if (!each_ok)
+            diag_add(L->dl, file, r->line, r->col,
+                     "'each' is only defined in the path of a reference with 'each' "
+                     "(references: [{each: item.characters, path: portraits/{{each}}.jpg}])");
+        return;
+    }
     bool item = strcmp(r->root, "item") == 0, index = strcmp(r->root, "item_index") == 0;
-    if ((item || index) && s->kind == STAGE_VIDEO && !per_item) {
+    if ((item || index) && s->scenes && !per_item) {
         diag_add(L->dl, file, r->line, r->col,
                  "'%s' is only defined in the per-scene fields of a video stage (image, audio, "
                  "caption)",
@@ -469,23 +473,50 @@ static void check_outputs(struct wf_loader *L, const struct out_entry *outs, siz
     }
 }
 
-/* A video stage depends on the stages whose output template reads exactly like its image or
- * audio template ("images/{{item.id}}.png"), as if it had named them in needs. */
-static void link_video_inputs(struct wf_loader *L, const struct out_entry *outs, size_t n)
+/* The templates of stage i that the checks see: the kind's, its references (and their `each`),
+ * its output. */
+struct tmpl_entry {
+    struct stage_tmpl st;
+    bool each_ok; /* a reference's path with `each` */
+};
+
+static size_t stage_templates(const struct wf_loader *L, size_t i, struct tmpl_entry *out,
+                              size_t max)
+{
+    const struct stage_def *s = &L->wf->stages[i];
+    struct stage_tmpl ts[16];
+    size_t n = 0, nk = L->info[i].kind_ok ? s->kind->templates(s, ts, ARRAY_SIZE(ts)) : 0;
+    for (size_t k = 0; k < nk && n < max; k++)
+        out[n++] = (struct tmpl_entry){ts[k], false};
+    for (size_t k = 0; k < s->n_refs && n + 2 <= max; k++) {
+        out[n++] = (struct tmpl_entry){{"references", s->refs[k].path, true, true},
+                                       s->refs[k].each != NULL};
+        out[n++] = (struct tmpl_entry){{"each", s->refs[k].each, true, false}, false};
+    }
+    if (n < max)
+        out[n++] = (struct tmpl_entry){{"output", s->output, s->foreach != NULL, false}, false};
+    return n;
+}
+
+/* A stage depends on the stages whose output template reads like a file it names (a video
+ * stage's image or audio, a reference): exactly ("images/{{item.id}}.png"), or with other
+ * values in the same places ("portraits/{{each}}.jpg" and "portraits/{{item.id}}.jpg"), as if
+ * it had named them in needs. */
+static void link_file_inputs(struct wf_loader *L, const struct out_entry *outs, size_t n)
 {
     struct workflow *wf = L->wf;
     for (size_t i = 0; i < wf->n_stages; i++) {
         struct stage_def *s = &wf->stages[i];
-        if (s->kind != STAGE_VIDEO || !L->info[i].kind_ok)
-            continue;
-        const struct tmpl *ts[] = {s->image, s->audio};
-        for (size_t k = 0; k < ARRAY_SIZE(ts); k++) {
-            if (!ts[k])
+        struct tmpl_entry ts[48];
+        size_t nt = stage_templates(L, i, ts, ARRAY_SIZE(ts));
+        for (size_t k = 0; k < nt; k++) {
+            if (!ts[k].st.t || !ts[k].st.names_file)
                 continue;
             struct buf skel = BUF_INIT, norm = BUF_INIT;
-            output_texts(ts[k], &skel, &norm);
+            output_texts(ts[k].st.t, &skel, &norm);
             for (size_t o = 0; o < n; o++)
-                if (outs[o].stage != i && strcmp(outs[o].norm.data, norm.data) == 0)
+                if (outs[o].stage != i && (strcmp(outs[o].norm.data, norm.data) == 0 ||
+                                           strcmp(outs[o].skel.data, skel.data) == 0))
                     add_dep(s, outs[o].stage);
             buf_release(&skel);
             buf_release(&norm);
@@ -507,22 +538,18 @@ void wfl_check(struct wf_loader *L)
     }
     for (size_t i = 0; i < wf->n_stages; i++) {
         const struct stage_def *s = &wf->stages[i];
-        bool video = s->kind == STAGE_VIDEO;
-        const struct tmpl *ts[] = {s->prompt, s->system,  s->text,     s->style, s->turns,
-                                   s->output, s->image,   s->audio,    s->caption,
-                                   s->subtitles};
-        /* per element: every template of a foreach stage but its output (checked apart), and a
-         * video stage's per-scene templates */
-        const bool per_item[] = {true,  true,  true,  true,  true,
-                                 s->foreach != NULL, video, video, video, false};
-        for (size_t k = 0; k < ARRAY_SIZE(ts); k++)
-            for (size_t r = 0; ts[k] && r < tmpl_ref_count(ts[k]); r++)
-                check_ref(L, i, ts[k], tmpl_ref_at(ts[k], r), per_item[k] && (s->foreach || video));
+        bool elements = s->foreach || s->scenes; /* templates rendered per element */
+        struct tmpl_entry ts[48];
+        size_t nt = stage_templates(L, i, ts, ARRAY_SIZE(ts));
+        for (size_t k = 0; k < nt; k++)
+            for (size_t r = 0; ts[k].st.t && r < tmpl_ref_count(ts[k].st.t); r++)
+                check_ref(L, i, ts[k].st.t, tmpl_ref_at(ts[k].st.t, r),
+                          ts[k].st.per_item && elements, ts[k].each_ok);
         check_needs(L, i);
     }
     struct out_entry *outs;
     size_t n = collect_outputs(L, &outs);
-    link_video_inputs(L, outs, n);
+    link_file_inputs(L, outs, n);
     check_cycles_and_order(L);
     check_outputs(L, outs, n);
     for (size_t i = 0; i < n; i++) {

@@ -8,12 +8,12 @@
 #include "workflow.h"
 #include "ydoc.h"
 
-#define WF_DEFAULT_TIMEOUT_MS  120000
-#define WF_DEFAULT_RETRIES     5
+#define WF_DEFAULT_TIMEOUT_MS   120000
+#define WF_DEFAULT_RETRIES      5
 #define WF_DEFAULT_PAID_RETRIES 1
 /* Flex inference targets 1-15 minutes per request (optimization guide, 2026-12): a stage on
  * flex without its own timeout waits this long per attempt. */
-#define WF_FLEX_TIMEOUT_MS (20 * 60 * 1000)
+#define WF_FLEX_TIMEOUT_MS     (20 * 60 * 1000)
 #define WF_DEFAULT_CONCURRENCY 8
 #define WF_FILE_MAX            (16u << 20) /* prompt and schema files: never endless */
 /* Limits no legitimate workflow meets (the document's own are YDOC_MAX_* in ydoc.h, the
@@ -29,15 +29,16 @@ struct wf_need {
 
 /* What the loader knows about a stage beyond struct stage_def, for the cross-stage checks. */
 struct wf_stage_info {
-    const struct ydoc_node *key;       /* the stage's name in the document */
-    bool kind_ok;                      /* kind known: kind-dependent checks apply */
-    bool schema_ok;                    /* json: schema loaded and linted */
-    bool foreach_ok;                   /* foreach (video: scenes) resolved; item_schema is set */
-    const cJSON *item_schema;          /* schema of one element of foreach or scenes (schema_any
-                                          when unknown) */
-    const struct ydoc_node *output;    /* the output value, for positions */
-    const struct ydoc_node *foreach;   /* foreach, or a video stage's scenes */
-    const struct ydoc_node *subtitles; /* video: the subtitles value, for positions */
+    const struct ydoc_node *key;        /* the stage's name in the document */
+    bool kind_ok;                       /* kind known: kind-dependent checks apply */
+    bool schema_ok;                     /* json: schema loaded and linted */
+    bool foreach_ok;                    /* foreach (video: scenes) resolved; item_schema is set */
+    const cJSON *item_schema;           /* schema of one element of foreach or scenes (schema_any
+                                           when unknown) */
+    const struct ydoc_node *output;     /* the output value, for positions */
+    const struct ydoc_node *foreach;    /* foreach, or a video stage's scenes */
+    const struct ydoc_node *subtitles;  /* video: the subtitles value, for positions */
+    const struct ydoc_node *references; /* the references value, for positions */
     struct wf_need *needs;
     size_t n_needs, cap_needs;
 };
@@ -170,8 +171,9 @@ void wfl_apply_set_map(struct wf_loader *L, const struct ydoc_node *set);
 void wfl_apply_cli_sets(struct wf_loader *L, const char *const *sets, size_t n);
 
 /* ---- workflow_stage.c ---- */
-extern const char *const wfl_stage_keys[];
-extern const size_t wfl_n_stage_keys;
+/* Every key a stage of some kind takes (the kinds' own keys included). */
+const char *const *wfl_stage_keys(size_t *n);
+bool wfl_stage_key_known(const char *key);
 void wfl_parse_stages(struct wf_loader *L, const struct ydoc_node *stages);
 /* Compile the template of `key`: inline text, or (may_be_file) a prompt file next to the file
  * that holds the value. NULL after diagnostics. */
@@ -183,6 +185,11 @@ char *wfl_choice_field(struct wf_loader *L, const struct ydoc_node *n, const cha
 /* "STAGE.path.to.list" of `key` (foreach, scenes): its text and the segments after STAGE. */
 bool wfl_array_path(struct wf_loader *L, const struct ydoc_node *n, const char *key, char **text,
                     char ***segs, size_t *n_segs);
+
+/* ---- workflow_refs.c: `references:`, job files sent as inline media ---- */
+/* A path template, a mapping {each: LIST, path: TEMPLATE}, or a list of these, into s->refs. */
+void wfl_references_field(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
+                          const struct ydoc_node *n);
 
 /* ---- workflow_video.c: the keys of a video stage ---- */
 void wfl_video_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,

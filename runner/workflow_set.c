@@ -140,9 +140,11 @@ static struct ydoc_node *resolve(struct wf_loader *L, const char *key, const str
         else if (!rest)
             set_error(L, at, "set path '%s' names a stage, not a field (e.g. %s.model)", head,
                       head);
-        else if (!in_list(rest, wfl_stage_keys, wfl_n_stage_keys))
-            unknown_field(L, at, rest, where, wfl_stage_keys, wfl_n_stage_keys);
-        else if (st->kind == YDOC_MAP)
+        else if (!wfl_stage_key_known(rest)) {
+            size_t n_keys;
+            const char *const *keys = wfl_stage_keys(&n_keys);
+            unknown_field(L, at, rest, where, keys, n_keys);
+        } else if (st->kind == YDOC_MAP)
             target = st, *field = rest;
         free(where);
     }

@@ -1,93 +1,28 @@
-/* workflow_stage: one stage's keys: kind, which keys apply to it, templates (inline or prompt
- * files), schemas (files or inline), foreach, needs and the per-kind settings (the video kind's
- * own settings are in workflow_video.c). */
+/* workflow_stage: one stage's keys: its kind, which keys apply to it, the keys every kind shares
+ * (output, needs, the model and its settings, foreach), templates (inline or prompt files); the
+ * kind's own keys are parsed by its module (stages/, struct stage_kind's parse). */
 #include "models.h"
-#include "schema.h"
-#include "../stages/imgcodec.h"
 #include "util.h"
 #include "workflow_int.h"
+#include "../stages/stage.h"
 
 #include <errno.h>
 #include <string.h>
 
-const char *const wfl_stage_keys[] = {
-    "kind",     "model",      "prompt",       "system",       "text",           "schema",
-    "output",   "foreach",    "needs",        "voice",        "aspect_ratio",   "image_size",
-    "language", "style",      "speakers",     "turns",        "temperature",    "top_p",
-    "top_k",    "thinking",   "service_tier", "strict_model", "paid_retries",   "timeout",
-    "retries",  "scenes",     "image",        "audio",        "caption",        "subtitles",
-    "fps",      "resolution", "motion",       "transition",   "burn_subtitles", "crf",
-    "preset",
-};
-const size_t wfl_n_stage_keys = ARRAY_SIZE(wfl_stage_keys);
+/* The keys of every stage, and of every kind with an API model (stage.h, KIND_KEYS_*); the
+ * kinds' own keys are in their modules. */
+static const char *const base_keys[] = {"kind", "output", "needs"};
+static const char *const model_keys[] = {"model",        "temperature",  "top_p",
+                                         "top_k",        "timeout",      "retries",
+                                         "paid_retries", "strict_model", "service_tier"};
 
-#define K_JSON   (1u << STAGE_JSON)
-#define K_TEXT   (1u << STAGE_TEXT)
-#define K_IMAGE  (1u << STAGE_IMAGE)
-#define K_SPEECH (1u << STAGE_SPEECH)
-#define K_VIDEO  (1u << STAGE_VIDEO)
-#define K_API    (K_JSON | K_TEXT | K_IMAGE | K_SPEECH)
-#define K_ALL    (K_API | K_VIDEO)
-
-/* The kinds a key applies to; keys not listed apply to every kind. */
-static const struct {
-    const char *key;
-    unsigned kinds;
-} applies[] = {
-    {"prompt", K_JSON | K_TEXT | K_IMAGE},
-    {"system", K_JSON | K_TEXT},
-    {"text", K_SPEECH},
-    {"schema", K_JSON},
-    {"aspect_ratio", K_IMAGE},
-    {"image_size", K_IMAGE},
-    {"voice", K_SPEECH},
-    {"language", K_SPEECH},
-    {"style", K_SPEECH},
-    {"speakers", K_SPEECH},
-    {"turns", K_SPEECH},
-    {"thinking", K_JSON | K_TEXT},
-    {"model", K_API},
-    {"temperature", K_API},
-    {"top_p", K_API},
-    {"top_k", K_API},
-    {"service_tier", K_API},
-    {"strict_model", K_API},
-    {"paid_retries", K_API},
-    {"timeout", K_API},
-    {"retries", K_API},
-    {"foreach", K_API},
-    {"scenes", K_VIDEO},
-    {"image", K_VIDEO},
-    {"audio", K_VIDEO},
-    {"caption", K_VIDEO},
-    {"subtitles", K_VIDEO},
-    {"fps", K_VIDEO},
-    {"resolution", K_VIDEO},
-    {"motion", K_VIDEO},
-    {"transition", K_VIDEO},
-    {"burn_subtitles", K_VIDEO},
-    {"crf", K_VIDEO},
-    {"preset", K_VIDEO},
-};
-
-static const char *const kinds[] = {"json", "text", "image", "speech", "video"};
-static const char *const aspect_ratios[] = {"1:1",  "2:3",  "3:2",  "3:4", "4:3", "4:5", "5:4",
-                                            "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"};
-static const char *const image_sizes[] = {"1K", "2K", "4K"};
 static const char *const workflow_words[] = {"defaults", "limits", "inputs", "endpoint", "name",
                                              "version",  "use",    "set",    "stages"};
 
-static unsigned kinds_of(const char *key)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(applies); i++)
-        if (strcmp(applies[i].key, key) == 0)
-            return applies[i].kinds;
-    return K_ALL;
-}
-
+/* Is `s` one of the first `n` words (SIZE_MAX: a NULL-terminated list)? */
 static bool one_of(const char *s, const char *const *words, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && words[i]; i++)
         if (strcmp(s, words[i]) == 0)
             return true;
     return false;
@@ -157,83 +92,6 @@ struct tmpl *wfl_template_field(struct wf_loader *L, const struct ydoc_node *n, 
     buf_release(&text);
     free(path);
     return t;
-}
-
-/* Line and column (1-based, in characters) of byte `off` in `text`. */
-static void text_pos(const char *text, size_t off, int *line, int *col)
-{
-    *line = *col = 1;
-    for (size_t i = 0; i < off && text[i]; i++) {
-        if (text[i] == '\n') {
-            ++*line;
-            *col = 1;
-        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
-            ++*col;
-        }
-    }
-}
-
-static cJSON *read_schema_file(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n,
-                               const char *name, char **path)
-{
-    struct buf text = BUF_INIT;
-    cJSON *schema = NULL;
-    if (wfl_read_beside(L, n, "schema", name, &text, path) == 0) {
-        const char *end = NULL;
-        schema = cJSON_ParseWithOpts(text.data, &end, true);
-        if (!schema) {
-            int line, col;
-            size_t off = end && end >= text.data ? (size_t)(end - text.data) : 0;
-            text_pos(text.data, off, &line, &col);
-            diag_add(L->dl, wfl_intern(L->wf, *path), line, col,
-                     "invalid JSON in the schema of stage '%s'", s->name);
-        }
-    }
-    buf_release(&text);
-    return schema;
-}
-
-static void schema_field(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
-                         const struct ydoc_node *n)
-{
-    char *path = NULL;
-    cJSON *schema = NULL;
-    const char *str;
-    if (n->kind == YDOC_MAP) {
-        schema = ydoc_to_json(n);
-    } else if ((str = wfl_string(L, n, "schema"))) {
-        if (!str_ends_with(str, ".json")) {
-            wfl_error(L, n, "'schema' must name a .json file or be a mapping, got '%s'", str);
-            return;
-        }
-        schema = read_schema_file(L, s, n, str, &path);
-    }
-    if (!schema) {
-        free(path);
-        return;
-    }
-    struct buf problems = BUF_INIT;
-    if (schema_check_size(schema, &problems) < 0) {
-        wfl_error(L, n, "schema%s%s%s is too large: %s", path ? " '" : "", path ? path : "",
-                  path ? "'" : "", problems.data);
-        buf_release(&problems);
-        cJSON_Delete(schema);
-        free(path);
-        return;
-    }
-    int np = schema_lint(schema, &problems);
-    for (char *line = problems.data, *nl; np && *line; line = nl + 1) {
-        nl = strchr(line, '\n');
-        *nl = '\0';
-        if (path)
-            wfl_error(L, n, "bad schema '%s': %s", path, line);
-        else
-            wfl_error(L, n, "bad schema: %s", line);
-    }
-    buf_release(&problems);
-    s->schema = schema;
-    s->schema_file = path;
-    info->schema_ok = np == 0;
 }
 
 bool wfl_array_path(struct wf_loader *L, const struct ydoc_node *n, const char *key, char **text,
@@ -307,31 +165,13 @@ char *wfl_choice_field(struct wf_loader *L, const struct ydoc_node *n, const cha
     return NULL;
 }
 
-static bool is_language(const char *s)
-{
-    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
-    if (n < 2 || n > 3)
-        return false;
-    for (s += n; *s == '-'; s += n) {
-        s++;
-        n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-        if (n < 1 || n > 8)
-            return false;
-    }
-    return *s == '\0';
-}
-
-/* The settings every kind has: model, temperature, timeout, retries. */
-static void common_fields(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *st,
-                          const struct ydoc_node *key, unsigned kind_bit)
+/* The settings of every kind with an API model: model, temperature, timeout, retries, ... */
+static void model_fields(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *st,
+                         const struct ydoc_node *key, unsigned common)
 {
     const struct ydoc_node *v;
     const char *str;
     long long r;
-    if (kind_bit == K_VIDEO) {
-        s->model = xstrdup("ffmpeg"); /* no model: FFmpeg does the work */
-        return;
-    }
     if ((v = ydoc_get(st, "model"))) {
         if ((str = wfl_string(L, v, "model")) && wfl_model_id(L, v, str))
             s->model = xstrdup(str);
@@ -361,10 +201,10 @@ static void common_fields(struct wf_loader *L, struct stage_def *s, const struct
         free(s->service_tier);
         s->service_tier = wfl_service_tier(L, v);
     }
-    if ((kind_bit & (K_JSON | K_TEXT)) && (v = ydoc_get(st, "thinking"))) {
+    if ((common & KIND_KEYS_THINKING) && (v = ydoc_get(st, "thinking"))) {
         free(s->thinking);
         s->thinking = wfl_thinking(L, v);
-    } else if ((kind_bit & (K_JSON | K_TEXT)) && L->thinking) {
+    } else if ((common & KIND_KEYS_THINKING) && L->thinking) {
         s->thinking = xstrdup(L->thinking);
     }
 }
@@ -403,186 +243,125 @@ static void warn_sampling(struct wf_loader *L, const struct stage_def *s,
     }
 }
 
-/* speakers: {NAME: VOICE, NAME: VOICE} for a dialogue (multiSpeakerVoiceConfig takes two). */
-static void speakers_field(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n)
+/* Every key some kind takes, for the unknown-key check and its suggestions (built once). */
+static const char *const *all_keys(size_t *n)
 {
-    if (!wfl_mapping(L, n, "speakers"))
-        return;
-    if (n->n_pairs != 2) {
-        wfl_error(L, n, "'speakers' must name exactly 2 speakers (a dialogue), got %zu",
-                  n->n_pairs);
-        return;
+    static const char **keys;
+    static size_t count;
+    if (keys) {
+        *n = count;
+        return keys;
     }
-    s->speakers = xcalloc(n->n_pairs, sizeof *s->speakers);
-    for (size_t i = 0; i < n->n_pairs; i++) {
-        const struct ydoc_node *k = n->pairs[i].key, *v = n->pairs[i].val;
-        const char *voice = wfl_string(L, v, "voice");
-        if (!k->str[0] || strlen(k->str) > 64 || strpbrk(k->str, "\n\r\t"))
-            wfl_error(L, k, "bad speaker name '%s' (1 to 64 characters on one line)", k->str);
-        if (!voice || !wfl_voice(L, v, voice))
-            continue;
-        s->speakers[s->n_speakers].name = xstrdup(k->str);
-        s->speakers[s->n_speakers++].voice = xstrdup(voice);
-    }
+    size_t cap = 0;
+    const char *const *groups[] = {base_keys, model_keys};
+    const size_t sizes[] = {ARRAY_SIZE(base_keys), ARRAY_SIZE(model_keys)};
+    for (size_t g = 0; g < ARRAY_SIZE(groups); g++)
+        for (size_t i = 0; i < sizes[g]; i++)
+            *VEC_PUSH(keys, count, cap) = groups[g][i];
+    const char *const extra[] = {"foreach", "thinking", "references"};
+    for (size_t i = 0; i < ARRAY_SIZE(extra); i++)
+        *VEC_PUSH(keys, count, cap) = extra[i];
+    for (const struct stage_kind *const *k = stage_kinds; *k; k++)
+        for (const char *const *key = (*k)->keys; *key; key++)
+            if (!one_of(*key, keys, count))
+                *VEC_PUSH(keys, count, cap) = *key;
+    *n = count;
+    return keys;
 }
 
-/* The keys that depend on the kind; `ok(key)` says whether a key may be read. */
-static void kind_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
-                        const struct ydoc_node *st, unsigned kind_bit)
+bool wfl_stage_key_known(const char *key)
 {
-    const struct ydoc_node *v;
-    const char *str;
-#define FIELD(k) ((v = ydoc_get(st, k)) && (kinds_of(k) & kind_bit))
-    if (FIELD("prompt"))
-        s->prompt = wfl_template_field(L, v, "prompt", true);
-    if (FIELD("system"))
-        s->system = wfl_template_field(L, v, "system", true);
-    if (FIELD("text"))
-        s->text = wfl_template_field(L, v, "text", true);
-    if (FIELD("style") && !(v->kind == YDOC_SCALAR && !v->str[0])) /* style: "" is none */
-        s->style = wfl_template_field(L, v, "style", false);
-    if (FIELD("turns"))
-        s->turns = wfl_template_field(L, v, "turns", false);
-    if (FIELD("speakers"))
-        speakers_field(L, s, v);
-    if ((v = ydoc_get(st, "output"))) {
-        s->output = wfl_template_field(L, v, "output", false);
-        info->output = v;
-    }
-    if (FIELD("schema"))
-        schema_field(L, s, info, v);
-    if (FIELD("foreach"))
-        foreach_field(L, s, info, v);
-    if ((v = ydoc_get(st, "needs")))
-        needs_field(L, info, v);
-    if (FIELD("aspect_ratio"))
-        s->aspect_ratio = wfl_choice_field(L, v, "aspect_ratio", "aspect ratio", aspect_ratios,
-                                           ARRAY_SIZE(aspect_ratios));
-    if (FIELD("image_size"))
-        s->image_size = wfl_choice_field(L, v, "image_size", "image size", image_sizes,
-                                         ARRAY_SIZE(image_sizes));
-    if (FIELD("voice") && (str = wfl_string(L, v, "voice")) && wfl_voice(L, v, str))
-        s->voice = xstrdup(str);
-    if (FIELD("language") && (str = wfl_string(L, v, "language"))) {
-        if (is_language(str))
-            s->language = xstrdup(str);
-        else
-            wfl_error(L, v, "bad language code '%s' (use a BCP-47 code such as en-US)", str);
-    }
-    if (kind_bit == K_VIDEO)
-        wfl_video_fields(L, s, info, st);
-#undef FIELD
+    size_t n;
+    const char *const *keys = all_keys(&n);
+    return one_of(key, keys, n);
 }
 
-/* Missing required keys, once the kind is known. */
-static void required_fields(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *st,
-                            const struct ydoc_node *key)
+const char *const *wfl_stage_keys(size_t *n)
 {
-    const char *kind = stage_kind_name(s->kind);
-    if ((kinds_of("prompt") & (1u << s->kind)) && !ydoc_get(st, "prompt"))
-        wfl_error(L, key, "stage '%s' has no 'prompt' (required for kind %s)", s->name, kind);
-    bool dialogue = ydoc_get(st, "turns") || ydoc_get(st, "speakers");
-    if (s->kind == STAGE_SPEECH && !ydoc_get(st, "text") && !dialogue)
-        wfl_error(L, key,
-                  "stage '%s' has no 'text' (required for kind speech: what to say; or "
-                  "'speakers' and 'turns' for a dialogue)",
-                  s->name);
-    if (s->kind == STAGE_SPEECH && ydoc_get(st, "text") && ydoc_get(st, "turns"))
-        wfl_error(L, ydoc_find(st, "turns")->key,
-                  "stage '%s' has both 'text' and 'turns' (a dialogue's words are in its turns)",
-                  s->name);
-    if (s->kind == STAGE_SPEECH && ydoc_get(st, "turns") && !ydoc_get(st, "speakers"))
-        wfl_error(L, ydoc_find(st, "turns")->key,
-                  "stage '%s' has 'turns' but no 'speakers' (name the two voices: speakers: "
-                  "{Ana: Kore, Ben: Puck})",
-                  s->name);
-    if (s->kind == STAGE_SPEECH && ydoc_get(st, "speakers") && !ydoc_get(st, "turns"))
-        wfl_error(L, ydoc_find(st, "speakers")->key,
-                  "stage '%s' has 'speakers' but no 'turns' (a template giving the dialogue as "
-                  "a list of {speaker, text, style})",
-                  s->name);
-    if (s->kind == STAGE_SPEECH && s->model && !models_tts_has_speech_metadata(s->model) &&
-        (s->style || ydoc_get(st, "turns"))) {
-        const struct ydoc_node *at = ydoc_get(st, "turns") ? ydoc_get(st, "turns") : ydoc_get(st, "style");
-        wfl_error(L, at,
-                  "stage '%s': model '%s' takes no speechMetadata, so no %s (the Gemini 3.8 TTS "
-                  "models do); put the direction in 'text' and set 'style: \"\"', or use "
-                  "gemini-3.8-flash-tts",
-                  s->name, s->model, ydoc_get(st, "turns") ? "turns" : "style");
+    return all_keys(n);
+}
+
+/* Does a stage of kind `kind` take `key`? */
+static bool kind_takes(const struct stage_kind *kind, const char *key)
+{
+    if (one_of(key, base_keys, ARRAY_SIZE(base_keys)))
+        return true;
+    if (one_of(key, model_keys, ARRAY_SIZE(model_keys)))
+        return kind->common_keys & KIND_KEYS_MODEL;
+    if (strcmp(key, "foreach") == 0)
+        return kind->common_keys & KIND_KEYS_FOREACH;
+    if (strcmp(key, "thinking") == 0)
+        return kind->common_keys & KIND_KEYS_THINKING;
+    if (strcmp(key, "references") == 0)
+        return kind->common_keys & KIND_KEYS_REFS;
+    return one_of(key, kind->keys, SIZE_MAX);
+}
+
+static const struct stage_kind *parse_kind(struct wf_loader *L, const struct stage_def *s,
+                                           const struct ydoc_node *key, const struct ydoc_node *kn)
+{
+    struct buf list = BUF_INIT;
+    stage_kind_list(&list);
+    const char *name = NULL;
+    const struct stage_kind *kind = NULL;
+    if (!kn) {
+        wfl_error(L, key, "stage '%s' has no 'kind' (one of %s)", s->name, list.data);
+    } else if ((name = wfl_string(L, kn, "kind")) && !(kind = stage_kind_find(name))) {
+        const char *names[32];
+        size_t n = 0;
+        for (const struct stage_kind *const *k = stage_kinds; *k && n < ARRAY_SIZE(names); k++)
+            names[n++] = (*k)->name;
+        struct buf b = BUF_INIT;
+        wfl_add_suggestion(&b, name, names, n);
+        if (!b.len)
+            buf_addf(&b, " (kinds: %s)", list.data);
+        wfl_error(L, kn, "unknown stage kind '%s'%s", name, b.data);
+        buf_release(&b);
     }
-    if (s->kind == STAGE_SPEECH && dialogue && ydoc_get(st, "voice"))
-        wfl_error(L, ydoc_find(st, "voice")->key,
-                  "stage '%s' has 'voice' and 'speakers' (a dialogue takes its voices from "
-                  "speakers)",
-                  s->name);
-    if (s->kind == STAGE_JSON && !ydoc_get(st, "schema"))
-        wfl_error(L, key, "stage '%s' has no 'schema' (required for kind json)", s->name);
-    if (s->kind == STAGE_SPEECH && !dialogue && !ydoc_get(st, "voice") && !s->voice) {
-        if (L->voice)
-            s->voice = xstrdup(L->voice);
-        else if (!ydoc_get(ydoc_get(L->doc, "defaults"), "voice"))
-            wfl_error(L, key, "stage '%s' has no 'voice' (set it here or in defaults.voice)",
-                      s->name);
-    }
-    if (s->kind == STAGE_VIDEO)
-        wfl_video_required(L, s, st, key);
-    if (s->kind == STAGE_IMAGE && s->output) {
-        s->image_format = img_format_for_path(tmpl_source(s->output));
-        if (s->image_format == IMG_UNKNOWN)
-            wfl_error(L, ydoc_get(st, "output"),
-                      "the output of image stage '%s' must end in .png, .jpg, .jpeg or .webp "
-                      "(the format written: a reply in another format is converted), got '%s'",
-                      s->name, tmpl_source(s->output));
-    }
-    if (!ydoc_get(st, "output"))
-        wfl_error(L, key,
-                  "stage '%s' has no 'output' (required: the file it writes in the job "
-                  "directory)",
-                  s->name);
+    buf_release(&list);
+    return kind;
 }
 
 static void parse_stage(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
                         const struct ydoc_node *key, const struct ydoc_node *st)
 {
-    const struct ydoc_node *kn = ydoc_get(st, "kind");
-    const char *kind = NULL;
-    unsigned bit = K_ALL; /* unknown kind: read every key */
-    if (!kn) {
-        wfl_error(L, key, "stage '%s' has no 'kind' (one of json, text, image, speech, video)",
-                  s->name);
-    } else if ((kind = wfl_string(L, kn, "kind"))) {
-        for (size_t i = 0; i < ARRAY_SIZE(kinds) && !info->kind_ok; i++) {
-            if (strcmp(kind, kinds[i]) == 0) {
-                s->kind = (enum stage_kind)i;
-                info->kind_ok = true;
-                bit = 1u << s->kind;
-            }
-        }
-        if (!info->kind_ok) {
-            struct buf b = BUF_INIT;
-            wfl_add_suggestion(&b, kind, kinds, ARRAY_SIZE(kinds));
-            wfl_error(L, kn, "unknown stage kind '%s'%s", kind,
-                      b.len ? b.data : " (kinds: json, text, image, speech, video)");
-            buf_release(&b);
-        }
-    }
+    const struct stage_kind *kind = parse_kind(L, s, key, ydoc_get(st, "kind"));
+    s->kind = kind;
+    info->kind_ok = kind != NULL;
+    size_t n_keys;
+    const char *const *keys = all_keys(&n_keys);
     char *where = xasprintf("in stage '%s'", s->name);
     for (size_t i = 0; i < st->n_pairs; i++) {
         const struct ydoc_node *k = st->pairs[i].key;
-        if (!one_of(k->str, wfl_stage_keys, wfl_n_stage_keys))
-            wfl_check_keys_one(L, k, wfl_stage_keys, wfl_n_stage_keys, where);
-        else if (!(kinds_of(k->str) & bit))
-            wfl_error(L, k, "'%s' does not apply to a stage of kind %s", k->str, kind);
+        if (!one_of(k->str, keys, n_keys))
+            wfl_check_keys_one(L, k, keys, n_keys, where);
+        else if (kind && !kind_takes(kind, k->str))
+            wfl_error(L, k, "'%s' does not apply to a stage of kind %s", k->str, kind->name);
     }
     free(where);
-    common_fields(L, s, st, key, bit);
-    kind_fields(L, s, info, st, bit);
-    if (bit != K_VIDEO)
+    const struct ydoc_node *v;
+    if ((v = ydoc_get(st, "output"))) {
+        s->output = wfl_template_field(L, v, "output", false);
+        info->output = v;
+    } else {
+        wfl_error(L, key,
+                  "stage '%s' has no 'output' (required: the file it writes in the job "
+                  "directory)",
+                  s->name);
+    }
+    if ((v = ydoc_get(st, "needs")))
+        needs_field(L, info, v);
+    if (!kind)
+        return;
+    if (kind->common_keys & KIND_KEYS_MODEL)
+        model_fields(L, s, st, key, kind->common_keys);
+    if ((kind->common_keys & KIND_KEYS_FOREACH) && (v = ydoc_get(st, "foreach")))
+        foreach_field(L, s, info, v);
+    if ((kind->common_keys & KIND_KEYS_REFS) && (v = ydoc_get(st, "references")))
+        wfl_references_field(L, s, info, v);
+    kind->parse(L, s, info, st, key);
+    if (kind->common_keys & KIND_KEYS_MODEL)
         warn_sampling(L, s, st);
-    if (info->kind_ok)
-        required_fields(L, s, st, key);
-    if (info->kind_ok && s->kind == STAGE_VIDEO)
-        wfl_video_needs_ffmpeg(L, s, kn);
 }
 
 void wfl_parse_stages(struct wf_loader *L, const struct ydoc_node *stages)

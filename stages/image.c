@@ -4,19 +4,133 @@
  * in the format of the stage's output path (converted when it differs). */
 #include "stage.h"
 #include "imgcodec.h"
+#include "stage_prompt.h"
 #include "../runner/base64.h"
+#include "../runner/jsonutil.h"
 #include "../runner/util.h"
+#include "../runner/workflow_int.h"
 
 #include <string.h>
+
+struct image_settings {
+    struct prompt_settings p;
+    char *aspect_ratio;     /* e.g. "16:9"; NULL = not sent */
+    char *image_size;       /* "1K" | "2K" | "4K"; NULL = not sent */
+    enum img_format format; /* written: from the output path's extension */
+};
+
+static const char *const image_keys[] = {"prompt", "aspect_ratio", "image_size", NULL};
+static const char *const aspect_ratios[] = {"1:1",  "2:3",  "3:2",  "3:4", "4:3", "4:5", "5:4",
+                                            "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"};
+static const char *const image_sizes[] = {"1K", "2K", "4K"};
 
 static bool is_imagen(const char *model)
 {
     return str_starts_with(model, "imagen-");
 }
 
+static void image_parse(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
+                        const struct ydoc_node *st, const struct ydoc_node *key)
+{
+    (void)info;
+    struct image_settings *is = xcalloc(1, sizeof *is);
+    s->k = is;
+    stage_prompt_parse(L, s, &is->p, st, key);
+    const struct ydoc_node *v;
+    if ((v = ydoc_get(st, "aspect_ratio")))
+        is->aspect_ratio = wfl_choice_field(L, v, "aspect_ratio", "aspect ratio", aspect_ratios,
+                                            ARRAY_SIZE(aspect_ratios));
+    if ((v = ydoc_get(st, "image_size")))
+        is->image_size = wfl_choice_field(L, v, "image_size", "image size", image_sizes,
+                                          ARRAY_SIZE(image_sizes));
+    if (s->output) {
+        is->format = img_format_for_path(tmpl_source(s->output));
+        if (is->format == IMG_UNKNOWN)
+            wfl_error(L, ydoc_get(st, "output"),
+                      "the output of image stage '%s' must end in .png, .jpg, .jpeg or .webp "
+                      "(the format written: a reply in another format is converted), got '%s'",
+                      s->name, tmpl_source(s->output));
+    }
+    if (s->model && is_imagen(s->model) && (v = ydoc_get(st, "references")))
+        wfl_error(L, v,
+                  "stage '%s': model '%s' (:predict) takes no reference images; use a Gemini "
+                  "image model such as gemini-nano-banana-2.1",
+                  s->name, s->model);
+}
+
+static void image_release(void *k)
+{
+    struct image_settings *is = k;
+    if (!is)
+        return;
+    stage_prompt_release(&is->p);
+    free(is->aspect_ratio);
+    free(is->image_size);
+    free(is);
+}
+
+static size_t image_templates(const struct stage_def *s, struct stage_tmpl *out, size_t max)
+{
+    const struct image_settings *is = s->k;
+    return stage_prompt_templates(&is->p, out, max);
+}
+
+static cJSON *image_settings_json(const struct stage_def *s)
+{
+    const struct image_settings *is = s->k;
+    cJSON *o = cJSON_CreateObject();
+    json_add_str_or_null(o, "aspect_ratio", is->aspect_ratio);
+    json_add_str_or_null(o, "image_size", is->image_size);
+    json_add_str_or_null(o, "format",
+                         is->format == IMG_UNKNOWN ? NULL : img_format_name(is->format));
+    return o;
+}
+
+static int image_render(const struct stage_def *def, struct render_ctx *rc, struct stage_input *in,
+                        char **why)
+{
+    const struct image_settings *is = def->k;
+    return stage_prompt_render(&is->p, rc, in, why);
+}
+
+static const char *image_method(const struct stage_def *def)
+{
+    return is_imagen(def->model) ? "predict" : "generateContent";
+}
+
+/* Output: about 1290 tokens per image at 1K (image-generation guide); priced per image when
+ * the price table says so. */
+static void image_estimate(const struct stage_def *def, double chars, const char *text,
+                           struct stage_estimate *out)
+{
+    (void)def;
+    (void)text;
+    out->in_tokens = chars / 4;
+    out->out_tokens = 1290;
+    out->images = 1;
+}
+
+/* A run decodes every image whole, in the format its path names. */
+static int image_check_artifact(const struct stage_def *def, const void *data, size_t len,
+                                cJSON **media, struct gf_err *err)
+{
+    const struct image_settings *is = def->k;
+    struct img_facts pf;
+    if (img_check_as(data, len, is->format, &pf, err) < 0 || img_check_video_limits(&pf, err) < 0)
+        return -1;
+    *media = cJSON_CreateObject();
+    cJSON_AddStringToObject(*media, "type", img_format_mime(pf.format));
+    cJSON_AddNumberToObject(*media, "width", pf.width);
+    cJSON_AddNumberToObject(*media, "height", pf.height);
+    cJSON_AddStringToObject(*media, "format", img_format_name(pf.format));
+    return 0;
+}
+
 static int image_build(const struct stage_def *def, const struct stage_input *in,
                        struct stage_request *out, struct gf_err *err)
 {
+    (void)err;
+    const struct image_settings *is = def->k;
     if (is_imagen(def->model)) {
         cJSON *body = cJSON_CreateObject();
         cJSON *inst = cJSON_AddArrayToObject(body, "instances");
@@ -25,26 +139,26 @@ static int image_build(const struct stage_def *def, const struct stage_input *in
         cJSON_AddItemToArray(inst, one);
         cJSON *params = cJSON_AddObjectToObject(body, "parameters");
         cJSON_AddNumberToObject(params, "sampleCount", 1);
-        if (def->aspect_ratio)
-            cJSON_AddStringToObject(params, "aspectRatio", def->aspect_ratio);
-        if (def->image_size)
-            cJSON_AddStringToObject(params, "sampleImageSize", def->image_size);
+        if (is->aspect_ratio)
+            cJSON_AddStringToObject(params, "aspectRatio", is->aspect_ratio);
+        if (is->image_size)
+            cJSON_AddStringToObject(params, "sampleImageSize", is->image_size);
         out->verb = GEMINI_PREDICT;
         out->body = body;
         return 0;
     }
-    cJSON *body = stage_body_with_prompt(in->prompt, NULL);
+    cJSON *body = stage_body_with_prompt(in->prompt, NULL, in->media, in->n_media);
     cJSON *gc = stage_generation_config(body, def);
     cJSON *mods = cJSON_AddArrayToObject(gc, "responseModalities");
     /* TEXT too, so that a refusal comes with the model's own explanation. */
     cJSON_AddItemToArray(mods, cJSON_CreateString("TEXT"));
     cJSON_AddItemToArray(mods, cJSON_CreateString("IMAGE"));
-    if (def->aspect_ratio || def->image_size) {
+    if (is->aspect_ratio || is->image_size) {
         cJSON *ic = cJSON_AddObjectToObject(gc, "imageConfig");
-        if (def->aspect_ratio)
-            cJSON_AddStringToObject(ic, "aspectRatio", def->aspect_ratio);
-        if (def->image_size)
-            cJSON_AddStringToObject(ic, "imageSize", def->image_size);
+        if (is->aspect_ratio)
+            cJSON_AddStringToObject(ic, "aspectRatio", is->aspect_ratio);
+        if (is->image_size)
+            cJSON_AddStringToObject(ic, "imageSize", is->image_size);
     }
     out->verb = GEMINI_GENERATE;
     out->body = body;
@@ -58,7 +172,8 @@ static int image_output(const struct stage_def *def, const struct gemini_part *i
                         const struct img_facts *facts, struct stage_output *out,
                         struct stage_failure *fail)
 {
-    enum img_format want = (enum img_format)def->image_format;
+    const struct image_settings *is = def->k;
+    enum img_format want = is->format;
     enum img_format label = img_format_for_mime(img->mime);
     struct img_facts written = *facts;
     if (want == IMG_UNKNOWN || want == facts->format) {
@@ -134,4 +249,24 @@ static int image_accept(const struct stage_def *def, const struct gemini_reply *
     return 0;
 }
 
-const struct stage_ops stage_image_ops = {"image", image_build, image_accept};
+const struct stage_kind stage_kind_image = {
+    .name = "image",
+    .exec = EXEC_CALL,
+    .media = MEDIA_IMAGE,
+    .value = VALUE_NONE,
+    .common_keys = KIND_KEYS_MODEL | KIND_KEYS_FOREACH | KIND_KEYS_REFS,
+    .keys = image_keys,
+    .input_label = "prompt",
+    .check_on_worker = true,
+    .parse = image_parse,
+    .release = image_release,
+    .templates = image_templates,
+    .settings = image_settings_json,
+    .render = image_render,
+    .build = image_build,
+    .accept = image_accept,
+    .check_artifact = image_check_artifact,
+    .estimate = image_estimate,
+    .method = image_method,
+    .model_kind = "image",
+};

@@ -1,4 +1,4 @@
-/* stage: the table of stage kinds and the request/reply helpers they share. */
+/* stage: the request/reply helpers the stage kinds share. */
 #include "stage.h"
 #include "../runner/util.h"
 
@@ -6,26 +6,23 @@
 #include <stdio.h>
 #include <string.h>
 
-const struct stage_ops *stage_ops_for(enum stage_kind kind)
+const struct tmpl *stage_template(const struct stage_def *s, const char *key)
 {
-    switch (kind) {
-    case STAGE_JSON:
-        return &stage_json_ops;
-    case STAGE_TEXT:
-        return &stage_text_ops;
-    case STAGE_IMAGE:
-        return &stage_image_ops;
-    case STAGE_SPEECH:
-        return &stage_speech_ops;
-    case STAGE_VIDEO: /* local: no request, see video.h */
-        return NULL;
-    }
+    struct stage_tmpl ts[16];
+    size_t n = s->kind->templates(s, ts, sizeof ts / sizeof ts[0]);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ts[i].key, key) == 0)
+            return ts[i].t;
     return NULL;
 }
 
-bool stage_is_local(enum stage_kind kind)
+void stage_input_release(struct stage_input *in)
 {
-    return kind == STAGE_VIDEO;
+    free(in->prompt);
+    free(in->system);
+    free(in->style);
+    cJSON_Delete(in->turns);
+    memset(in, 0, sizeof *in);
 }
 
 void stage_output_release(struct stage_output *out)
@@ -67,7 +64,8 @@ int stage_failf(struct stage_failure *fail, enum stage_fail_kind kind, const cha
     return -1;
 }
 
-cJSON *stage_body_with_prompt(const char *text, const char *system)
+cJSON *stage_body_with_prompt(const char *text, const char *system, const struct stage_media *media,
+                              size_t n_media)
 {
     cJSON *body = cJSON_CreateObject();
     cJSON *contents = cJSON_AddArrayToObject(body, "contents");
@@ -77,6 +75,14 @@ cJSON *stage_body_with_prompt(const char *text, const char *system)
     cJSON *part = cJSON_CreateObject();
     cJSON_AddStringToObject(part, "text", text);
     cJSON_AddItemToArray(parts, part);
+    /* the text first, then the images, as the image-generation guide's examples send them */
+    for (size_t i = 0; i < n_media; i++) {
+        cJSON *mp = cJSON_CreateObject();
+        cJSON *inl = cJSON_AddObjectToObject(mp, "inlineData");
+        cJSON_AddStringToObject(inl, "mimeType", media[i].mime);
+        cJSON_AddStringToObject(inl, "data", media[i].data);
+        cJSON_AddItemToArray(parts, mp);
+    }
     cJSON_AddItemToArray(contents, msg);
     if (system && system[0]) {
         cJSON *si = cJSON_AddObjectToObject(body, "systemInstruction");
@@ -131,4 +137,19 @@ bool stage_reply_refused(const struct gemini_reply *reply, struct stage_failure 
         return true;
     }
     return false;
+}
+
+const char *stage_method_generate(const struct stage_def *def)
+{
+    (void)def;
+    return "generateContent";
+}
+
+void stage_estimate_text(const struct stage_def *def, double chars, const char *text,
+                         struct stage_estimate *out)
+{
+    (void)def;
+    (void)text;
+    out->in_tokens = chars / 4;
+    out->out_tokens = out->in_tokens;
 }

@@ -31,7 +31,7 @@ struct video_scene {
     char *id;
     char *image; /* path relative to the job directory */
     char image_sha256[SHA256_HEX_LEN + 1];
-    int width, height;  /* of the image */
+    int width, height;    /* of the image */
     char image_format[8]; /* "png", "jpeg" or "webp": from its bytes (FFmpeg's decoder) */
     char *audio;
     char audio_sha256[SHA256_HEX_LEN + 1];

@@ -2,8 +2,8 @@
 # t_fake_server.sh: end-to-end checks of the fake Gemini server (tests/fake) itself, with curl
 # and jq: auth, text, JSON that follows the schema and the script, images (JPEG, some labelled
 # PNG), speech (speechMetadata, voice ids), predict, the model catalog of 2026-12-04 (shut-down
-# ids, rerouted ids, paged ListModels), the SDK fixtures replayed, fault kinds and triggers, the
-# --rpm limit and the request log.
+# ids, rerouted ids, paged ListModels), the SDK fixtures replayed (reference images among them),
+# fault kinds and triggers, the --rpm limit and the request log.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
@@ -30,6 +30,7 @@ fault() {
 }
 # last_log [jq filter]: a field of the last request-log line.
 last_log() {
+    fake_settle >/dev/null
     tail -n 1 "$FAKE_LOG" | jq -c "${1:-.}"
 }
 # stop_clean: stop the fake server and check it wrote nothing to stderr (sanitizer reports).
@@ -222,7 +223,7 @@ assert_eq "predict: sampleCount 5 is 400" 400 "$(post imagen-4.0-generate-001:pr
     '{"instances":[{"prompt":"x"}],"parameters":{"sampleCount":5}}')"
 code=$(curl -s -o "$R" -w '%{http_code}' -H "x-goog-api-key: $KEY" "$API")
 # 12 served by default (fake README's table) + the 3 brought back with --model
-assert_eq "models.list: 15 models" "200 15" "$code $(jq '.models | length' "$R")"
+assert_eq "models.list: 16 models" "200 16" "$code $(jq '.models | length' "$R")"
 check "models.list: names and methods" jqe 'all(.models[]; (.name | startswith("models/"))
     and (.supportedGenerationMethods | length > 0) and .inputTokenLimit > 0)' "$R"
 assert_eq "countTokens" 200 "$(post gemini-3.8-flash:countTokens "$HELLO")"
@@ -342,7 +343,7 @@ check "log: every field on every line" jqe -s 'all(.[]; has("seq") and has("ts")
     and has("path") and has("model") and has("verb") and has("status") and has("fault")
     and has("body_sha256") and has("body_bytes") and has("prompt") and has("key_present")
     and has("response_bytes") and has("completed") and has("ms") and has("media")
-    and has("scenes"))' "$FAKE_LOG"
+    and has("scenes") and has("inputs"))' "$FAKE_LOG"
 check "log: seq 1..N" jqe -s '[.[].seq] | sort == [range(1; length + 1)]' "$FAKE_LOG"
 check "log: RFC3339 ms time stamps" jqe -s 'all(.[]; .ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}Z$"))' "$FAKE_LOG"
 assert_eq "log: one keyless request" 1 "$(fake_count '.key_present == false')"
@@ -379,11 +380,13 @@ assert_eq "unknown id: still the not-found text" "models/gemini-9-nope is not fo
     "$(get v1beta/models/gemini-9-nope >/dev/null; jq -r .error.message "$R")"
 
 # ---- ListModels: served models only, with methods and limits ----
-SERVED='["gemini-2.5-flash-preview-tts","gemini-3-pro-image","gemini-3.1-flash-image","gemini-3.1-flash-lite","gemini-3.1-flash-lite-image","gemini-3.1-flash-tts-preview","gemini-3.5-flash-lite","gemini-3.6-flash","gemini-3.8-flash","gemini-3.8-flash-lite-tts","gemini-3.8-flash-tts","gemini-nano-banana-2.1"]'
+SERVED='["gemini-2.5-flash-preview-tts","gemini-3-pro-image","gemini-3.1-flash-image","gemini-3.1-flash-lite","gemini-3.1-flash-lite-image","gemini-3.1-flash-tts-preview","gemini-3.5-flash-lite","gemini-3.6-flash","gemini-3.8-flash","gemini-3.8-flash-lite-tts","gemini-3.8-flash-tts","gemini-nano-banana-2.1","gemini-omni-1.1-flash"]'
 assert_eq "models.list: one page of the served models" "200 $SERVED null" \
     "$(get v1beta/models) $(jq -c '[.models[].name | ltrimstr("models/")] | sort' "$R") $(jq .nextPageToken "$R")"
 check "models.list: methods, limits, names, versions" jqe 'all(.models[];
-    .supportedGenerationMethods == ["generateContent","countTokens","streamGenerateContent"]
+    .supportedGenerationMethods == if .name == "models/gemini-omni-1.1-flash"
+        then ["generateContent","countTokens"] # Omni: the Interactions API only (README)
+        else ["generateContent","countTokens","streamGenerateContent"] end
     and .inputTokenLimit > 0 and .outputTokenLimit > 0 and (.displayName | length > 0)
     and (.version | length > 0))' "$R"
 assert_eq "models.list: page of 5 then a token" "5 true" \
@@ -468,6 +471,7 @@ assert_contains "fault wav-1hz: file reads 1 Hz" "mono 1 Hz" "$(file "$T_DIR/1hz
 # ---- the SDK fixtures (tests/data/sdk, @google/genai 3.3.0) replayed: all 200 ----
 for f in "$SRC_DIR"/tests/data/sdk/*.json; do
     name=$(basename "$f" .json)
+    case $name in interaction_* | file_*) continue ;; esac # t_fake_interactions.sh replays them
     path=$(jq -r .path "$f")
     if [ "$name" = models_list_2 ]; then # the capture server's token: use the fake's own
         get "$(jq -r .path "$SRC_DIR/tests/data/sdk/models_list.json" | cut -c2-)" >/dev/null
@@ -489,6 +493,22 @@ for f in "$SRC_DIR"/tests/data/sdk/*.json; do
             '.candidates[0].content.parts[0].text | fromjson | has("title") and has("scenes")' "$R"
         ;;
     image_nano_banana) assert_eq "sdk image: 16:9 1K" '[1376,768]' "$(last_log '[.media.width, .media.height]')" ;;
+    image_refs | json_image) # inline reference images: each logged with the SHA-256 of its bytes
+        shas=$(jq -r '.body.contents[0].parts[] | select(.inlineData) | .inlineData.data' "$f" |
+            while read -r d; do printf '%s' "$d" | base64 -d | sha256sum | cut -d' ' -f1; done |
+            jq -Rsc 'split("\n") | map(select(. != ""))')
+        assert_eq "sdk $name: inputs logged in order" "$shas" "$(last_log '[.inputs[].sha256]')"
+        check "sdk $name: JPEG references, 258 image tokens each" jqe --argjson n \
+            "$(jq '[.body.contents[0].parts[] | select(.inlineData)] | length' "$f")" \
+            '.usageMetadata.promptTokensDetails[] | select(.modality == "IMAGE") | .tokenCount == 258 * $n' "$R"
+        assert_eq "sdk $name: formats" "$(jq -c '[.body.contents[0].parts[] | select(.inlineData) | "jpeg"]' "$f")" \
+            "$(last_log '[.inputs[].format]')"
+        ;;&
+    image_refs) assert_eq "sdk image_refs: an image of 16:9 1K" '[1376,768]' "$(last_log '[.media.width, .media.height]')" ;;
+    json_image)
+        check "sdk json_image: JSON with name and look" jqe \
+            '.candidates[0].content.parts[0].text | fromjson | (.name | type) == "string" and (.look | type) == "string"' "$R"
+        ;;
     tts_style)
         assert_eq "sdk tts_style: style logged, not spoken" \
             "$(jq -c '.body.contents[0].parts | {texts: map(.text), styles: map(.speechMetadata.style)}' "$f")" \
@@ -574,7 +594,7 @@ while :; do
 done
 listed=$(echo "$names" | tr ' ' '\n' | sed -n 's|^models/||p' | sort)
 want=$(jq -r '.[]' <<<"$SERVED" | grep -vx gemini-3.1-flash-lite | { cat; echo gemini-3-pro-image-preview; } | sort)
-assert_eq "paging: every served model once, over 3 pages" "3 $want" "$pages $listed"
+assert_eq "paging: every served model once, over 4 pages" "4 $want" "$pages $listed"
 check "paging: no shut-down or rerouted id listed" test -z \
     "$(echo "$listed" | grep -E '^(gemini-3.1-flash-lite|gemini-2.5-flash|gemini-3.5-flash|gemini-3.7-flash|gemini-old-flash|imagen-)$')"
 assert_eq "--retire: 404 on GET and generateContent" "404 404" \

@@ -52,6 +52,23 @@ assert_eq "an unknown command: exit 2" 2 "$?"
 "$GEMFLOW" status --bogus >/dev/null 2>"$T_DIR/x.err"
 assert_eq "an unknown option: exit 2" 2 "$?"
 assert_contains "an unknown option points to the help" "see 'gemflow status --help'" "$(cat "$T_DIR/x.err")"
+# one parser: every command words the same mistake the same way
+for c in $cmds; do
+    "$GEMFLOW" "$c" --frobnicate x >/dev/null 2>"$T_DIR/x.err"
+    rc=$?
+    if [ "$rc" != 2 ] || ! grep -qx "gemflow: unknown option '--frobnicate'" "$T_DIR/x.err"; then
+        fail "$c --frobnicate: exit $rc, said: $(head -c 300 "$T_DIR/x.err")"
+    fi
+    "$GEMFLOW" "$c" -Z x >/dev/null 2>"$T_DIR/x.err"
+    grep -qx "gemflow: unknown option '-Z'" "$T_DIR/x.err" || fail "$c -Z said: $(head -c 300 "$T_DIR/x.err")"
+done
+ok "every command: the same words for an unknown option"
+for c in run rerun plan validate status accept report watch; do
+    "$GEMFLOW" "$c" --workflow >/dev/null 2>"$T_DIR/x.err"
+    grep -qx "gemflow: option '--workflow' needs a value" "$T_DIR/x.err" ||
+        fail "$c --workflow (no value) said: $(head -c 300 "$T_DIR/x.err")"
+done
+ok "every job command: the same words for a missing value"
 
 # the man page
 man1="$SRC_DIR/docs/gemflow.1"

@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 
 #define FK_PREFIX     "fake-gemini: "
-#define FK_MAX_BODY   (20u * 1024u * 1024u) /* the real inline request limit: 20 MB */
+#define FK_MAX_BODY   (100u * 1024u * 1024u) /* the inline request limit: 100 MB (README) */
 #define FK_PCM_RATE   24000
 #define FK_MAX_SCENES 64
 
@@ -112,6 +112,8 @@ enum fk_fault {
     FK_F_BAD_JPEG,
     FK_F_HUGE_IMAGE,
     FK_F_WAV_1HZ,
+    FK_F_OP_FAILED,  /* interactions: the interaction ends "failed" */
+    FK_F_OP_EXPIRED, /* interactions: gone (404) once its render time is over */
     FK_FAULT_COUNT
 };
 
@@ -142,7 +144,7 @@ cJSON *fk_rules_to_json(const struct fk_rules *r);
 
 /* ---- shared server state (fake_main.c sets it up) ---- */
 
-enum fk_kind { FK_KIND_TEXT, FK_KIND_IMAGE, FK_KIND_SPEECH, FK_KIND_IMAGEN };
+enum fk_kind { FK_KIND_TEXT, FK_KIND_IMAGE, FK_KIND_SPEECH, FK_KIND_IMAGEN, FK_KIND_VIDEO };
 
 /* What a model accepts and how it answers, beyond its kind (fake_models.c sets them for the
  * default catalog and guesses them from the name for --model). */
@@ -193,8 +195,13 @@ struct fk_config {
     double fault_rate;
     enum fk_fault rate_kinds[FK_FAULT_COUNT];
     int n_rate_kinds;
-    double mislabel_rate; /* share of JPEG replies labelled image/png; < 0: odd prompt hashes */
-    int page_size_max;    /* models.list page size cap (default 1000) */
+    double mislabel_rate;   /* share of JPEG replies labelled image/png; < 0: odd prompt hashes */
+    int page_size_max;      /* models.list page size cap (default 1000) */
+    int render_ms;          /* interactions: wall-clock time from create to done (default 3000) */
+    double op_fail_rate;    /* interactions: share that end "failed", from (seed, id) */
+    const char *state_path; /* interactions: kept in this file across restarts, or NULL */
+    size_t max_body;        /* largest request body taken (--max-body; default FK_MAX_BODY) */
+    bool mime_strict;       /* refuse image bytes of another format than declared */
     bool quiet;
 };
 
@@ -215,6 +222,8 @@ struct fk_server {
     size_t n_markers;
     FILE *log;
     cJSON *stats;
+    struct fk_ix *ix; /* interactions (fake_interactions.c), oldest first */
+    size_t n_ix;
 };
 
 /* Sleep up to `ms`, returning early (false) when the server is stopping. */
@@ -223,7 +232,7 @@ bool fk_server_sleep(struct fk_server *s, int64_t ms);
 /* ---- one request and its reply (fake_http.c owns their life cycle) ---- */
 
 struct fk_media {
-    int type; /* 0 none, 1 image, 2 audio */
+    int type; /* 0 none, 1 image, 2 audio, 3 video (MP4: mime, width, height, bytes, duration_s) */
     char mime[48];
     const char *format; /* image bytes really sent: "jpeg", "png", "webp" */
     int width;
@@ -258,6 +267,8 @@ struct fk_request {
     char *page_token;   /* models.list ?pageToken= */
     int page_size;      /* models.list ?pageSize=, 0 when absent */
     bool alt_sse;       /* ?alt=sse */
+    bool alt_media;     /* ?alt=media */
+    char *host;         /* Host header (to build the URIs of generated files) */
     struct fk_buf body;
     bool body_too_large;
     bool is_control;
@@ -271,6 +282,8 @@ struct fk_request {
     char *service_tier;   /* serviceTier as sent, or NULL */
     char *thinking_level; /* generationConfig.thinkingConfig.thinkingLevel as sent, or NULL */
     cJSON *speech;        /* {texts, styles, speakers, voices} of a TTS request, or NULL; owned */
+    cJSON *interaction;   /* {id, state, duration_s, ...} of an interactions call, or NULL; owned */
+    cJSON *inputs;        /* [{mime, bytes, sha256, format}] of a generateContent, or NULL; owned */
     struct fk_media media;
     int scenes; /* -1 when not a JSON reply */
     int status;
@@ -318,6 +331,23 @@ enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const c
 /* Sliding-window --rpm limit: returns false and fills `r` when the request must be refused. */
 bool fk_rpm_admit(struct fk_server *s, const char *model, struct fk_reply *r);
 
+/* ---- fake_interactions.c: the Interactions API (Gemini Omni Flash video) and Files API ---- */
+
+struct fk_ix;
+/* Answer the request when its path is an interactions or files route; false when it is not. */
+bool fk_ix_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out);
+/* Load --state FILE (a missing file is an empty store); on error fill `err`, return -1. */
+int fk_ix_load(struct fk_server *s, char *err, size_t errlen);
+void fk_ix_release(struct fk_server *s);
+
+/* ---- fake_video.c: the MP4 clips of Omni interactions, rendered by FFmpeg and cached ---- */
+
+void fk_video_dims(bool portrait, int *w, int *h);
+/* The clip of (duration, orientation, variant); caller frees *out. -1 with `err` on failure. */
+int fk_video_clip(int duration_ms, bool portrait, uint64_t variant, unsigned char **out,
+                  size_t *len, char *err, size_t errlen);
+void fk_video_release(void);
+
 /* ---- fake_api.c: routing, auth, the order of checks for one request ---- */
 
 void fk_api_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out);
@@ -344,15 +374,19 @@ void fk_control_handle(struct fk_server *s, struct fk_request *req, struct fk_re
 /* ---- fake_log.c: request log and stats ---- */
 
 void fk_log_request(struct fk_server *s, const struct fk_request *req, bool completed);
+/* Add 1 to stats[group][key]; the caller holds s->lock. */
+void fk_stats_bump(struct fk_server *s, const char *group, const char *key);
 
 /* ---- fake_validate.c: request validation into a parsed view ---- */
 
 struct fk_gen {
     const struct fk_model *model;
     const cJSON *body;
-    char *text;   /* all text parts of `contents`, joined by newlines */
-    char *system; /* text of systemInstruction, or NULL */
-    int n_images; /* inline image parts in the request */
+    char *text;           /* all text parts of `contents`, joined by newlines */
+    char *system;         /* text of systemInstruction, or NULL */
+    int n_images;         /* inline image parts in the request */
+    cJSON *inputs;        /* the log view of the inline parts read so far (fake_inputs.c), owned */
+    uint64_t inputs_hash; /* mix of the inline parts' bytes in order; 0 when there are none */
     const char *mime;
     const cJSON *schema; /* responseSchema or responseJsonSchema, borrowed */
     bool want_text;
@@ -369,8 +403,9 @@ struct fk_gen {
     cJSON *speech;              /* the log view of a TTS request (fake_speech.c), owned, or NULL */
 };
 
-/* Validate a generateContent body; on failure fill `err` and return -1. */
-int fk_validate_generate(const struct fk_model *m, const cJSON *body, struct fk_gen *g,
+/* Validate a generateContent body; on failure fill `err` and return -1. `strict`: refuse image
+ * bytes of another format than their declared MIME type (--mime-strict). */
+int fk_validate_generate(const struct fk_model *m, const cJSON *body, bool strict, struct fk_gen *g,
                          struct fk_reply *err);
 void fk_gen_release(struct fk_gen *g);
 
@@ -394,6 +429,18 @@ void fk_violation(cJSON *viol, const char *field, const char *description);
 void fk_invalid_value(cJSON *viol, const char *at, const char *type, const cJSON *v);
 /* 400 INVALID_ARGUMENT with `msg` (consumed); returns false for `return fk_fail(...)`. */
 bool fk_fail(struct fk_reply *err, char *msg);
+
+/* ---- fake_inputs.c: inline media parts (reference images and other inputs) ---- */
+
+/* Pass 1: field names and JSON types inside one part's inlineData (`at` is the part's path). */
+void fk_inputs_check_names(const cJSON *part, const char *at, cJSON *viol);
+/* Pass 2, once per part in request order: base64, the MIME type the model takes, what the
+ * bytes are; appends the part to g->inputs and mixes it into g->inputs_hash. A part without
+ * inlineData passes. */
+bool fk_inputs_check_part(const struct fk_model *m, const cJSON *part, int i, int j, bool strict,
+                          struct fk_gen *g, struct fk_reply *err);
+/* After the last part: the model's limit on input images. */
+bool fk_inputs_check_count(const struct fk_model *m, const struct fk_gen *g, struct fk_reply *err);
 
 /* ---- fake_speech.c: speechConfig and parts[].speechMetadata of TTS requests ---- */
 

@@ -19,10 +19,14 @@ static bool model_supports(const struct fk_model *m, const char *verb)
 
 /* ---- request bodies ---- */
 
-static cJSON *parse_body(const struct fk_request *req, struct fk_reply *out)
+static cJSON *parse_body(const struct fk_server *s, const struct fk_request *req,
+                         struct fk_reply *out)
 {
     if (req->body_too_large) {
-        fk_error_invalid(out, "Request payload size exceeds the limit: 20971520 bytes.");
+        char *msg =
+            fk_printf("Request payload size exceeds the limit: %zu bytes.", s->cfg.max_body);
+        fk_error_invalid(out, msg);
+        free(msg);
         return NULL;
     }
     if (req->body.len == 0)
@@ -247,10 +251,12 @@ static void answer(struct fk_server *s, struct fk_request *req, const struct fk_
     } else {
         struct fk_gen g;
         req->served_by = serving != m ? serving->name : NULL;
-        if (fk_validate_generate(serving, body, &g, out) == 0) {
+        if (fk_validate_generate(serving, body, s->cfg.mime_strict, &g, out) == 0) {
             fk_gen_reply(&c, &g, out);
             keep_for_log(req, &g);
         }
+        req->inputs = g.inputs ? g.inputs : cJSON_CreateArray(); /* also when refused */
+        g.inputs = NULL;
         fk_gen_release(&g);
         if (strcmp(verb, "streamGenerateContent") == 0)
             as_stream(req, out);
@@ -263,6 +269,8 @@ static void respond(struct fk_server *s, struct fk_request *req, const char *ver
 
 void fk_api_handle(struct fk_server *s, struct fk_request *req, struct fk_reply *out)
 {
+    if (fk_ix_handle(s, req, out)) /* /interactions and /files: their own errors and checks */
+        return;
     char version[16];
     const char *verb = route(req, version, sizeof version, &req->model);
     if (!verb) {
@@ -272,7 +280,7 @@ void fk_api_handle(struct fk_server *s, struct fk_request *req, struct fk_reply 
     req->verb = verb;
     /* Parsed first so that even refused requests log their prompt. */
     struct fk_reply bad = {.retry_after = -1};
-    cJSON *body = strcmp(req->method, "POST") == 0 ? parse_body(req, &bad) : NULL;
+    cJSON *body = strcmp(req->method, "POST") == 0 ? parse_body(s, req, &bad) : NULL;
     req->prompt = body ? log_prompt(body) : NULL;
     if (!authorized(s, req, out)) {
         cJSON_Delete(body);
@@ -292,6 +300,11 @@ static void respond(struct fk_server *s, struct fk_request *req, const char *ver
     const struct fk_model *m = req->model ? fk_model_find(s, req->model) : NULL;
     if (m && m->retired) { /* shut down: the same 404 on every route, models.get too */
         fk_error_model_retired(out, req->model);
+        return;
+    }
+    if (m && m->kind == FK_KIND_VIDEO && strcmp(verb, "models.get") != 0) {
+        /* the live answer for Omni on generateContent (TanStack/ai#871, 2026-07-01) */
+        fk_error_invalid(out, "This model only supports Interactions API.");
         return;
     }
     if (req->model && (!m || !model_supports(m, verb))) {

@@ -39,6 +39,8 @@ static const char *const fault_names[FK_FAULT_COUNT] = {
     [FK_F_BAD_JPEG] = "bad-jpeg",
     [FK_F_HUGE_IMAGE] = "huge-image",
     [FK_F_WAV_1HZ] = "wav-1hz",
+    [FK_F_OP_FAILED] = "op-failed",
+    [FK_F_OP_EXPIRED] = "op-expired",
 };
 
 const char *fk_fault_name(enum fk_fault f)

@@ -282,11 +282,14 @@ static bool mislabelled(const struct fk_server *s, uint64_t prompt_hash)
 }
 
 /* The image bytes of a reply, by fault: JPEG normally (sometimes labelled image/png), a real
- * PNG (png, bad-png, huge-image), a lossless WebP (webp) or a corrupt JPEG (bad-jpeg). Fills
- * the format, label and size in `md` (width and height in, possibly changed). */
+ * PNG (png, bad-png, huge-image), a lossless WebP (webp) or a corrupt JPEG (bad-jpeg). Seeded
+ * by the prompt and the inline inputs' bytes. Fills the format, label and size in `md` (width
+ * and height in, possibly changed). */
 static unsigned char *image_bytes(struct fk_ctx *c, const struct fk_gen *g, struct fk_media *md)
 {
     uint64_t h = fk_hash(g->text, strlen(g->text), 0);
+    if (g->inputs_hash) /* reference images: another reference, another picture */
+        h = fk_mix3(h, g->inputs_hash, 0x726566);
     unsigned char *img;
     const char *mime = "image/png";
     switch (c->fault) {

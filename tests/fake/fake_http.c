@@ -52,6 +52,9 @@ static struct fk_request *request_new(struct fk_server *s, struct MHD_Connection
         r->page_size = atoi(v);
     v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "alt");
     r->alt_sse = v && strcmp(v, "sse") == 0;
+    r->alt_media = v && strcmp(v, "media") == 0;
+    if ((v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host")))
+        r->host = fk_strdup(v);
     r->is_control = strncmp(url, "/_fake/", 7) == 0 || strcmp(url, "/_fake") == 0;
     if (!r->is_control) {
         pthread_mutex_lock(&s->lock);
@@ -74,6 +77,9 @@ static void request_free(struct fk_request *r)
     free(r->service_tier);
     free(r->thinking_level);
     cJSON_Delete(r->speech);
+    cJSON_Delete(r->interaction);
+    cJSON_Delete(r->inputs);
+    free(r->host);
     free(r);
 }
 
@@ -168,7 +174,7 @@ enum MHD_Result fk_http_access(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     if (*upload_size) {
-        if (r->body.len + *upload_size > FK_MAX_BODY)
+        if (r->body.len + *upload_size > s->cfg.max_body)
             r->body_too_large = true;
         else
             fk_buf_add(&r->body, upload, *upload_size);

@@ -1,7 +1,7 @@
 /* fake_log.c: the JSON Lines request log of the fake Gemini server (one line per finished API
  * request, flushed at once; the API key is never written) and the counters /_fake/stats shows.
  * Besides the outcome it shows what a test may want to check the client sent: service tier,
- * thinking level, and per TTS part the text, style and speaker. */
+ * thinking level, per TTS part the text, style and speaker, and the inline media inputs. */
 #include "fake.h"
 
 #include <stdio.h>
@@ -21,6 +21,15 @@ static cJSON *child(cJSON *obj, const char *key)
 {
     cJSON *c = cJSON_GetObjectItemCaseSensitive(obj, key);
     return c ? c : cJSON_AddObjectToObject(obj, key);
+}
+
+void fk_stats_bump(struct fk_server *s, const char *group, const char *key)
+{
+    if (!s->stats) {
+        s->stats = cJSON_CreateObject();
+        cJSON_AddNumberToObject(s->stats, "requests", 0);
+    }
+    bump(child(s->stats, group), key);
 }
 
 /* Caller holds s->lock. */
@@ -45,7 +54,12 @@ static cJSON *media_json(const struct fk_media *m)
         return cJSON_CreateNull();
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "mime", m->mime);
-    if (m->type == 1) {
+    if (m->type == 3) {
+        cJSON_AddNumberToObject(o, "width", m->width);
+        cJSON_AddNumberToObject(o, "height", m->height);
+        cJSON_AddNumberToObject(o, "bytes", (double)m->bytes);
+        cJSON_AddNumberToObject(o, "duration_s", m->duration_s);
+    } else if (m->type == 1) {
         cJSON_AddStringToObject(o, "format", m->format ? m->format : "png");
         cJSON_AddNumberToObject(o, "width", m->width);
         cJSON_AddNumberToObject(o, "height", m->height);
@@ -97,6 +111,11 @@ void fk_log_request(struct fk_server *s, const struct fk_request *req, bool comp
     cJSON_AddItemToObject(o, "thinking_level", str_or_null(req->thinking_level));
     cJSON_AddItemToObject(o, "speech",
                           req->speech ? cJSON_Duplicate(req->speech, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "interaction",
+                          req->interaction ? cJSON_Duplicate(req->interaction, 1)
+                                           : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "inputs",
+                          req->inputs ? cJSON_Duplicate(req->inputs, 1) : cJSON_CreateNull());
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     char status[16];

@@ -47,6 +47,16 @@ static const char usage[] =
     "  --page-size-max N     largest models.list page (default 1000)\n"
     "  --mislabel-rate R     share of JPEG image replies labelled image/png (0..1; default:\n"
     "                        those whose prompt hash is odd)\n"
+    "  --render-ms N         interactions (Omni video): wall-clock time from create to done\n"
+    "                        (default 3000; 0: done at once)\n"
+    "  --op-fail-rate R      share of interactions that end \"failed\" (0..1), drawn from\n"
+    "                        (seed, interaction id)\n"
+    "  --state FILE          keep the interactions in FILE (rewritten atomically on each\n"
+    "                        change, loaded at start), so they outlive a restart\n"
+    "  --max-body BYTES      refuse larger request bodies with the real 400 (default\n"
+    "                        104857600, the 100 MB inline limit)\n"
+    "  --mime-strict         refuse inline images whose bytes are another format than their\n"
+    "                        declared MIME type (default: taken, as the real API reads them)\n"
     "  --quiet               do not print the listening line\n"
     "  --help                show this help\n";
 
@@ -73,6 +83,11 @@ static const struct option options[] = {
     {"reroute", required_argument, NULL, 'T'},
     {"page-size-max", required_argument, NULL, 'S'},
     {"mislabel-rate", required_argument, NULL, 'B'},
+    {"render-ms", required_argument, NULL, 'D'},
+    {"op-fail-rate", required_argument, NULL, 'F'},
+    {"state", required_argument, NULL, 'Z'},
+    {"max-body", required_argument, NULL, 'Y'},
+    {"mime-strict", no_argument, NULL, 'I'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -256,6 +271,23 @@ static void parse_args(struct fk_server *s, int argc, char **argv)
         case 'S':
             c->page_size_max = (int)number("--page-size-max", optarg, 1, 1000);
             break;
+        case 'D':
+            c->render_ms = (int)number("--render-ms", optarg, 0, 86400000);
+            break;
+        case 'F':
+            c->op_fail_rate = rate("--op-fail-rate", optarg);
+            break;
+        case 'Z':
+            if (!*optarg)
+                usage_error("%s", "--state wants a file name");
+            c->state_path = optarg;
+            break;
+        case 'Y':
+            c->max_body = (size_t)number("--max-body", optarg, 1, 1L << 30);
+            break;
+        case 'I':
+            c->mime_strict = true;
+            break;
         case 'q':
             c->quiet = true;
             break;
@@ -295,6 +327,8 @@ static int write_port_file(const char *path, int port)
 static void server_release(struct fk_server *s)
 {
     fk_models_release(s);
+    fk_ix_release(s);
+    fk_video_release();
     for (size_t i = 0; i < s->n_rpm; i++) {
         free(s->rpm[i].model);
         free(s->rpm[i].stamps);
@@ -348,11 +382,19 @@ int main(int argc, char **argv)
     s.cfg.minute_ms = 60000;
     s.cfg.mislabel_rate = -1;
     s.cfg.page_size_max = 1000;
+    s.cfg.render_ms = 3000;
+    s.cfg.max_body = FK_MAX_BODY;
     parse_kinds(&s.cfg, "429,500,503");
     fk_models_defaults(&s);
     parse_args(&s, argc, argv);
     if (s.cfg.log_path && !(s.log = fopen(s.cfg.log_path, "a"))) {
         fprintf(stderr, FK_PREFIX "cannot open log '%s': %s\n", s.cfg.log_path, strerror(errno));
+        return EXIT_START;
+    }
+    char err[300];
+    if (fk_ix_load(&s, err, sizeof err) < 0) {
+        fprintf(stderr, FK_PREFIX "%s\n", err);
+        server_release(&s);
         return EXIT_START;
     }
     sigset_t sigs;

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[] = {"text", "image", "speech", "imagen"};
+static const char *const kind_names[] = {"text", "image", "speech", "imagen", "video"};
 
 int fk_kind_parse(const char *s)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (fk_streq_ci(s, kind_names[i]))
             return i;
     return fk_streq_ci(s, "tts") ? FK_KIND_SPEECH : -1;
@@ -40,6 +40,8 @@ static const struct {
     {"gemini-3.8-flash-lite-tts", FK_KIND_SPEECH, FK_T_WAV | FK_T_SPEECH_META, SERVED, NULL},
     {"gemini-3.1-flash-tts-preview", FK_KIND_SPEECH, 0, SERVED, NULL},
     {"gemini-2.5-flash-preview-tts", FK_KIND_SPEECH, 0, SERVED, NULL},
+    /* video, through the Interactions API only (GA 2026-08-27) */
+    {"gemini-omni-1.1-flash", FK_KIND_VIDEO, 0, SERVED, NULL},
     /* retired 2026-10-08 but still accepted: answered by the newer model */
     {"gemini-3.5-flash", FK_KIND_TEXT, 0, SERVED, "gemini-3.6-flash"},
     {"gemini-3.7-flash", FK_KIND_TEXT, FK_T_NO_MINIMAL, SERVED, "gemini-3.8-flash"},
@@ -52,6 +54,7 @@ static const struct {
     {"imagen-4.0-generate-001", FK_KIND_IMAGEN, 0, RETIRED, NULL},
     {"imagen-4.0-fast-generate-001", FK_KIND_IMAGEN, 0, RETIRED, NULL},
     {"imagen-4.0-ultra-generate-001", FK_KIND_IMAGEN, 0, RETIRED, NULL},
+    {"gemini-omni-flash-preview", FK_KIND_VIDEO, 0, RETIRED, NULL}, /* shut down 2026-09-30 */
 };
 
 /* Traits of a model added with --model, guessed from its name like the real family names. */
@@ -193,7 +196,8 @@ static char *version_of(const struct fk_model *m)
 
 cJSON *fk_model_json(const struct fk_model *m)
 {
-    static const int limits[4][2] = {{1048576, 65536}, {65536, 32768}, {8192, 16384}, {480, 8192}};
+    static const int limits[5][2] = {
+        {1048576, 65536}, {65536, 32768}, {8192, 16384}, {480, 8192}, {131072, 57920}};
     cJSON *o = cJSON_CreateObject();
     char *name = fk_printf("models/%s", m->name);
     cJSON_AddStringToObject(o, "name", name);
@@ -224,8 +228,12 @@ cJSON *fk_model_json(const struct fk_model *m)
         return o;
     }
     const char *list[] = {"generateContent", "countTokens", "streamGenerateContent"};
-    for (int i = 0; i < 3; i++)
+    /* Omni advertises generateContent and countTokens but serves only the Interactions API
+     * (TanStack/ai#871, checked against the live API 2026-07-01) */
+    for (int i = 0; i < (m->kind == FK_KIND_VIDEO ? 2 : 3); i++)
         cJSON_AddItemToArray(meth, cJSON_CreateString(list[i]));
+    if (m->kind == FK_KIND_VIDEO)
+        return o;
     cJSON_AddNumberToObject(o, "temperature", 1);
     cJSON_AddNumberToObject(o, "topP", 0.95);
     cJSON_AddNumberToObject(o, "topK", 64);

@@ -191,6 +191,7 @@ static void check_content(const cJSON *c, const char *at, cJSON *viol)
         } else {
             fk_check_fields(p, part_fields, pat, viol);
             fk_speech_meta_names(p, pat, viol);
+            fk_inputs_check_names(p, pat, viol);
             const cJSON *text = fk_get(p, "text");
             char *tat = fk_printf("%s.text", pat);
             if (text && !cJSON_IsString(text))
@@ -284,24 +285,8 @@ static bool part_has_data(const cJSON *p)
     return false;
 }
 
-static bool base64_ok(const char *s)
-{
-    size_t n = 0, pad = 0;
-    for (; *s; s++) {
-        if (isspace((unsigned char)*s))
-            continue;
-        if (*s == '=') {
-            pad++;
-            continue;
-        }
-        if (pad || !(isalnum((unsigned char)*s) || strchr("+/-_", *s)))
-            return false;
-        n++;
-    }
-    return pad <= 2 && (n + pad) % 4 != 1 && (pad == 0 || (n + pad) % 4 == 0);
-}
-
-static bool check_contents(const cJSON *body, struct fk_gen *g, struct fk_reply *err)
+static bool check_contents(const struct fk_model *m, const cJSON *body, bool strict,
+                           struct fk_gen *g, struct fk_reply *err)
 {
     const cJSON *contents = fk_get(body, "contents");
     if (!contents || (cJSON_IsArray(contents) && !contents->child))
@@ -332,22 +317,18 @@ static bool check_contents(const cJSON *body, struct fk_gen *g, struct fk_reply 
                                              "'data' must have one initialized field\n",
                                          i, j));
             }
-            if (data && !base64_ok(data)) {
+            if (!fk_inputs_check_part(m, p, i, j, strict, g, err)) {
                 fk_buf_release(&text);
-                return fk_fail(err,
-                               fk_printf("Invalid value at 'contents[%d].parts[%d].inline_data."
-                                         "data' (TYPE_BYTES), Base64 decoding failed",
-                                         i, j));
+                return false;
             }
-            const char *mime = fk_get_str(inl, "mimeType");
-            if (mime && strncmp(mime, "image/", 6) == 0)
-                g->n_images++;
             const char *t = fk_get_str(p, "text");
             if (t && !cJSON_IsTrue(fk_get(p, "thought")))
                 fk_buf_addf(&text, "%s%s", text.len ? "\n" : "", t);
         }
     }
     g->text = fk_buf_detach(&text, NULL);
+    if (!fk_inputs_check_count(m, g, err))
+        return false;
     const cJSON *sys = fk_get(body, "systemInstruction");
     const cJSON *sparts = fk_get(sys, "parts");
     struct fk_buf st = FK_BUF_INIT;
@@ -478,7 +459,7 @@ static bool check_output(const struct fk_model *m, const cJSON *gc, struct fk_ge
     return true;
 }
 
-int fk_validate_generate(const struct fk_model *m, const cJSON *body, struct fk_gen *g,
+int fk_validate_generate(const struct fk_model *m, const cJSON *body, bool strict, struct fk_gen *g,
                          struct fk_reply *err)
 {
     memset(g, 0, sizeof *g);
@@ -490,11 +471,10 @@ int fk_validate_generate(const struct fk_model *m, const cJSON *body, struct fk_
     if (fk_violations_reply(viol, err))
         return -1;
     const cJSON *gc = fk_get(body, "generationConfig");
-    if (!check_contents(body, g, err) || !check_modalities(m, gc, g, err) ||
+    if (!check_contents(m, body, strict, g, err) || !check_modalities(m, gc, g, err) ||
         !fk_speech_check(m, body, gc, g, err) || !check_thinking(m, body, gc, g, err) ||
         !check_output(m, gc, g, err)) {
-        fk_gen_release(g);
-        return -1;
+        return -1; /* the caller releases g (its inputs go to the log first) */
     }
     g->include_thoughts = cJSON_IsTrue(fk_get(fk_get(gc, "thinkingConfig"), "includeThoughts"));
     const cJSON *mt = fk_get(gc, "maxOutputTokens");
@@ -510,8 +490,9 @@ void fk_gen_release(struct fk_gen *g)
     free(g->text);
     free(g->system);
     cJSON_Delete(g->speech);
+    cJSON_Delete(g->inputs);
     g->text = g->system = NULL;
-    g->speech = NULL;
+    g->speech = g->inputs = NULL;
 }
 
 /* ---- predict (Imagen) ---- */

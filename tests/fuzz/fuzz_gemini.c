@@ -9,7 +9,19 @@
 #include <string.h>
 #include <strings.h>
 
-static struct stage_def defs[4];
+/* Real stages, loaded as a run loads them: the bundled workflow's json, image and speech
+ * stages, and a text stage and an imagen stage from a test workflow. */
+static const struct stage_def *defs[8];
+static size_t n_defs;
+static struct workflow wf_bundled, wf_whole;
+
+static void load(struct workflow *wf, const char *path)
+{
+    struct diag_list dl = DIAG_LIST_INIT;
+    struct wf_load_opts opts = {0};
+    FUZZ_CHECK(workflow_load_file(wf, path, &opts, &dl) == 0); /* kept for the whole process */
+    diag_list_release(&dl);
+}
 
 static void init(void)
 {
@@ -17,21 +29,19 @@ static void init(void)
     if (ready)
         return;
     ready = 1;
-    struct buf b = BUF_INIT;
-    if (buf_read_file(&b, GEMFLOW_SOURCE_DIR "/workflows/schemas/analysis.json") < 0)
-        abort();
-    defs[0].kind = STAGE_JSON;
-    defs[0].model = "gemini-3.5-flash";
-    defs[0].schema = cJSON_Parse(b.data); /* kept for the whole process */
-    buf_release(&b);
-    FUZZ_CHECK(defs[0].schema != NULL);
-    defs[1].kind = STAGE_TEXT;
-    defs[1].model = "gemini-3.5-flash";
-    defs[2].kind = STAGE_IMAGE;
-    defs[2].model = "gemini-3.1-flash-image-preview";
-    defs[3].kind = STAGE_SPEECH;
-    defs[3].model = "gemini-3.8-flash-tts";
-    defs[3].voice = "Kore";
+    load(&wf_bundled, GEMFLOW_SOURCE_DIR "/workflows/script-to-media.yaml");
+    load(&wf_whole, GEMFLOW_SOURCE_DIR "/tests/data/workflows/good/whole.yaml");
+    const struct workflow *wfs[] = {&wf_bundled, &wf_whole};
+    for (size_t w = 0; w < 2; w++)
+        for (size_t i = 0; i < wfs[w]->n_stages && n_defs < 8; i++) {
+            const struct stage_def *d = &wfs[w]->stages[i];
+            bool have = false;
+            for (size_t k = 0; k < n_defs; k++)
+                have |= defs[k]->kind == d->kind && strcmp(defs[k]->model, d->model) == 0;
+            if (d->kind->accept && !have)
+                defs[n_defs++] = d;
+        }
+    FUZZ_CHECK(n_defs >= 4);
 }
 
 static void check_reply(const struct gemini_reply *r, enum gemini_verb verb)
@@ -45,14 +55,14 @@ static void check_reply(const struct gemini_reply *r, enum gemini_verb verb)
     FUZZ_CHECK(!img || strncasecmp(img->mime, "image/", 6) == 0);
     (void)gemini_reply_media(r, "audio/");
     (void)gemini_finish_is_blocked(r->finish_reason);
-    for (size_t k = 0; k < 4; k++) {
-        if (verb == GEMINI_PREDICT && defs[k].kind != STAGE_IMAGE)
+    for (size_t k = 0; k < n_defs; k++) {
+        if (verb == GEMINI_PREDICT && defs[k]->kind->media != MEDIA_IMAGE)
             continue;
         struct stage_output out;
         struct stage_failure fail;
         memset(&out, 0, sizeof out);
         memset(&fail, 0, sizeof fail);
-        if (stage_ops_for(defs[k].kind)->accept(&defs[k], r, &out, &fail) == 0) {
+        if (defs[k]->kind->accept(defs[k], r, &out, &fail) == 0) {
             FUZZ_CHECK(out.data.len > 0 || out.n_bytes > 0); // image: decoded in place
             stage_output_release(&out);
         } else {

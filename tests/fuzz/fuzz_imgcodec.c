@@ -42,8 +42,7 @@ static void check_conversions(const char *bytes, size_t size, const struct img_f
         FUZZ_CHECK(cf.format == formats[i] && cf.width == f->width && cf.height == f->height);
         FUZZ_CHECK(img_sniff(out.data, out.len) == formats[i]);
         FUZZ_CHECK(img_check(out.data, out.len, &back, &err) == 0);
-        FUZZ_CHECK(back.format == formats[i] && back.width == f->width &&
-                   back.height == f->height);
+        FUZZ_CHECK(back.format == formats[i] && back.width == f->width && back.height == f->height);
         buf_release(&out);
     }
 }

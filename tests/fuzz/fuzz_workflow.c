@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "util.h"
 #include "workflow.h"
+#include "../stages/stage.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -116,10 +117,11 @@ static void check_loaded(const struct workflow *wf)
         }
         if (d->foreach)
             FUZZ_CHECK(d->foreach_stage < wf->n_stages && seen[d->foreach_stage]);
-        FUZZ_CHECK(d->kind != STAGE_JSON || d->schema);
-        FUZZ_CHECK(d->kind != STAGE_SPEECH || (d->text && d->voice));
-        bool prompted = d->kind == STAGE_JSON || d->kind == STAGE_TEXT || d->kind == STAGE_IMAGE;
-        FUZZ_CHECK(!prompted || d->prompt);
+        FUZZ_CHECK(d->kind != NULL);
+        FUZZ_CHECK(d->kind->value != VALUE_JSON || d->kind->schema(d));
+        /* an API kind has something to say: its first template, or a dialogue's turns */
+        FUZZ_CHECK(d->kind->exec == EXEC_LOCAL || stage_template(d, d->kind->input_label) ||
+                   stage_template(d, "turns"));
         seen[s] = 1;
     }
     free(seen);

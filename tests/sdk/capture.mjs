@@ -3,10 +3,12 @@
 // Usage: node capture.mjs OUT_DIR   (Node >= 22; run through capture.sh)
 import http from 'node:http';
 import fs from 'node:fs';
+import os from 'node:os';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  GoogleGenAI, Modality, ThinkingLevel, ServiceTier,
+  GoogleGenAI, Modality, ThinkingLevel, ServiceTier, createPartFromBase64,
 } from '@google/genai';
 
 const outDir = process.argv[2];
@@ -39,6 +41,70 @@ function wavBytes() {
   return b;
 }
 
+// ---- Interactions API (Gemini Omni Flash video) and the Files API it delivers through ----
+
+// A real 16x9 RGB PNG (a colour gradient): the input image of the image-to-video capture.
+function pngBytes(w = 16, h = 9) {
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    rows.push(0);
+    for (let x = 0; x < w; x++) rows.push((x * 16) & 255, (y * 28) & 255, 160);
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.from(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// The first bytes of an MP4 (an ftyp box): enough for the SDK to pass the reply on.
+const MP4 = Buffer.from('000000206674797069736f6d0000020069736f6d69736f32617663316d703431', 'hex');
+const ID = 'v1_ChdjYXB0dXJlMDAwMDAwMDAwMDAwMDAwMBIXY2FwdHVyZTAwMDAwMDAwMDAwMDAwMDA';
+const FILE_ID = 'capture0file1';
+const FILE_URI = `https://generativelanguage.googleapis.com/v1beta/files/${FILE_ID}:download?alt=media`;
+const STAMP = '2026-12-04T12:00:00Z';
+
+function fileEntry(idAndAction) {
+  const id = idAndAction.replace(/:.*$/, '');
+  return {
+    name: `files/${id}`, mimeType: 'video/mp4', sizeBytes: String(MP4.length), createTime: STAMP,
+    updateTime: STAMP, expirationTime: '2026-12-06T12:00:00Z', uri:
+    `https://generativelanguage.googleapis.com/v1beta/files/${id}`, state: 'ACTIVE', source: 'GENERATED',
+  };
+}
+
+// The shapes the Omni guide documents (ai.google.dev/gemini-api/docs/omni, "REST response
+// schema"): a background create answers in_progress at once; a finished one carries the video
+// in steps[].content[] of a model_output step, inline (data) or as a Files URI (delivery uri).
+function interactionAnswer(req, p, body) {
+  const parsed = body ? JSON.parse(body) : {};
+  const base = { id: ID, object: 'interaction', model: parsed.model ?? 'gemini-omni-1.1-flash',
+    created: STAMP, updated: STAMP };
+  if (req.method === 'POST' && /\/interactions$/.test(p) && parsed.background === true) {
+    return { ...base, status: 'in_progress' };
+  }
+  const rf = Array.isArray(parsed.response_format) ? parsed.response_format[0] : parsed.response_format;
+  const video = rf?.delivery === 'uri'
+    ? { type: 'video', mime_type: 'video/mp4', uri: FILE_URI }
+    : { type: 'video', mime_type: 'video/mp4', data: MP4.toString('base64') };
+  return {
+    ...base, status: 'completed',
+    steps: [
+      { type: 'user_input', content: [{ type: 'text', text: 'capture' }] },
+      { type: 'thought', signature: 'Y2FwdHVyZQ==' },
+      { type: 'model_output', content: [video] },
+    ],
+    usage: { total_input_tokens: 8, total_output_tokens: 34752, total_tokens: 34760,
+      output_tokens_by_modality: [{ modality: 'video', tokens: 34752 }] },
+  };
+}
+
 const captured = [];
 
 function modelEntry(id) {
@@ -60,6 +126,8 @@ function answer(req, body) {
     if (page === 1) r.nextPageToken = 'page-2-token';
     return r;
   }
+  if (/\/interactions(\/|$)/.test(p)) return interactionAnswer(req, p, body);
+  if (req.method === 'GET' && /\/files\/[^/]+$/.test(p)) return fileEntry(p.split('/').pop());
   if (req.method === 'GET') return modelEntry(p.split('/').pop());
   const parsed = body ? JSON.parse(body) : {};
   const mods = parsed.generationConfig?.responseModalities ?? [];
@@ -96,6 +164,11 @@ const server = http.createServer((req, res) => {
       keyHeader: req.headers['x-goog-api-key'] === KEY,
       body: body ? JSON.parse(body) : null,
     });
+    if (req.method === 'GET' && /:download$/.test(new URL(req.url, 'http://x').pathname)) {
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      res.end(MP4);
+      return;
+    }
     const out = JSON.stringify(answer(req, body), null, 2);
     res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' });
     res.end(out);
@@ -202,6 +275,45 @@ await capture('image_nano_banana', () => ai.models.generateContent({
   },
 }));
 
+// ---- Inline media inputs: reference images beside the prompt ----
+// Two tiny real JPEG portraits (16x16, baseline, made once with FFmpeg's colour source): what
+// gemflow sends as character references. Kept as constants so the capture needs no encoder.
+const PORTRAIT_ELIAS = '/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgKCgsKCw0NDQ0NDRAPEBAQEBAQEBAQEBASEhIVFRUSEhIQEBISFBQVFRcXFxUVFRUXFxkZGR4eHBwjIyQrKzP/xABXAAEBAAAAAAAAAAAAAAAAAAAAAgEBAAAAAAAAAAAAAAAAAAAABRAAAQQCAwEAAAAAAAAAAAAAAhIRARMDBQAEMlERAQEBAAAAAAAAAAAAAAAAAAASIf/AABEIABAAEAMBIgACEQADEQD/2gAMAwEAAhEDEQA/AL1Ovw9+6wsgoQyJGPSndxn5xttfh6FNZZCWt1yM+UszDH3jU7DD0LrByEtDIgZ8qd3KPvG22GHv01jkFC3XAx6SzMU/OEF9p//Z';
+const PORTRAIT_MARA = '/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgKCgsKCw0NDQ0NDRAPEBAQEBAQEBAQEBASEhIVFRUSEhIQEBISFBQVFRcXFxUVFRUXFxkZGR4eHBwjIyQrKzP/xABhAAEBAAAAAAAAAAAAAAAAAAAAAwEBAQAAAAAAAAAAAAAAAAAAAwQQAAEEAwEBAAAAAAAAAAAAAAISBRMRAAMBUTIRAAAGAQUBAAAAAAAAAAAAAAAxIxQyEpGCgaFCE0P/wAARCAAQABADASIAAhEAAxEA/9oADAMBAAIRAxEAPwCDM2aHGeUtgxx0jo8+lXahLzDy2aG6CIthSSWvo9+U1SRH3DM56G6eUdhSR0jg9+VXaiH3Dy56HGCIdgxyWvg8+k1SSLzK1nv089VIYPkEm26X2tLJD//Z';
+
+// The image-generation guide's "Use up to 14 reference images" sample: the text part first,
+// then each reference as an inlineData part (createPartFromBase64 builds the same shape).
+await capture('image_refs', () => ai.models.generateContent({
+  model: 'gemini-nano-banana-2.1',
+  contents: [
+    { text: 'Elias Marr lights the lamp while Mara watches from the stairs. Keep both faces '
+      + 'exactly as in the reference portraits.' },
+    createPartFromBase64(PORTRAIT_ELIAS, 'image/jpeg'),
+    createPartFromBase64(PORTRAIT_MARA, 'image/jpeg'),
+  ],
+  config: {
+    responseModalities: [Modality.IMAGE],
+    imageConfig: { aspectRatio: '16:9', imageSize: '1K' },
+  },
+}));
+
+// The image-understanding guide's order: the image first, then the question; a JSON answer.
+await capture('json_image', () => ai.models.generateContent({
+  model: 'gemini-3.8-flash',
+  contents: [
+    createPartFromBase64(PORTRAIT_ELIAS, 'image/jpeg'),
+    { text: 'Describe the person in this portrait for a character sheet.' },
+  ],
+  config: {
+    responseMimeType: 'application/json',
+    responseJsonSchema: {
+      type: 'object',
+      properties: { name: { type: 'string' }, look: { type: 'string' } },
+      required: ['name', 'look'],
+    },
+  },
+}));
+
 await capture('models_get', () => ai.models.get({ model: 'gemini-3.8-flash' }));
 
 await capture('models_list', async () => {
@@ -209,6 +321,65 @@ await capture('models_list', async () => {
   let n = 0;
   for await (const _m of pager) n++;
   if (n !== 3) throw new Error(`models_list: paged through ${n} models, expected 3`);
+});
+
+// ---- Gemini Omni Flash image-to-video through the Interactions API ----
+// The settings the Omni guide names: the image and the motion prompt as input parts,
+// generation_config.video_config.task, and response_format {type, aspect_ratio, resolution,
+// duration (VideoResponseFormat.duration, a string), delivery}; background: true to poll.
+const IMAGE_B64 = pngBytes().toString('base64');
+const MOTION = 'The lighthouse beam sweeps slowly across the night sea; waves roll in; '
+  + 'gentle wind and distant gulls. Single continuous shot. No dialogue.';
+let created;
+await capture('interaction_create', async () => {
+  created = await ai.interactions.create({
+    model: 'gemini-omni-1.1-flash',
+    input: [
+      { type: 'image', data: IMAGE_B64, mime_type: 'image/png' },
+      { type: 'text', text: MOTION },
+    ],
+    generation_config: { video_config: { task: 'image_to_video' } },
+    response_format: { type: 'video', aspect_ratio: '16:9', resolution: '720p', duration: '6s',
+      delivery: 'inline' },
+    background: true,
+  });
+  if (created.id !== ID || created.status !== 'in_progress') {
+    throw new Error(`interaction_create: unexpected reply ${JSON.stringify(created)}`);
+  }
+});
+
+await capture('interaction_get', async () => {
+  const got = await ai.interactions.get(created.id);
+  if (got.status !== 'completed' || got.output_video?.data !== MP4.toString('base64')) {
+    throw new Error('interaction_get: the SDK did not expose the inline video as output_video.data');
+  }
+});
+
+// URI delivery (the guide: for videos over 4 MB): a synchronous create answers with a Files
+// URI; files.get polls the file's state and files.download fetches the bytes.
+let uriVideo;
+await capture('interaction_create_uri', async () => {
+  const done = await ai.interactions.create({
+    model: 'gemini-omni-1.1-flash',
+    input: [
+      { type: 'image', data: IMAGE_B64, mime_type: 'image/png' },
+      { type: 'text', text: MOTION },
+    ],
+    response_format: { type: 'video', aspect_ratio: '9:16', duration: '4s', delivery: 'uri' },
+  });
+  uriVideo = done.output_video;
+  if (uriVideo?.uri !== FILE_URI) throw new Error('interaction_create_uri: no output_video.uri');
+});
+
+await capture('file_get', () => ai.files.get({ name: `files/${FILE_ID}` }));
+
+await capture('file_download', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'capture-'));
+  const out = path.join(dir, 'clip.mp4');
+  await ai.files.download({ file: uriVideo, downloadPath: out });
+  const got = fs.readFileSync(out);
+  fs.rmSync(dir, { recursive: true });
+  if (!got.equals(MP4)) throw new Error('file_download: the bytes written differ from the reply');
 });
 
 server.close();

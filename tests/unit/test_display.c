@@ -124,7 +124,7 @@ static void test_control_bytes_never_reach_the_terminal(void **state)
     struct fx f;
     fx_init(&f);
     struct display *d = display_new(
-        &(struct display_opts){.fd = f.fd, .mode = DISPLAY_LINES, .color = DISPLAY_COLOR_NEVER});
+        &(struct display_opts){.fd = f.fd, .mode = DISPLAY_LINES, .color = TX_COLOR_NEVER});
     display_note("demo", 0, "the model said \x1b]0;owned\x07 and\nmore\x1b[2J");
     display_free(d);
     char *out = fx_output(&f);
@@ -141,7 +141,7 @@ static void test_frames_at_most_every_100_ms(void **state)
     struct fx f;
     fx_init(&f);
     struct display *d = display_new(
-        &(struct display_opts){.fd = f.fd, .mode = DISPLAY_LIVE, .color = DISPLAY_COLOR_NEVER});
+        &(struct display_opts){.fd = f.fd, .mode = DISPLAY_LIVE, .color = TX_COLOR_NEVER});
     assert_true(display_is_live(d));
     cJSON *ev = cJSON_CreateObject();
     display_event(d, &f.job, "run_start", ev);
@@ -172,7 +172,7 @@ static void test_bars_fit_and_stay_at_run_end(void **state)
     struct fx f;
     fx_init(&f);
     struct display *d = display_new(
-        &(struct display_opts){.fd = f.fd, .mode = DISPLAY_LIVE, .color = DISPLAY_COLOR_NEVER});
+        &(struct display_opts){.fd = f.fd, .mode = DISPLAY_LIVE, .color = TX_COLOR_NEVER});
     cJSON *ev = cJSON_CreateObject();
     display_event(d, &f.job, "run_start", ev);
     display_tick(d, 1000);

@@ -1333,8 +1333,8 @@ static void test_video_limits(void **state)
         {1920, 1080, NULL},
         {8192, 4320, NULL},
         {16, 16, NULL},
-        {384, 3072, NULL},  /* 1:8, the narrowest an image model makes */
-        {160, 1600, NULL},  /* 1:10, the limit */
+        {384, 3072, NULL}, /* 1:8, the narrowest an image model makes */
+        {160, 1600, NULL}, /* 1:10, the limit */
         {16, 8192,
          "image is 16x8192 pixels: more than 10 times as long as it is wide, too narrow for a "
          "video frame"},

@@ -66,10 +66,10 @@ static void test_model_kinds(void **state)
     struct {
         const char *name, *kind;
     } cases[] = {
-        {"gemini-3.8-flash", "text"},          {"gemini-3.8-flash-tts", "speech"},
-        {"gemini-nano-banana-2.1", "image"},   {"gemini-3-pro-image", "image"},
-        {"imagen-4.0-generate-001", "image"},  {"gemini-omni-1.1-flash", "video"},
-        {"gemini-embedding-2", "other"},       {"gemini-3.8-live", "other"},
+        {"gemini-3.8-flash", "text"},         {"gemini-3.8-flash-tts", "speech"},
+        {"gemini-nano-banana-2.1", "image"},  {"gemini-3-pro-image", "image"},
+        {"imagen-4.0-generate-001", "image"}, {"gemini-omni-1.1-flash", "video"},
+        {"gemini-embedding-2", "other"},      {"gemini-3.8-live", "other"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         m.name = (char *)cases[i].name;
@@ -78,7 +78,8 @@ static void test_model_kinds(void **state)
     m.name = "some-model";
     m.n_methods = 0;
     assert_string_equal(mc_model_kind(&m), "other"); /* no generateContent: not a text model */
-    assert_true(models_prebuilt_voice("kore") && strcmp(models_prebuilt_voice("kore"), "Kore") == 0);
+    assert_true(models_prebuilt_voice("kore") &&
+                strcmp(models_prebuilt_voice("kore"), "Kore") == 0);
     assert_null(models_prebuilt_voice("voice_abc123"));
     assert_true(models_ignores_sampling("gemini-3.6-flash"));
     assert_true(models_ignores_sampling("gemini-4.0-pro"));

@@ -189,7 +189,8 @@ static void test_bundled_analysis_schema(void **state)
                      0);
     cJSON *s = parse(text.data);
 #define SCENE                                                                                      \
-    "{\"id\": \"s01\", \"title\": \"T\", \"summary\": \"S\", \"narration\": \"N\", \"mood\": \"%s\", " \
+    "{\"id\": \"s01\", \"title\": \"T\", \"summary\": \"S\", \"narration\": \"N\", \"mood\": "     \
+    "\"%s\", "                                                                                     \
     "\"visual_description\": \"V\"}"
     char one[512], two[512], doc[1200];
     snprintf(one, sizeof one, SCENE, "calm");

@@ -10,6 +10,7 @@
 
 #include "util.h"
 #include "workflow.h"
+#include "../stages/stage.h"
 #include "../stages/imgcodec.h"
 #include "workflow_int.h"
 #include "ydoc.h"
@@ -51,6 +52,27 @@ static const struct stage_def *stage(const struct workflow *wf, const char *name
     if (i < 0)
         fail_msg("no stage '%s'", name);
     return &wf->stages[i];
+}
+
+/* A kind's setting by its workflow key, as text ("" for null), compared with `want`. */
+static void assert_setting(const struct stage_def *d, const char *key, const char *want)
+{
+    cJSON *o = d->kind->settings(d);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    const char *got = cJSON_IsString(v) ? v->valuestring : cJSON_IsNull(v) ? "" : "?";
+    if (strcmp(got, want) != 0) {
+        cJSON_Delete(o);
+        fail_msg("stage '%s': %s is '%s', expected '%s'", d->name, key, got, want);
+    }
+    cJSON_Delete(o);
+}
+
+static const struct tmpl *tmpl_of(const struct stage_def *d, const char *key)
+{
+    const struct tmpl *t = stage_template(d, key);
+    if (!t)
+        fail_msg("stage '%s' has no template '%s'", d->name, key);
+    return t;
 }
 
 static bool depends_on(const struct workflow *wf, const char *a, const char *b)
@@ -100,24 +122,27 @@ static void test_bundled_loads(void **state)
 
     const struct stage_def *an = stage(&wf, "analysis"), *pr = stage(&wf, "prompts");
     const struct stage_def *im = stage(&wf, "images"), *na = stage(&wf, "narration");
-    assert_int_equal(an->kind, STAGE_JSON);
-    assert_int_equal(im->kind, STAGE_IMAGE);
-    assert_int_equal(na->kind, STAGE_SPEECH);
+    assert_string_equal(an->kind->name, "json");
+    assert_string_equal(im->kind->name, "image");
+    assert_string_equal(na->kind->name, "speech");
     assert_string_equal(an->model, "gemini-3.8-flash");
     assert_string_equal(pr->model, "gemini-3.8-flash");
     assert_string_equal(im->model, "gemini-nano-banana-2.1");
     assert_string_equal(na->model, "gemini-3.8-flash-tts");
     /* the words alone in text, the delivery in style; JPEG written as it comes */
-    assert_string_equal(tmpl_source(na->text), "{{item.narration}}");
-    assert_string_equal(tmpl_source(na->style), "{{item.mood}}");
+    assert_string_equal(tmpl_source(tmpl_of(na, "text")), "{{item.narration}}");
+    assert_string_equal(tmpl_source(tmpl_of(na, "style")), "{{item.mood}}");
     assert_string_equal(an->thinking, "LOW");
-    assert_int_equal(im->image_format, IMG_JPEG);
+    assert_setting(im, "format", "jpeg");
     assert_int_equal(an->paid_retries, 1);
-    assert_non_null(an->schema);
-    assert_true(str_ends_with(an->schema_file, "/schemas/analysis.json"));
-    assert_true(str_ends_with(tmpl_file(an->prompt), "/prompts/analyze.md"));
-    assert_string_equal(im->aspect_ratio, "16:9");
-    assert_string_equal(na->voice, "Kore");
+    assert_non_null(an->kind->schema(an));
+    cJSON *settings = an->kind->settings(an);
+    assert_true(str_ends_with(cJSON_GetStringValue(cJSON_GetObjectItem(settings, "schema_file")),
+                              "/schemas/analysis.json"));
+    cJSON_Delete(settings);
+    assert_true(str_ends_with(tmpl_file(tmpl_of(an, "prompt")), "/prompts/analyze.md"));
+    assert_setting(im, "aspect_ratio", "16:9");
+    assert_setting(na, "voice", "Kore");
     assert_int_equal(an->timeout_ms, 120000);
     assert_int_equal(im->retries, 5);
     assert_false(an->has_temperature);
@@ -140,7 +165,7 @@ static void test_bundled_loads(void **state)
 
     /* the video stage: local, last, after the stages whose files it reads */
     const struct stage_def *vi = stage(&wf, "video");
-    assert_int_equal(vi->kind, STAGE_VIDEO);
+    assert_string_equal(vi->kind->name, "video");
     assert_string_equal(vi->model, "ffmpeg");
     assert_string_equal(vi->scenes, "analysis.scenes");
     assert_int_equal(vi->scenes_stage, (size_t)workflow_stage_index(&wf, "analysis"));
@@ -167,7 +192,7 @@ static void test_video_stage(void **state)
     struct workflow wf;
     load_ok(&wf, GOOD "/video.yaml", NULL, 0);
     const struct stage_def *v = stage(&wf, "film");
-    assert_int_equal(v->kind, STAGE_VIDEO);
+    assert_string_equal(v->kind->name, "video");
     assert_string_equal(v->model, "ffmpeg");
     assert_int_equal(v->scenes_stage, (size_t)workflow_stage_index(&wf, "beats"));
     assert_int_equal(v->n_scenes_segs, 1);
@@ -189,7 +214,7 @@ static void test_video_stage(void **state)
     assert_false(depends_on(&wf, "film", "unrelated"));
     assert_true(order_of(&wf, "film") > order_of(&wf, "pictures"));
     assert_true(order_of(&wf, "film") > order_of(&wf, "voices"));
-    assert_string_equal(stage_kind_name(STAGE_VIDEO), "video");
+    assert_non_null(stage_kind_find("video"));
     workflow_release(&wf);
 }
 
@@ -200,8 +225,8 @@ static void test_stage_index_and_kind_names(void **state)
     load_ok(&wf, path, NULL, 0);
     assert_int_equal(workflow_stage_index(&wf, "images"), 2);
     assert_int_equal(workflow_stage_index(&wf, "image"), -1);
-    assert_string_equal(stage_kind_name(STAGE_JSON), "json");
-    assert_string_equal(stage_kind_name(STAGE_SPEECH), "speech");
+    assert_string_equal(stage_kind_find("json")->name, "json");
+    assert_null(stage_kind_find("jsn"));
     workflow_release(&wf);
     free(path);
 }
@@ -238,9 +263,9 @@ static void test_use_and_set(void **state)
     assert_string_equal(wf.name, "my-video");
     assert_int_equal(wf.n_stages, 5);
     assert_string_equal(stage(&wf, "images")->model, "gemini-3-pro-image-preview");
-    assert_string_equal(stage(&wf, "images")->aspect_ratio, "1:1");
-    assert_string_equal(stage(&wf, "narration")->voice, "Puck");
-    assert_string_equal(stage(&wf, "narration")->language, "en-GB");
+    assert_setting(stage(&wf, "images"), "aspect_ratio", "1:1");
+    assert_setting(stage(&wf, "narration"), "voice", "Puck");
+    assert_setting(stage(&wf, "narration"), "language", "en-GB");
     assert_string_equal(stage(&wf, "analysis")->model, "gemini-3.8-flash");
     for (size_t i = 0; i < wf.n_stages; i++)
         assert_int_equal(wf.stages[i].retries, 2);
@@ -249,11 +274,12 @@ static void test_use_and_set(void **state)
     assert_true(workflow_rpm(&wf, "gemini-nano-banana-2.1") == 0);
     assert_string_equal(wf.inputs[0].path, "story.md");
     /* the set prompt file is next to the file holding the set; the others next to the bundle */
-    assert_string_equal(tmpl_file(stage(&wf, "analysis")->prompt), GOOD "/my-analyze.md");
-    assert_string_equal(tmpl_source(stage(&wf, "analysis")->prompt),
+    assert_string_equal(tmpl_file(tmpl_of(stage(&wf, "analysis"), "prompt")),
+                        GOOD "/my-analyze.md");
+    assert_string_equal(tmpl_source(tmpl_of(stage(&wf, "analysis"), "prompt")),
                         "Split this story into scenes:\n\n{{script}}\n");
-    assert_true(
-        str_ends_with(tmpl_file(stage(&wf, "prompts")->prompt), "/prompts/image-prompts.md"));
+    assert_true(str_ends_with(tmpl_file(tmpl_of(stage(&wf, "prompts"), "prompt")),
+                              "/prompts/image-prompts.md"));
     free(bundled);
     workflow_release(&wf);
 }
@@ -292,8 +318,8 @@ static void test_cli_set_wins_over_file_set(void **state)
     const char *sets[] = {"images.model=gemini-3.1-flash-image-preview", "narration.voice=Kore"};
     load_ok(&wf, GOOD "/use-set.yaml", sets, 2);
     assert_string_equal(stage(&wf, "images")->model, "gemini-3.1-flash-image-preview");
-    assert_string_equal(stage(&wf, "narration")->voice, "Kore");
-    assert_string_equal(stage(&wf, "images")->aspect_ratio, "1:1");
+    assert_setting(stage(&wf, "narration"), "voice", "Kore");
+    assert_setting(stage(&wf, "images"), "aspect_ratio", "1:1");
     workflow_release(&wf);
 }
 
@@ -317,7 +343,7 @@ static void test_service_tier_and_timeouts(void **state)
     struct diag_list dl = DIAG_LIST_INIT;
     assert_int_equal(workflow_load_file(&wf, path, &opts, &dl), 0);
     for (size_t i = 0; i < wf.n_stages; i++)
-        if (wf.stages[i].kind != STAGE_VIDEO)
+        if (wf.stages[i].kind->exec != EXEC_LOCAL)
             assert_string_equal(wf.stages[i].service_tier, "priority");
     assert_int_equal(stage(&wf, "images")->timeout_ms, 120000); /* priority: the usual 120 s */
     workflow_release(&wf);
@@ -333,7 +359,7 @@ static void test_cli_set_yaml_values(void **state)
                           "defaults.temperature=0.25", "stages.prompts.timeout=90",
                           "endpoint=http://localhost:9"};
     load_ok(&wf, path, sets, 5);
-    assert_string_equal(stage(&wf, "images")->aspect_ratio, "4:3");
+    assert_setting(stage(&wf, "images"), "aspect_ratio", "4:3");
     assert_true(depends_on(&wf, "narration", "images"));
     assert_true(order_of(&wf, "images") < order_of(&wf, "narration"));
     assert_true(stage(&wf, "analysis")->has_temperature);
@@ -353,7 +379,7 @@ static void test_cli_set_prompt_file_from_cwd(void **state)
     char *path = bundled_path();
     const char *sets[] = {"analysis.prompt=my-analyze.md"};
     load_ok(&wf, path, sets, 1);
-    assert_string_equal(tmpl_file(stage(&wf, "analysis")->prompt), "my-analyze.md");
+    assert_string_equal(tmpl_file(tmpl_of(stage(&wf, "analysis"), "prompt")), "my-analyze.md");
     workflow_release(&wf);
     free(path);
     assert_int_equal(chdir(cwd), 0);
@@ -402,35 +428,35 @@ static void test_whole_workflow(void **state)
 
     const struct stage_def *ou = stage(&wf, "outline"), *in = stage(&wf, "intro");
     const struct stage_def *sh = stage(&wf, "shots"), *sp = stage(&wf, "speak");
-    assert_null(ou->schema_file);
-    assert_true(cJSON_IsObject(ou->schema));
-    assert_non_null(ou->system);
-    assert_string_equal(tmpl_source(ou->system), "You are terse.");
+    assert_setting(ou, "schema_file", "");
+    assert_true(cJSON_IsObject(ou->kind->schema(ou)));
+    assert_non_null(tmpl_of(ou, "system"));
+    assert_string_equal(tmpl_source(tmpl_of(ou, "system")), "You are terse.");
     assert_int_equal(ou->timeout_ms, 1500);
     assert_int_equal(ou->retries, 0);
     assert_true(ou->has_temperature && ou->temperature == 0.7);
     assert_int_equal(in->timeout_ms, 500);
     assert_true(in->temperature == 1.2);
-    assert_string_equal(sh->image_size, "2K");
-    assert_string_equal(sh->aspect_ratio, "9:16");
+    assert_setting(sh, "image_size", "2K");
+    assert_setting(sh, "aspect_ratio", "9:16");
     assert_string_equal(sh->model, "imagen-4.0-generate-001");
-    assert_string_equal(sp->voice, "Puck"); /* from defaults */
-    assert_string_equal(sp->language, "en-US");
+    assert_setting(sp, "voice", "Puck"); /* from defaults */
+    assert_setting(sp, "language", "en-US");
     assert_int_equal(sp->timeout_ms, 120000);
     assert_int_equal(sp->retries, 3);
 
     /* positions of references in block scalars (| and >) */
-    const struct tmpl_ref *r = tmpl_ref_at(ou->prompt, 0);
+    const struct tmpl_ref *r = tmpl_ref_at(tmpl_of(ou, "prompt"), 0);
     assert_string_equal(r->expr, "script");
     assert_int_equal(r->line, 27);
     assert_int_equal(r->col, 15);
-    r = tmpl_ref_at(ou->prompt, 1);
+    r = tmpl_ref_at(tmpl_of(ou, "prompt"), 1);
     assert_int_equal(r->line, 28);
     assert_int_equal(r->col, 14);
-    r = tmpl_ref_at(sp->text, 0);
+    r = tmpl_ref_at(tmpl_of(sp, "text"), 0);
     assert_int_equal(r->line, 61);
     assert_int_equal(r->col, 11);
-    assert_string_equal(tmpl_file(sp->text), GOOD "/whole.yaml");
+    assert_string_equal(tmpl_file(tmpl_of(sp, "text")), GOOD "/whole.yaml");
 
     /* dependencies: templates, foreach and needs; order keeps file order where it can */
     assert_true(depends_on(&wf, "summary", "outline"));
@@ -452,7 +478,7 @@ static void test_cli_set_on_whole_workflow(void **state)
     load_ok(&wf, GOOD "/whole.yaml", sets, 4);
     assert_int_equal(stage(&wf, "outline")->timeout_ms, 30000);
     assert_int_equal(stage(&wf, "intro")->timeout_ms, 500);
-    assert_string_equal(stage(&wf, "shots")->image_size, "4K");
+    assert_setting(stage(&wf, "shots"), "image_size", "4K");
     assert_int_equal(wf.n_inputs, 3);
     assert_string_equal(wf.inputs[2].name, "extra");
     assert_string_equal(wf.name, "renamed");
@@ -511,7 +537,7 @@ static void test_load_job_own_workflow(void **state)
     assert_string_equal(wf.job_path, own);
     assert_true(str_ends_with(wf.path, "/script-to-media.yaml"));
     assert_string_equal(stage(&wf, "images")->model, "x-image");
-    assert_string_equal(stage(&wf, "narration")->voice, "Leda");
+    assert_setting(stage(&wf, "narration"), "voice", "Leda");
     free(own);
     workflow_release(&wf);
     diag_list_release(&dl);

@@ -1,0 +1,64 @@
+/* video stage kind: local, no API call: FFmpeg assembles the scenes (a still image shown for
+ * as long as its narration lasts) into an MP4 plus an .srt of the captions. Its keys are read
+ * by runner/workflow_video.c, its one item made by runner/expand_video.c, and it runs on the
+ * local executor (runner/local.c); see video.h for the timeline. */
+#include "stage.h"
+#include "../runner/expand_int.h"
+#include "../runner/jsonutil.h"
+#include "../runner/util.h"
+#include "../runner/workflow_int.h"
+
+static const char *const video_keys[] = {
+    "scenes", "image",      "audio",          "caption", "subtitles", "fps", "resolution",
+    "motion", "transition", "burn_subtitles", "crf",     "preset",    NULL};
+
+static void video_parse(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
+                        const struct ydoc_node *st, const struct ydoc_node *key)
+{
+    s->model = xstrdup("ffmpeg"); /* no model: FFmpeg does the work */
+    wfl_video_fields(L, s, info, st);
+    wfl_video_required(L, s, st, key);
+    wfl_video_needs_ffmpeg(L, s, ydoc_get(st, "kind"));
+}
+
+static void video_release(void *k)
+{
+    (void)k; /* its settings are still fields of stage_def (workflow.c frees them) */
+}
+
+static size_t video_templates(const struct stage_def *s, struct stage_tmpl *out, size_t max)
+{
+    const struct stage_tmpl all[] = {{"image", s->image, true, true},
+                                     {"audio", s->audio, true, true},
+                                     {"caption", s->caption, true, false},
+                                     {"subtitles", s->subtitles, false, false}};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0] && n < max; i++)
+        out[n++] = all[i];
+    return n;
+}
+
+static cJSON *video_settings_json(const struct stage_def *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "fps", s->fps);
+    cJSON_AddNumberToObject(o, "crf", s->crf);
+    cJSON_AddStringToObject(o, "preset", s->preset ? s->preset : "medium");
+    json_add_i64(o, "transition_ms", s->transition_ms);
+    return o;
+}
+
+const struct stage_kind stage_kind_video = {
+    .name = "video",
+    .exec = EXEC_LOCAL,
+    .media = MEDIA_VIDEO,
+    .value = VALUE_NONE,
+    .common_keys = 0,
+    .keys = video_keys,
+    .input_label = "scenes",
+    .parse = video_parse,
+    .release = video_release,
+    .templates = video_templates,
+    .settings = video_settings_json,
+    .expand = expand_video_stage,
+};
