@@ -191,3 +191,9 @@ wav_frames() {
 events() {
     jq -s --arg e "$2" '[.[] | select(.event == $e)] | length' "$1"
 }
+# rate_figures WHAT LIMIT JSON: print a test's figures from tests/tools/fake-rate.sh's JSON as
+# one "# figures:" line (test.sh prints these lines of every test after ctest, passed or not):
+# requests per fake minute against the limit, the most in any one minute, 429s, repeats.
+rate_figures() {
+    jq -r --arg what "$1" --argjson lim "$2" '"# figures: \($what): \(.rate) requests per minute of the limit \($lim) (\(if $lim > 0 then (.rate / $lim * 1000 | round / 10) else 0 end) %), at most \(.max_window) in any minute; \(.n429) x 429; \(.repeats) repeated requests; \(.ok) answered over \(.minutes) minutes"' <<<"$3"
+}

@@ -28,7 +28,7 @@ parallel --will-cite -j4 "$GEMFLOW" run -q --workflow "$WF" --set limits.rpm.$MO
 assert_eq "parallel: every job done (exit 0)" 0 "$?"
 fake_settle
 m=$(bash "$SRC_DIR/tests/tools/fake-rate.sh" "$FAKE_LOG" $MIN_MS $MODEL)
-echo "# GNU parallel, 4 processes, 8 jobs, $MODEL limited to $R per fake minute: $m"
+rate_figures "t_quota_parallel: parallel -j4, 8 jobs, $MODEL" $R "$m"
 assert_eq "96 requests answered (12 per job)" 96 "$(jq .ok <<<"$m")"
 assert_eq "no 429" 0 "$(jq .n429 <<<"$m")"
 assert_eq "no request sent twice" 0 "$(jq .repeats <<<"$m")"

@@ -49,7 +49,7 @@ assert_eq "process a ends done" 0 "$rc_a"
 assert_eq "process b ends done" 0 "$rc_b"
 fake_settle
 m=$(bash "$RATE" "$FAKE_LOG" $MIN_MS $MODEL)
-echo "# two processes, one key, $MODEL limited to $R per fake minute: $m"
+rate_figures "t_quota_shared: two processes, one key, $MODEL" $R "$m"
 assert_eq "90 requests answered (45 per job)" 90 "$(field ok "$m")"
 assert_eq "no 429 from the server's $R per minute" 0 "$(field n429 "$m")"
 assert_eq "no request sent twice" 0 "$(field repeats "$m")"
@@ -74,7 +74,7 @@ make_job "$T_DIR/c" 44
 assert_eq "the run without a limit ends done" 0 "$?"
 fake_settle
 first=$(bash "$RATE" "$FAKE_LOG" $MIN_MS $MODEL "$skip")
-echo "# first run, no limit set: $first"
+rate_figures "t_quota_shared: first run, no limit set (429s expected)" $R "$first"
 check "the first run met the server's limit (429s: $(field n429 "$first"))" \
     test "$(field n429 "$first")" -ge 1
 rec=$(ls "$GEMFLOW_QUOTA_DIR"/*/$MODEL.quota)
@@ -90,7 +90,7 @@ make_job "$T_DIR/d" 44
 assert_eq "the next start ends done" 0 "$?"
 fake_settle
 next=$(bash "$RATE" "$FAKE_LOG" $MIN_MS $MODEL "$skip")
-echo "# next start, limit learned earlier: $next"
+rate_figures "t_quota_shared: next start, limit learned earlier" $R "$next"
 assert_eq "the next start gets no 429" 0 "$(field n429 "$next")"
 assert_eq "its 45 requests answered" 45 "$(field ok "$next")"
 check "it paces at the learned limit: $(field rate "$next") per fake minute of $R" \

@@ -161,7 +161,7 @@ fi
 show() { scontrol -o show job "$1" 2>/dev/null; }
 states=$(for t in $(seq 1 $N); do show "${A}_$t"; show "${B}_$t"; done |
     grep -oE 'JobState=[A-Z_]+' | sort | uniq -c | tr -s ' ' | tr '\n' ';')
-echo "# task end states: $states"
+echo "# figures: t_slurm: task end states: $states"
 assert_eq "every task of both arrays completed (exit 4, locked, is not a failure)" \
     "$((2 * N))" "$(for t in $(seq 1 $N); do show "${A}_$t"; show "${B}_$t"; done | grep -c 'JobState=COMPLETED')"
 for t in "${running[@]}"; do
@@ -174,10 +174,10 @@ done
 st=$("$GEMFLOW" status --json --workflow "$WF" --jobs "$T_DIR/jobs")
 assert_eq "every job is done" "$N" "$(jq '[.jobs[] | select(.state == "done")] | length' <<<"$st")"
 locked=$(grep -l "is run by another process (locked)" "$S"/out/*.out 2>/dev/null | wc -l)
-echo "# tasks that found their job locked by another: $locked"
+echo "# figures: t_slurm: tasks that found their job locked by another (exit 4): $locked"
 fake_settle
 m=$(bash "$SRC_DIR/tests/tools/fake-rate.sh" "$FAKE_LOG" $MIN_MS $MODEL)
-echo "# Slurm array of $N jobs x $((SCENES + 1)) calls, $MODEL limited to $R per fake minute: $m"
+rate_figures "t_slurm: array of $N jobs x $((SCENES + 1)) calls, submitted twice, tasks requeued, $MODEL" $R "$m"
 assert_eq "every call answered once: $((N * (SCENES + 1)))" "$((N * (SCENES + 1)))" "$(jq .ok <<<"$m")"
 assert_eq "no request answered twice" 0 "$(jq .repeats <<<"$m")"
 assert_eq "no 429: the shared rpm held" 0 "$(jq .n429 <<<"$m")"
