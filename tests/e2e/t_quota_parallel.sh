@@ -4,12 +4,14 @@
 # 4 processes at a time, one key, one model limited by the fake's --rpm and set alike in
 # limits.rpm: they share the budget through the quota directory, so no 429 and together at
 # least 0.95 of the limit (counted from the fake's log over the busy part: see t_quota_shared
-# for the margins). Run again, the same line calls nothing.
+# for the margins; a fake minute of 20 s at 60 requests spaces them as 10 s at 30 would, with
+# 230 ms instead of 100 ms for a start in gemflow to reach the fake). Run again, the same line
+# calls nothing.
 source "$(dirname "$0")/lib.sh"
 command -v parallel >/dev/null || { echo "not ok: GNU parallel is not installed (tools/deps.sh installs it)" >&2; exit 1; }
 MODEL=gemini-3.8-flash
-R=30
-MIN_MS=10000
+R=60
+MIN_MS=20000
 export GEMFLOW_MINUTE_MS=$MIN_MS
 WF=$(bench_wf text-calls)
 fake_start --latency-ms 80 --rpm $MODEL=$R --minute-ms $MIN_MS

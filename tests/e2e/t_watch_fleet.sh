@@ -8,8 +8,11 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/watch_lib.sh"
 MODEL=gemini-3.8-flash
-R=60
-MIN_MS=5000 # a fake minute: the 100 calls take at least 100/R of them, so the pacing shows
+# A fake minute of 10 s: the 100 calls take 1.25 of them at R, so the pacing shows, and a
+# request may reach the fake up to 136 ms late (2 % of a minute, less half a request's
+# interval caught up after a late start) without a 429
+R=80
+MIN_MS=10000
 export GEMFLOW_MINUTE_MS=$MIN_MS
 BURSTS=5
 PER=20
