@@ -2,12 +2,15 @@
 # test.sh: install what is missing, build, run the tests.
 #
 #   ./test.sh            one build, every test at quick sizes (about 8 minutes on 2 cores)
-#   ./test.sh --full     also the ASan/UBSan build, the fuzz runs, the long torture and the
-#                        larger sizes (GEMFLOW_TEST_FULL=1); what CI runs
+#   ./test.sh --full     also the ASan/UBSan build, the fuzz runs, the long torture, the Slurm
+#                        cluster (t_slurm) and the larger sizes (GEMFLOW_TEST_FULL=1); what
+#                        CI runs
 #   ./test.sh --werror   compiler warnings fail the build (CI sets it)
 #   ./test.sh -R REGEX   only the tests whose name matches (passed to ctest)
 #
-# The compiler's warnings are shown, not hidden. Each step says how long it took.
+# The compiler's warnings are shown, not hidden. Each step says how long it took; after each
+# build's tests, the figures they measured ("# figures:" lines: rates against the limits, 429s,
+# repeated requests) are printed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,13 +21,13 @@ while [ $# -gt 0 ]; do
     --full) full=1 ;;
     --werror) werror=ON ;;
     -R) ctest_args+=(-R "$2"); shift ;;
-    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown option '$1' (see ./test.sh --help)" >&2; exit 2 ;;
     esac
     shift
 done
 
-bash tools/deps.sh
+if [ "$full" = 1 ]; then bash tools/deps.sh --full; else bash tools/deps.sh; fi
 jobs=$(nproc 2>/dev/null || echo 2)
 export GEMFLOW_TEST_FULL=$full
 start=$SECONDS
@@ -49,6 +52,10 @@ for variant in "${variants[@]}"; do
     (cd "$variant" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --output-on-failure -j "$jobs" ${ctest_args[@]+"${ctest_args[@]}"})
+    # what the tests measured (ctest shows a passed test's output only in its log): requests
+    # per minute against the limit, 429s, repeated requests, drops and jobs
+    step "$variant: figures"
+    grep -h '^# figures: ' "$variant/Testing/Temporary/LastTest.log" | sed 's/^# figures: /  /' || true
 done
 
 # Fuzzing (--full), when clang is there: a build with libFuzzer, each target run FUZZ_SECONDS

@@ -129,6 +129,8 @@ static void classify_http_error(const struct item *it, const struct http_result 
 {
     struct gemini_error ge;
     gemini_error_parse((int)res->status, res->body.data, res->body.len, &ge);
+    if (res->status == 429)
+        engine_quota_note_429(it, &ge); /* kept for every process on the key */
     /* "limit: 0": the project has no quota at all for this model; waiting cannot help */
     bool no_quota = res->status == 429 && ge.message && strstr(ge.message, "limit: 0,");
     o->retryable = retry_status_is_retryable((int)res->status) && !ge.daily_quota && !no_quota;
@@ -604,6 +606,10 @@ static void finish(struct engine *e, struct item *it, struct http_result *res, s
         }
     } else if (retry) {
         schedule_retry(e, it, o, res->status);
+        cJSON_Delete(o->error);
+        o->error = NULL;
+    } else if (engine_quota_defer(e, it, o->error)) {
+        /* the day's quota is used up: the item waits for the reset (engine_quota.c) */
         cJSON_Delete(o->error);
         o->error = NULL;
     } else if (!o->retryable || e->stop_level == 0) {

@@ -68,6 +68,14 @@ int job_cli_option(struct job_cli *jc, int opt, const char *arg)
         jc->job.max_cost = usd;
         return 1;
     }
+    case OPT_QUOTA_DIR:
+        if (!*arg)
+            return -1;
+        jc->quota_dir = arg;
+        return 1;
+    case OPT_NO_WAIT_QUOTA:
+        jc->no_wait_quota = true;
+        return 1;
     case 'q':
         jc->verbosity = -1;
         return 1;
@@ -86,6 +94,8 @@ const char *job_cli_problem(int opt, const char *arg)
     else if (opt == OPT_MAX_COST)
         snprintf(msg, sizeof msg, "--max-cost takes an amount of US dollars above 0, got '%s'",
                  arg);
+    else if (opt == OPT_QUOTA_DIR)
+        snprintf(msg, sizeof msg, "--quota-dir needs a directory, got an empty string");
     else if (opt == OPT_ALLOW)
         snprintf(msg, sizeof msg, "--allow-job-workflows takes none, set or full, got '%s'", arg);
     else

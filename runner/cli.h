@@ -23,6 +23,7 @@ int cmd_status(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_models(int argc, char **argv); /* cmd_models.c: what the key can use */
 int cmd_watch(int argc, char **argv);  /* cmd_watch.c: the inbox watcher */
+int cmd_quota(int argc, char **argv);  /* cmd_quota.c: the shared quota directory */
 /* inspection: cmd_log.c, cmd_inspect.c, cmd_accept.c, cmd_report.c, cmd_complete.c */
 int cmd_log(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
@@ -42,6 +43,8 @@ struct job_cli {
     size_t n_sets, cap_sets;
     const char *api_key_file;
     int verbosity;
+    const char *quota_dir;    /* --quota-dir (run, rerun, watch); NULL: the default */
+    bool no_wait_quota;       /* --no-wait-quota */
     enum tx_color_mode color; /* --color[=WHEN], --no-color */
 };
 
@@ -70,6 +73,8 @@ enum cli_opt_id {
     OPT_GRACE,
     OPT_ALLOW,
     OPT_MAX_COST,
+    OPT_QUOTA_DIR,
+    OPT_NO_WAIT_QUOTA,
 };
 
 /* The option sets of the commands, 0-terminated lists of ids, for cli_parse. */

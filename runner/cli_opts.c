@@ -28,6 +28,8 @@ static const struct option all_options[] = {
     {"grace", required_argument, NULL, OPT_GRACE},
     {"allow-job-workflows", required_argument, NULL, OPT_ALLOW},
     {"max-cost", required_argument, NULL, OPT_MAX_COST},
+    {"quota-dir", required_argument, NULL, OPT_QUOTA_DIR},
+    {"no-wait-quota", no_argument, NULL, OPT_NO_WAIT_QUOTA},
 };
 
 /* Short options: a letter id with a value when it takes one ("-j 4"). */

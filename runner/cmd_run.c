@@ -10,9 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static const int run_options[] = {
-    CLI_JOB_OPTS, OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK, OPT_STRICT_MODELS, OPT_TIER,
-    OPT_QUIET,    OPT_VERBOSE,      OPT_MAX_COST,       CLI_COLOR_OPTS,    0};
+static const int run_options[] = {CLI_JOB_OPTS,      OPT_API_KEY_FILE,  OPT_NO_MODEL_CHECK,
+                                  OPT_STRICT_MODELS, OPT_TIER,          OPT_QUIET,
+                                  OPT_VERBOSE,       OPT_MAX_COST,      CLI_COLOR_OPTS,
+                                  OPT_QUOTA_DIR,     OPT_NO_WAIT_QUOTA, 0};
 
 /* A job with a budget (--max-cost, limits.max_cost) whose estimate is over it does not start
  * (exit 2, nothing called); the engine checks again as each stage's items become known. */
@@ -47,7 +48,11 @@ static int run_jobs(struct job_cli *jc, char **dirs, size_t n_dirs)
         if ((rc = check_budget(jc, &jobs[i], dirs[i])) != 0)
             goto out;
     }
-    struct engine_opts eo = {.api_key = key, .verbosity = jc->verbosity, .share_concurrency = true};
+    struct engine_opts eo = {.api_key = key,
+                             .verbosity = jc->verbosity,
+                             .share_concurrency = true,
+                             .quota_dir = jc->quota_dir,
+                             .no_wait_quota = jc->no_wait_quota};
     struct engine *e = engine_new(&eo, &err);
     if (!e) {
         fprintf(stderr, "gemflow: %s\n", err.msg);

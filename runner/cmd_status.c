@@ -232,6 +232,8 @@ static const char *run_error(const struct job_facts *facts)
 /* running > done > failed > the last run's end (killed, interrupted) > new > pending */
 static const char *job_state(long holder, const struct job_facts *facts, const cJSON *stages)
 {
+    if (holder && facts->quota_wait)
+        return "waiting for quota";
     if (holder)
         return "running";
     bool all_done = true, any_failed = false;
@@ -274,7 +276,8 @@ static cJSON *last_run_json(const struct job_facts *facts)
 cJSON *status_job_json(struct job *job, const struct look_stage *looks,
                        const struct job_facts *facts)
 {
-    long holder = joblock_holder(job->dir);
+    char host[256];
+    long holder = joblock_holder(job->dir, host, sizeof host);
     cJSON *stages = cJSON_CreateArray();
     size_t total = 0, done = 0, failed = 0;
     bool total_known = true;
@@ -299,10 +302,19 @@ cJSON *status_job_json(struct job *job, const struct look_stage *looks,
     cJSON_AddStringToObject(j, "job", job->dir);
     cJSON_AddStringToObject(j, "name", job->name);
     cJSON_AddStringToObject(j, "state", job_state(holder, facts, stages));
-    if (holder)
+    if (holder > 0)
         cJSON_AddNumberToObject(j, "pid", (double)holder);
     else
         cJSON_AddNullToObject(j, "pid");
+    json_add_str_or_null(j, "host", holder && host[0] ? host : NULL);
+    if (holder && facts->quota_wait) {
+        cJSON *w = cJSON_AddObjectToObject(j, "quota_wait");
+        const char *names[] = {"stage", "model", "until", "reason"};
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+            json_add_str_or_null(w, names[i], json_str(facts->quota_wait, names[i]));
+    } else {
+        cJSON_AddNullToObject(j, "quota_wait");
+    }
     cJSON_AddStringToObject(j, "workflow", job->wf.name ? job->wf.name : job->wf.path);
     cJSON_AddItemToObject(j, "last_run", last_run_json(facts));
     int64_t last_ms;
@@ -421,6 +433,8 @@ static void print_header(const cJSON *j, bool color)
     printf(" (workflow %s", json_str(j, "workflow"));
     if (json_num(j, "pid", 0) > 0)
         printf(", pid %.0f", json_num(j, "pid", 0));
+    if (json_str(j, "host"))
+        printf(" on %s", json_str(j, "host"));
     const cJSON *lr = json_field(j, "last_run");
     int64_t ms;
     if (lr && tx_parse_ts(json_str(lr, "started"), &ms) == 0) {
@@ -449,6 +463,15 @@ static void print_header(const cJSON *j, bool color)
             printf("    %.*s\n", (int)n, p);
             p += n + (p[n] == '\n');
         }
+    }
+    const cJSON *qw = json_field(j, "quota_wait");
+    if (cJSON_IsObject(qw)) {
+        int64_t until;
+        char when[40] = "";
+        if (tx_parse_ts(json_str(qw, "until"), &until) == 0)
+            tx_local_time(when, sizeof when, until, true);
+        printf("  waiting for quota until %s: stage %s: %s\n", when, json_str(qw, "stage"),
+               json_str(qw, "reason"));
     }
     char cost[48] = "cost unknown";
     if (cJSON_IsNumber(json_field(j, "cost_usd")))
@@ -510,13 +533,17 @@ static void print_overview(const cJSON *j, bool color)
         tx_age(age, sizeof age, (int64_t)json_num(j, "age_s", 0));
     printf(" %-7s %-9s %s", stages, its, age);
     const char *why = json_str(json_field(j, "last_run"), "error");
-    if (first_fail) {
-        printf("%*s %s/", (int)(strlen(age) < 10 ? 10 - strlen(age) : 0), "",
-               json_str(fail_stage, "name"));
+    int pad = (int)(strlen(age) < 10 ? 10 - strlen(age) : 0);
+    const cJSON *qw = json_field(j, "quota_wait");
+    if (json_str(j, "host")) /* which machine and process run it */
+        printf("%*s on %s pid %.0f", pad, "", json_str(j, "host"), json_num(j, "pid", 0)), pad = 0;
+    if (cJSON_IsObject(qw)) {
+        printf("%*s until %s (%s)\n", pad, "", json_str(qw, "until"), json_str(qw, "model"));
+    } else if (first_fail) {
+        printf("%*s %s/", pad, "", json_str(fail_stage, "name"));
         print_failure(first_fail, "");
     } else if (why) { /* its first line: the first diagnostic, or the error itself */
-        printf("%*s %.*s\n", (int)(strlen(age) < 10 ? 10 - strlen(age) : 0), "",
-               (int)strcspn(why, "\n"), why);
+        printf("%*s %.*s\n", pad, "", (int)strcspn(why, "\n"), why);
     } else {
         printf("\n");
     }

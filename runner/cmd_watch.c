@@ -19,8 +19,9 @@
 #define DEFAULT_GRACE_MS 30000
 
 static const int watch_options[] = {
-    OPT_JOBS,           OPT_MAX_JOBS,      OPT_GRACE, OPT_ALLOW, CLI_JOB_OPTS, OPT_API_KEY_FILE,
-    OPT_NO_MODEL_CHECK, OPT_STRICT_MODELS, OPT_TIER,  OPT_QUIET, OPT_VERBOSE,  0};
+    OPT_JOBS,         OPT_MAX_JOBS,       OPT_GRACE,         OPT_ALLOW, CLI_JOB_OPTS,
+    OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK, OPT_STRICT_MODELS, OPT_TIER,  OPT_QUIET,
+    OPT_VERBOSE,      OPT_QUOTA_DIR,      OPT_NO_WAIT_QUOTA, 0};
 
 /* --- engine hooks ------------------------------------------------------------------------ */
 
@@ -153,7 +154,9 @@ static int serve(struct watcher *w, const char *key)
     struct engine_opts eo = {.api_key = key,
                              .verbosity = w->jc.verbosity,
                              .grace_ms = w->grace_ms,
-                             .share_concurrency = true};
+                             .share_concurrency = true,
+                             .quota_dir = w->jc.quota_dir,
+                             .no_wait_quota = w->jc.no_wait_quota};
     w->e = engine_new(&eo, &err);
     if (!w->e) {
         fprintf(stderr, "gemflow: %s\n", err.msg);

@@ -520,8 +520,15 @@ static int64_t dispatch(struct engine *e, int64_t now)
                         wake = now; /* end it at once */
                     goto next_job;  /* free checks first */
                 }
+                if (!engine_quota_ready(e, job)) {
+                    wake = now; /* halted: end it at once */
+                    goto next_job;
+                }
                 int64_t at = rl_ready_at(&e->rl, model, now);
-                if (at > now) {
+                enum eq_answer qa = at > now ? EQ_LATER : engine_quota_take(e, it, now, &at);
+                if (qa == EQ_FAILED)
+                    continue; /* --no-wait-quota: failed for the day's quota */
+                if (qa != EQ_GO) {
                     if (at < wake)
                         wake = at;
                     break; /* the rest of this stage uses the same model */
@@ -641,6 +648,7 @@ void engine_free(struct engine *e)
     strmap_release(&e->reroutes_seen);
     loop_free(e->loop);
     rl_release(&e->rl);
+    engine_quota_free(e);
     for (size_t j = 0; j < e->n_jobs; j++)
         free(e->dispatch_order[j]);
     free(e->dispatch_order);

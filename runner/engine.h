@@ -25,6 +25,8 @@ struct engine_opts {
     uint64_t seed;          /* backoff jitter; 0 = from the clock */
     int64_t grace_ms;       /* after a stop signal, abandon calls still in flight after this long;
                                0 = wait for them (a second signal abandons them at once) */
+    const char *quota_dir;  /* the shared quota directory (quota.h); NULL: quota_dir_default */
+    bool no_wait_quota;     /* a per-day quota used up fails the items instead of waiting */
 };
 
 /* Hooks for commands that drive the engine for longer than one batch of jobs (watch) or that

@@ -5,6 +5,7 @@
 #define GF_ENGINE_INT_H
 
 #include "engine.h"
+#include "gemini.h"
 #include "http.h"
 #include "loop.h"
 #include "modelcheck.h"
@@ -37,6 +38,12 @@ struct engine {
     /* items of local stages running now (local.c) */
     struct local_run *locals;
     int local_inflight;
+    /* the shared quota (engine_quota.c): opened before the first paid call */
+    struct quota *quota;
+    char *quota_error;      /* why it could not be opened: every job halts with it */
+    struct strmap qbuckets; /* "FP/MODEL" -> struct eq_bucket */
+    struct strmap qfps;     /* origin -> its key fingerprint */
+    bool quota_io_warned;   /* a record could not be used: said once */
 };
 
 /* Local items run at most this many at a time per process: a video item keeps every CPU busy
@@ -83,6 +90,26 @@ bool engine_models_ready(struct engine *e, struct job *job);
 /* A reply of `it` was served by another model: the model_rerouted event and one warning per
  * job, stage, model and serving model. */
 void engine_note_served_by(struct engine *e, struct item *it, const char *served_by);
+/* engine_quota.c */
+enum eq_answer {
+    EQ_GO,     /* counted in the shared quota: start the call */
+    EQ_LATER,  /* not yet (pacing, a 429's pause): *at says when to ask again */
+    EQ_WAIT,   /* the stage waits for the per-day quota's reset (quota_wait event) */
+    EQ_FAILED, /* --no-wait-quota: the item failed for the per-day quota */
+};
+/* Whether the quota directory is open (opened on the first call); false when it cannot be:
+ * the job then halts with the reason (exit 2). */
+bool engine_quota_ready(struct engine *e, struct job *job);
+/* Before a call of `it` at monotonic `now`: a slot from the shared quota. *at: when to ask
+ * again (EQ_LATER, EQ_WAIT). */
+enum eq_answer engine_quota_take(struct engine *e, struct item *it, int64_t now, int64_t *at);
+/* A 429 of `it`: what its body says is kept in the quota directory for every process. */
+void engine_quota_note_429(const struct item *it, const struct gemini_error *ge);
+/* A failure of `it` with `error` that is the per-day quota: unless --no-wait-quota, the item
+ * goes back to wait for the reset, and true is returned. */
+bool engine_quota_defer(struct engine *e, struct item *it, const cJSON *error);
+void engine_quota_free(struct engine *e);
+
 /* engine.c, used by call.c */
 void engine_item_finished(struct engine *e, struct item *it);
 void engine_note(struct engine *e, const struct job *job, int level, const char *fmt, ...)

@@ -63,6 +63,8 @@ const struct gemini_part *gemini_reply_media(const struct gemini_reply *r, const
  * PROHIBITED_CONTENT, SPII, IMAGE_SAFETY, IMAGE_PROHIBITED_CONTENT, IMAGE_RECITATION, ...). */
 bool gemini_finish_is_blocked(const char *finish_reason);
 
+#define GEMINI_MAX_VIOLATIONS 4
+
 /* An error body {"error": {code, message, status, details[]}}. Strings are owned. */
 struct gemini_error {
     int code;               /* error.code, else the HTTP status */
@@ -72,6 +74,13 @@ struct gemini_error {
                                else -1 */
     char *quota_id;         /* first QuotaFailure violation quotaId, NULL if none */
     bool daily_quota;       /* some quotaId names a per-day quota ("PerDay"): retrying is useless */
+    /* every QuotaFailure violation (at most GEMINI_MAX_VIOLATIONS), for the quota directory */
+    struct gemini_violation {
+        char *quota_id;     /* "GenerateRequestsPerMinutePerProjectPerModel", never NULL */
+        char *quota_metric; /* "generativelanguage.googleapis.com/...", NULL if absent */
+        double quota_value; /* the limit stated, -1 if absent or not a number */
+    } violations[GEMINI_MAX_VIOLATIONS];
+    size_t n_violations;
 };
 
 /* Parse an error body of an HTTP error status. Never fails, and message is never NULL: a body

@@ -249,6 +249,19 @@ static int64_t delay_from_message(const char *msg)
     return -1;
 }
 
+/* quotaValue: a decimal string in the real bodies ("250000"), a number from some proxies; -1
+ * when absent or not a non-negative number. */
+static double quota_value(const cJSON *v)
+{
+    if (cJSON_IsNumber(v))
+        return v->valuedouble >= 0 ? v->valuedouble : -1;
+    if (!cJSON_IsString(v) || !*v->valuestring)
+        return -1;
+    char *end = NULL;
+    double d = strtod(v->valuestring, &end);
+    return *end == '\0' && d >= 0 && d < 1e15 ? d : -1;
+}
+
 /* details[]: RetryInfo{retryDelay} and QuotaFailure{violations[].quotaId}. Entries are matched
  * by their fields rather than by "@type", which proxies sometimes drop. */
 static void parse_details(const cJSON *details, struct gemini_error *out)
@@ -270,6 +283,13 @@ static void parse_details(const cJSON *details, struct gemini_error *out)
                 continue;
             if (!out->quota_id)
                 out->quota_id = xstrdup(id);
+            if (out->n_violations < GEMINI_MAX_VIOLATIONS) {
+                struct gemini_violation *gv = &out->violations[out->n_violations++];
+                gv->quota_id = xstrdup(id);
+                const char *metric = json_str(v, "quotaMetric");
+                gv->quota_metric = metric ? xstrdup(metric) : NULL;
+                gv->quota_value = quota_value(json_field(v, "quotaValue"));
+            }
             /* GenerateRequestsPerDayPerProjectPerModel-FreeTier and the like */
             if (strcasestr(id, "PerDay"))
                 out->daily_quota = true;
@@ -333,6 +353,10 @@ void gemini_error_release(struct gemini_error *e)
     free(e->status);
     free(e->message);
     free(e->quota_id);
+    for (size_t i = 0; i < e->n_violations; i++) {
+        free(e->violations[i].quota_id);
+        free(e->violations[i].quota_metric);
+    }
     memset(e, 0, sizeof *e);
     e->retry_delay_ms = -1;
 }

@@ -82,6 +82,9 @@ struct stage_run {
     int64_t started_ms;
     char *error;  /* why the stage failed as a whole (bad upstream output), or NULL */
     cJSON *value; /* json/text stage: its output as templates see it, once done */
+    /* the shared quota (engine_quota.c) */
+    bool quota_admitted;         /* today's per-day quota was found to cover the job */
+    int64_t quota_wait_until_ms; /* waiting for the per-day reset (wall clock), 0 when not */
 };
 
 enum job_mode {

@@ -47,6 +47,8 @@ static void on_run(struct job_facts *f, const char *name, const cJSON *ev)
         f->last_end = NULL;
         f->runs++;
         strmap_each(&f->stages, reset_run, NULL);
+        cJSON_Delete(f->quota_wait);
+        f->quota_wait = NULL;
     } else if (strcmp(name, "run_end") == 0) {
         cJSON_Delete(f->last_end);
         f->last_end = cJSON_Duplicate(ev, 1);
@@ -67,6 +69,13 @@ static void on_stage(struct job_facts *f, const char *name, const cJSON *ev, con
         sf->ended_last_run = true;
     } else if (strcmp(name, "call_start") == 0) {
         sf->inflight++;
+        if (f->quota_wait && strcmp(json_str(f->quota_wait, "stage"), stage) == 0) {
+            cJSON_Delete(f->quota_wait); /* the wait is over */
+            f->quota_wait = NULL;
+        }
+    } else if (strcmp(name, "quota_wait") == 0) {
+        cJSON_Delete(f->quota_wait);
+        f->quota_wait = cJSON_Duplicate(ev, 1);
     } else if (strcmp(name, "call_end") == 0) {
         if (sf->inflight > 0)
             sf->inflight--;
@@ -136,7 +145,8 @@ void jobfacts_release(struct job_facts *f)
 {
     cJSON_Delete(f->last_start);
     cJSON_Delete(f->last_end);
-    f->last_start = f->last_end = NULL;
+    cJSON_Delete(f->quota_wait);
+    f->last_start = f->last_end = f->quota_wait = NULL;
     strmap_each(&f->stages, free_plain, NULL);
     strmap_release(&f->stages);
     strmap_each(&f->failures, free_json, NULL);

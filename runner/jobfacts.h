@@ -47,6 +47,9 @@ struct job_facts {
     size_t events;          /* complete lines read */
     struct strmap stages;   /* stage name -> struct stage_facts (owned) */
     struct strmap failures; /* "stage/item" -> its latest item_failed event (owned cJSON) */
+    cJSON *quota_wait;      /* the last run's latest quota_wait event while no call of its stage
+                               has started since (owned), else NULL: the run waits for the
+                               per-day quota's reset */
 };
 
 /* Replay JOB/progress.jsonl. Returns 0, or -1 with err on an I/O error (f is then empty). */

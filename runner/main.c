@@ -7,6 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#define QUOTA_OPTIONS                                                                              \
+    "  --quota-dir DIR      the quota directory every gemflow process on the key shares\n"         \
+    "                       (default $GEMFLOW_QUOTA_DIR, $XDG_STATE_HOME/gemflow/quota, else\n"    \
+    "                       ~/.local/state/gemflow/quota); see 'gemflow quota'\n"                  \
+    "  --no-wait-quota      when a model's per-day quota is used up, fail its items instead\n"     \
+    "                       of waiting for the reset at midnight Pacific\n"
+
 #define JOB_OPTIONS                                                                                \
     "  --set K=V            override a workflow field (repeatable), e.g. --set images.model=X\n"   \
     "  --workflow FILE      use this workflow instead of JOB/workflow.yaml or the default\n"       \
@@ -29,8 +36,7 @@ static const struct cli_command commands[] = {
      "  -v, --verbose        print every call\n"
      "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
      "                       --color alone is always\n"
-     "  --no-color           the same as --color=never\n"
-     "\n"
+     "  --no-color           the same as --color=never\n" QUOTA_OPTIONS "\n"
      "On a terminal, stderr shows a live bar per job and per stage: items done/total, calls\n"
      "in flight, retries and an ETA from the latencies of this run (none before a call has\n"
      "answered); elsewhere, one timestamped line per stage start and end, retry, failure and\n"
@@ -124,6 +130,20 @@ static const struct cli_command commands[] = {
      "usage: gemflow __complete stages JOB | items JOB STAGE\n"
      "\n"
      "Names for the shell completion, one per line (contrib/gemflow.bash-completion).\n"},
+    {"quota", cmd_quota, "show the shared API quota: learned limits, requests counted",
+     "usage: gemflow quota [options]\n"
+     "\n"
+     "What the quota directory holds, per API key fingerprint (a hash of the key and the\n"
+     "endpoint; the key is never written) and model: the limits the server stated in its\n"
+     "429s (requests or tokens, per minute or per day) with the quota id, when and from which\n"
+     "call each was learned; the requests of the last minute; today's requests (the Pacific\n"
+     "day) and when the count resets (midnight Pacific); a 429's pause still running. Every\n"
+     "gemflow run, rerun and watch on the key paces to these limits together. Reads only.\n"
+     "\n"
+     "options:\n"
+     "  --quota-dir DIR      the quota directory (default $GEMFLOW_QUOTA_DIR,\n"
+     "                       $XDG_STATE_HOME/gemflow/quota, else ~/.local/state/gemflow/quota)\n"
+     "  --json               the same as JSON on stdout\n"},
     {"validate", cmd_validate, "check a workflow file and report every error",
      "usage: gemflow validate [options] WORKFLOW|JOB\n"
      "\n"
@@ -187,8 +207,7 @@ static const struct cli_command commands[] = {
      "                       applies to every job)\n"
      "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
      "  -q, --quiet          print only failures\n"
-     "  -v, --verbose        print every call, and drops that are ignored\n"
-     "\n"
+     "  -v, --verbose        print every call, and drops that are ignored\n" QUOTA_OPTIONS "\n"
      "SIGTERM/SIGINT: claim nothing more, let calls in flight finish (up to --grace), mark\n"
      "the rest interrupted, exit 3; the next start resumes them. SIGHUP: load the workflow\n"
      "again; while it does not load, drops wait in the inbox.\n"

@@ -1,8 +1,10 @@
 /* ratelimit: per-model call pacing and 429 pauses (see ratelimit.h). */
 #include "ratelimit.h"
+#include "quota.h"
 #include "util.h"
 
 struct rl_model {
+    double rpm;         /* the lowest limit set, 0 = unlimited */
     double interval_ms; /* 0 = unlimited */
     int64_t next_ms;    /* next start allowed by pacing */
     int64_t paused_until;
@@ -23,9 +25,17 @@ void rl_set(struct ratelimit *rl, const char *model, double rpm)
     if (rpm <= 0)
         return;
     struct rl_model *m = get(rl, model);
-    double interval = 60000.0 / rpm * 1.01;
-    if (interval > m->interval_ms)
+    double interval = (double)quota_minute_ms() / rpm * 1.01;
+    if (interval > m->interval_ms) {
         m->interval_ms = interval;
+        m->rpm = rpm;
+    }
+}
+
+double rl_rpm(const struct ratelimit *rl, const char *model)
+{
+    const struct rl_model *m = strmap_get(&rl->models, model);
+    return m ? m->rpm : 0;
 }
 
 int64_t rl_ready_at(const struct ratelimit *rl, const char *model, int64_t now)

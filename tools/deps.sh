@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh: install the Debian packages gemflow needs to build and test, when missing.
 # Uses apt-get, through sudo when not root. Sourced or run by demo.sh and test.sh.
+#   tools/deps.sh [--full]
 set -euo pipefail
 
 GEMFLOW_PACKAGES=(
@@ -11,6 +12,9 @@ GEMFLOW_PACKAGES=(
     curl jq ffmpeg
     # .ci/run checks the formatting
     clang-format
+    # the many-jobs tests: GNU parallel (the Slurm test installs slurm-wlm and munge itself,
+    # in the full run only)
+    parallel
     # the inspection commands' tests: report.html in a real headless browser (driven by node
     # over the DevTools pipe), status --json against its JSON Schema, the man page's lint,
     # and `script` (bsdutils) for a terminal
@@ -18,6 +22,12 @@ GEMFLOW_PACKAGES=(
     # test.sh's fuzzing build: clang with its libFuzzer and sanitizer runtimes
     clang libclang-rt-dev
 )
+
+# --full (./test.sh --full, CI): also what only the full suite uses: a one-node Slurm cluster
+# for tests/e2e/t_slurm.sh (slurmctld, slurmd, the client commands, and munge for their auth)
+if [ "${1:-}" = --full ]; then
+    GEMFLOW_PACKAGES+=(slurm-wlm munge)
+fi
 
 missing=()
 for p in "${GEMFLOW_PACKAGES[@]}"; do

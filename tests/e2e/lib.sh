@@ -10,6 +10,10 @@ T_NAME=$(basename "$0" .sh)
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gemflow-$T_NAME.XXXXXX")
 T_FAILS=0
 T_CHECKS=0
+# Each test has a quota directory of its own (the shared API quota, runner/quota.h), so that
+# what one test's fake taught is not another's, and no test writes to the user's state.
+export GEMFLOW_QUOTA_DIR="$T_DIR/quota"
+unset GEMFLOW_MINUTE_MS
 FAKE_PID=""
 
 t_cleanup() {
@@ -192,4 +196,10 @@ api_items() {
 # events FILE NAME: number of events NAME in a progress log
 events() {
     jq -s --arg e "$2" '[.[] | select(.event == $e)] | length' "$1"
+}
+# rate_figures WHAT LIMIT JSON: print a test's figures from tests/tools/fake-rate.sh's JSON as
+# one "# figures:" line (test.sh prints these lines of every test after ctest, passed or not):
+# requests per fake minute against the limit, the most in any one minute, 429s, repeats.
+rate_figures() {
+    jq -r --arg what "$1" --argjson lim "$2" '"# figures: \($what): \(.rate) requests per minute of the limit \($lim) (\(if $lim > 0 then (.rate / $lim * 1000 | round / 10) else 0 end) %), at most \(.max_window) in any minute; \(.n429) x 429; \(.repeats) repeated requests; \(.ok) answered over \(.minutes) minutes"' <<<"$3"
 }
