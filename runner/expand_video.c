@@ -229,19 +229,20 @@ out:
 static int build_scene(struct job *job, const struct stage_def *def, const struct strmap *recorded,
                        const cJSON *el, int index, struct video_scene *sc, struct gf_err *err)
 {
+    const struct video_settings *vs = video_settings(def);
     struct render_ctx rc = {job, el, cJSON_CreateNumber(index), NULL};
     char *why = NULL;
     struct input img, au;
     int ret = -1;
     sc->id = expand_element_id(el, index, &why);
     if (!sc->id) {
-        gf_error(err, GF_ERR_INPUT, "scene %d of %s: %s", index, def->scenes, why);
+        gf_error(err, GF_ERR_INPUT, "scene %d of %s: %s", index, vs->scenes, why);
         goto out;
     }
-    if (expand_render(def->image, &rc, TMPL_PATH, &sc->image, err) < 0 ||
-        expand_render(def->audio, &rc, TMPL_PATH, &sc->audio, err) < 0 ||
-        (def->subtitles && expand_render(def->caption, &rc, 0, &sc->caption, err) < 0) ||
-        expand_render(def->clip, &rc, TMPL_PATH, &sc->clip.path, err) < 0)
+    if (expand_render(vs->image, &rc, TMPL_PATH, &sc->image, err) < 0 ||
+        expand_render(vs->audio, &rc, TMPL_PATH, &sc->audio, err) < 0 ||
+        (vs->subtitles && expand_render(vs->caption, &rc, 0, &sc->caption, err) < 0) ||
+        expand_render(vs->clip, &rc, TMPL_PATH, &sc->clip.path, err) < 0)
         goto out;
     if (!fs_rel_is_safe(sc->image) || !fs_rel_is_safe(sc->audio) ||
         (sc->clip.path && !fs_rel_is_safe(sc->clip.path))) {
@@ -285,17 +286,18 @@ static int build_spec(struct job *job, const struct stage_def *def, const cJSON 
     memset(v, 0, sizeof *v);
     v->output = xstrdup(out_path);
     v->subtitles = srt_path ? xstrdup(srt_path) : NULL;
-    v->fps = def->fps;
-    v->motion = def->motion;
-    v->transition_ms = def->transition_ms;
-    v->burn_subtitles = def->burn_subtitles;
-    v->crf = def->crf;
-    v->preset = xstrdup(def->preset);
-    v->clip_sound = def->clip_sound;
+    const struct video_settings *vs = video_settings(def);
+    v->fps = vs->fps;
+    v->motion = vs->motion;
+    v->transition_ms = vs->transition_ms;
+    v->burn_subtitles = vs->burn_subtitles;
+    v->crf = vs->crf;
+    v->preset = xstrdup(vs->preset);
+    v->clip_sound = vs->clip_sound;
     v->scenes = xcalloc((size_t)n + 1, sizeof *v->scenes);
     if (n == 0) {
         gf_error(err, GF_ERR_INPUT, "scenes '%s' is empty: a video needs at least one scene",
-                 def->scenes);
+                 vs->scenes);
         goto out;
     }
     const cJSON *el;
@@ -307,13 +309,13 @@ static int build_spec(struct job *job, const struct stage_def *def, const cJSON 
             goto out;
         if (strmap_get(&ids, sc->id)) {
             gf_error(err, GF_ERR_INPUT, "scene %d of %s has the same id '%s' as an earlier one",
-                     index, def->scenes, sc->id);
+                     index, vs->scenes, sc->id);
             goto out;
         }
         strmap_put(&ids, sc->id, sc);
     }
-    v->width = def->width;
-    v->height = def->height;
+    v->width = vs->width;
+    v->height = vs->height;
     if (!v->width)
         video_default_size(v->scenes[0].width, v->scenes[0].height, &v->width, &v->height);
     const struct video_tools *tools = video_tools_get(err);
@@ -346,10 +348,11 @@ static enum ckpt_verdict judge(struct job *job, const struct stage_def *def, con
 int expand_video_stage(struct job *job, size_t s, struct gf_err *err)
 {
     const struct stage_def *def = &job->wf.stages[s];
+    const struct video_settings *vs = video_settings(def);
     struct stage_run *sr = &job->st[s];
     struct render_ctx rc = {job, NULL, NULL, NULL};
-    const cJSON *arr = expand_array(job, def->scenes_stage, def->scenes_segs, def->n_scenes_segs,
-                                    "scenes", def->scenes, err);
+    const cJSON *arr = expand_array(job, vs->scenes_stage, vs->scenes_segs, vs->n_scenes_segs,
+                                    "scenes", vs->scenes, err);
     if (!arr)
         return -1;
     sr->items = xcalloc(1, sizeof *sr->items);
@@ -364,7 +367,7 @@ int expand_video_stage(struct job *job, size_t s, struct gf_err *err)
     struct video_spec v = {0};
     struct video_timeline t = {0};
     if (expand_render(def->output, &rc, TMPL_PATH, &it->out_path, &ierr) < 0 ||
-        expand_render(def->subtitles, &rc, TMPL_PATH, &srt, &ierr) < 0 ||
+        expand_render(vs->subtitles, &rc, TMPL_PATH, &srt, &ierr) < 0 ||
         build_spec(job, def, arr, it->out_path, srt, &v, &ierr) < 0 ||
         video_timeline(&v, &t, &ierr) < 0) {
         it->input_error = xstrdup(ierr.msg);

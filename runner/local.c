@@ -219,7 +219,8 @@ void local_progress(struct local_run *r, bool force)
 
 cJSON *local_output_media(const struct stage_def *def, const cJSON *media, size_t k)
 {
-    if (!def->subtitles || k != 1)
+    const struct video_settings *vs = video_settings(def);
+    if (!vs || !vs->subtitles || k != 1)
         return NULL;
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "application/x-subrip");

@@ -567,16 +567,6 @@ void wfl_stage_release(struct stage_def *s)
     for (size_t j = 0; j < s->n_foreach_segs; j++)
         free(s->foreach_segs[j]);
     free(s->foreach_segs);
-    free(s->scenes);
-    for (size_t j = 0; j < s->n_scenes_segs; j++)
-        free(s->scenes_segs[j]);
-    free(s->scenes_segs);
-    tmpl_free(s->image);
-    tmpl_free(s->audio);
-    tmpl_free(s->caption);
-    tmpl_free(s->subtitles);
-    tmpl_free(s->clip);
-    free(s->preset);
     free(s->deps);
     memset(s, 0, sizeof *s);
 }

@@ -21,19 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* video: how each scene's still image moves. */
-enum video_motion {
-    VIDEO_MOTION_NONE,     /* the image stands still */
-    VIDEO_MOTION_KENBURNS, /* a slow zoom, in and out on alternate scenes */
-};
-
-/* video: what becomes of a scene clip's own sound (applied at assembly, never in the clip). */
-enum video_clip_sound {
-    VIDEO_CLIP_MUTE,  /* dropped */
-    VIDEO_CLIP_UNDER, /* mixed under the narration, 18 dB down (the default) */
-    VIDEO_CLIP_KEEP,  /* mixed at its own level */
-};
-
 /* A place in a workflow or prompt file; `file` is owned by the workflow (see files[]). */
 struct wf_pos {
     const char *file;
@@ -83,29 +70,6 @@ struct stage_def {
     int64_t timeout_ms; /* per attempt; defaults.timeout, else 120 s (flex: 20 min) */
     bool timeout_set;   /* the timeout was given (stage or defaults), not a default */
     int retries;        /* retries after the first attempt; defaults.retries, else 5 */
-
-    /* video (until these move into its module): `scenes` ("STAGE.path.to.array", like foreach)
-     * gives the scenes in order; the
-     * per-scene templates (image, audio, caption) see each element as {{item}}. */
-    char *scenes;
-    size_t scenes_stage;
-    char **scenes_segs;
-    size_t n_scenes_segs;
-    struct tmpl *image;     /* per scene: path of its image (PNG); required */
-    struct tmpl *audio;     /* per scene: path of its narration (WAV); required */
-    struct tmpl *caption;   /* per scene: its subtitle text; required with subtitles */
-    struct tmpl *subtitles; /* path of the .srt written beside the video; NULL = none */
-    int fps;                /* frames per second; default 30 */
-    int width, height;      /* output size; 0 = from the first image's aspect ratio */
-    enum video_motion motion;
-    int64_t transition_ms; /* crossfade between scenes; 0 = cut */
-    bool burn_subtitles;   /* also draw the subtitles into the picture */
-    int crf;               /* libx264 constant rate factor; default 20 */
-    char *preset;          /* libx264 preset; default "medium" */
-    /* video, scene clips (runner/workflow_video.c): a scene whose clip file exists shows it
-     * instead of its image */
-    struct tmpl *clip;                /* per scene: path of its video clip; NULL = none */
-    enum video_clip_sound clip_sound; /* default VIDEO_CLIP_UNDER */
 
     size_t *deps; /* indices of the stages this one depends on (templates, foreach, needs) */
     size_t n_deps;

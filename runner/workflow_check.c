@@ -4,6 +4,7 @@
 #include "util.h"
 #include "workflow_int.h"
 #include "../stages/stage.h"
+#include "../stages/video_settings.h"
 
 #include <string.h>
 
@@ -269,7 +270,8 @@ static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const
         return;
     }
     bool item = strcmp(r->root, "item") == 0, index = strcmp(r->root, "item_index") == 0;
-    if ((item || index) && s->scenes && !per_item) {
+    const struct video_settings *vs = video_settings(s);
+    if ((item || index) && vs && vs->scenes && !per_item) {
         diag_add(L->dl, file, r->line, r->col,
                  "'%s' is only defined in the per-scene fields of a video stage (image, audio, "
                  "caption, clip)",
@@ -282,7 +284,9 @@ static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const
         diag_add(L->dl, file, r->line, r->col, "'item_index' is a number and has no field '%s'",
                  r->segs[0]);
     } else if (item && info->foreach_ok) {
-        char *desc = xasprintf("'item', an element of '%s'", s->foreach ? s->foreach : s->scenes);
+        char *desc = xasprintf("'item', an element of '%s'", s->foreach ? s->foreach
+                                                             : vs       ? vs->scenes
+                                                                        : "?");
         check_path(L, file, r->line, r->col, info->item_schema, r->segs, r->n_segs, "item", desc);
         free(desc);
     } else if (!item && !index) {
@@ -468,7 +472,8 @@ static size_t collect_outputs(struct wf_loader *L, struct out_entry **out)
     *out = NULL;
     for (size_t i = 0; i < wf->n_stages; i++) {
         const struct stage_def *s = &wf->stages[i];
-        const struct tmpl *ts[] = {s->output, s->subtitles};
+        const struct video_settings *vs = video_settings(s);
+        const struct tmpl *ts[] = {s->output, vs ? vs->subtitles : NULL};
         const struct ydoc_node *nodes[] = {L->info[i].output, L->info[i].subtitles};
         for (size_t k = 0; k < ARRAY_SIZE(ts); k++) {
             if (!ts[k] || !nodes[k])
@@ -678,8 +683,9 @@ static void remove_disabled(struct wf_loader *L, const bool *dropped)
         s->n_deps = nd;
         if (s->foreach && s->foreach_stage < n && map[s->foreach_stage] != SIZE_MAX)
             s->foreach_stage = map[s->foreach_stage];
-        if (s->scenes && s->scenes_stage < n && map[s->scenes_stage] != SIZE_MAX)
-            s->scenes_stage = map[s->scenes_stage];
+        struct video_settings *vs = video_settings_edit(s);
+        if (vs && vs->scenes && vs->scenes_stage < n && map[vs->scenes_stage] != SIZE_MAX)
+            vs->scenes_stage = map[vs->scenes_stage];
         wf->stages[map[i]] = *s;
         L->info[map[i]] = L->info[i];
     }
@@ -694,16 +700,18 @@ void wfl_check(struct wf_loader *L)
     struct workflow *wf = L->wf;
     for (size_t i = 0; i < wf->n_stages; i++) {
         struct stage_def *s = &wf->stages[i];
+        struct video_settings *vs;
         if (s->foreach)
             resolve_array(L, i, "foreach", s->foreach, s->foreach_segs, s->n_foreach_segs,
                           &s->foreach_stage);
-        else if (s->scenes && L->info[i].foreach)
-            resolve_array(L, i, "scenes", s->scenes, s->scenes_segs, s->n_scenes_segs,
-                          &s->scenes_stage);
+        else if ((vs = video_settings_edit(s)) && vs->scenes && L->info[i].foreach)
+            resolve_array(L, i, "scenes", vs->scenes, vs->scenes_segs, vs->n_scenes_segs,
+                          &vs->scenes_stage);
     }
     for (size_t i = 0; i < wf->n_stages; i++) {
         const struct stage_def *s = &wf->stages[i];
-        bool elements = s->foreach || s->scenes; /* templates rendered per element */
+        const struct video_settings *vs = video_settings(s);
+        bool elements = s->foreach || (vs && vs->scenes); /* templates rendered per element */
         struct tmpl_entry ts[48];
         size_t nt = stage_templates(L, i, ts, ARRAY_SIZE(ts));
         for (size_t k = 0; k < nt; k++)

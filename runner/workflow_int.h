@@ -195,15 +195,6 @@ bool wfl_array_path(struct wf_loader *L, const struct ydoc_node *n, const char *
 void wfl_references_field(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
                           const struct ydoc_node *n);
 
-/* ---- workflow_video.c: the keys of a video stage ---- */
-void wfl_video_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
-                      const struct ydoc_node *st);
-void wfl_video_required(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *st,
-                        const struct ydoc_node *key);
-/* A video stage needs the ffmpeg program: a diagnostic at `at` when it is not on PATH. */
-void wfl_video_needs_ffmpeg(struct wf_loader *L, const struct stage_def *s,
-                            const struct ydoc_node *at);
-
 /* ---- workflow_check.c ---- */
 /* Resolve foreach and needs, check template names against inputs, stages and schemas, compute
  * dependencies, reject cycles and bad outputs, and fill wf->order. */

@@ -34,6 +34,7 @@
 #include "../runner/err.h"
 #include "../runner/sha256.h"
 #include "../runner/workflow.h"
+#include "video_settings.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

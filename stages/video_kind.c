@@ -1,8 +1,9 @@
 /* video stage kind: local, no API call: FFmpeg assembles the scenes (a still image shown for
  * as long as its narration lasts) into an MP4 plus an .srt of the captions. Its keys are read
- * by runner/workflow_video.c, its one item made by runner/expand_video.c, and it runs on the
- * local executor (runner/local.c); see video.h for the timeline. */
+ * into its own settings by video_settings.c, its one item made by runner/expand_video.c, and it
+ * runs on the local executor (runner/local.c); see video.h for the timeline. */
 #include "stage.h"
+#include "video_settings.h"
 #include "../runner/expand_int.h"
 #include "../runner/jsonutil.h"
 #include "../runner/util.h"
@@ -13,22 +14,30 @@ static const char *const video_keys[] = {
     "fps",    "resolution", "motion", "transition", "burn_subtitles",
     "crf",    "preset",     "clip",   "clip_sound", NULL};
 
+extern const struct stage_kind stage_kind_video;
+
 static void video_parse(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
                         const struct ydoc_node *st, const struct ydoc_node *key)
 {
     s->model = xstrdup("ffmpeg"); /* no model: FFmpeg does the work */
-    wfl_video_fields(L, s, info, st);
-    wfl_video_required(L, s, st, key);
-    wfl_video_needs_ffmpeg(L, s, ydoc_get(st, "kind"));
+    video_settings_parse(L, s, info, st, key);
 }
 
-static void video_release(void *k)
+const struct video_settings *video_settings(const struct stage_def *s)
 {
-    (void)k; /* its settings are still fields of stage_def (workflow.c frees them) */
+    return s->kind == &stage_kind_video ? s->k : NULL;
 }
 
-static size_t video_templates(const struct stage_def *s, struct stage_tmpl *out, size_t max)
+struct video_settings *video_settings_edit(struct stage_def *s)
 {
+    return s->kind == &stage_kind_video ? s->k : NULL;
+}
+
+static size_t video_templates(const struct stage_def *def, struct stage_tmpl *out, size_t max)
+{
+    const struct video_settings *s = video_settings(def);
+    if (!s)
+        return 0;
     const struct stage_tmpl all[] = {{"image", s->image, true, true},
                                      {"audio", s->audio, true, true},
                                      {"caption", s->caption, true, false},
@@ -40,9 +49,12 @@ static size_t video_templates(const struct stage_def *s, struct stage_tmpl *out,
     return n;
 }
 
-static cJSON *video_settings_json(const struct stage_def *s)
+static cJSON *video_settings_json(const struct stage_def *def)
 {
+    const struct video_settings *s = video_settings(def);
     cJSON *o = cJSON_CreateObject();
+    if (!s)
+        return o;
     cJSON_AddNumberToObject(o, "fps", s->fps);
     cJSON_AddNumberToObject(o, "crf", s->crf);
     cJSON_AddStringToObject(o, "preset", s->preset ? s->preset : "medium");
@@ -59,7 +71,7 @@ const struct stage_kind stage_kind_video = {
     .keys = video_keys,
     .input_label = "scenes",
     .parse = video_parse,
-    .release = video_release,
+    .release = video_settings_free,
     .templates = video_templates,
     .settings = video_settings_json,
     .expand = expand_video_stage,

@@ -12,6 +12,7 @@
 #include "workflow.h"
 #include "../stages/stage.h"
 #include "../stages/imgcodec.h"
+#include "../stages/video_settings.h"
 #include "workflow_int.h"
 #include "ydoc.h"
 
@@ -179,17 +180,19 @@ static void test_bundled_loads(void **state)
     const struct stage_def *vi = stage(&wf, "video");
     assert_string_equal(vi->kind->name, "video");
     assert_string_equal(vi->model, "ffmpeg");
-    assert_string_equal(vi->scenes, "analysis.scenes");
-    assert_int_equal(vi->scenes_stage, (size_t)workflow_stage_index(&wf, "analysis"));
-    assert_int_equal(vi->fps, 30);
-    assert_int_equal(vi->width, 0); /* from the images */
-    assert_int_equal(vi->motion, VIDEO_MOTION_KENBURNS);
-    assert_int_equal(vi->transition_ms, 500);
-    assert_false(vi->burn_subtitles);
-    assert_int_equal(vi->crf, 20);
-    assert_string_equal(vi->preset, "veryfast");
-    assert_non_null(vi->subtitles);
-    assert_non_null(vi->caption);
+    const struct video_settings *vs = video_settings(vi);
+    assert_non_null(vs);
+    assert_string_equal(vs->scenes, "analysis.scenes");
+    assert_int_equal(vs->scenes_stage, (size_t)workflow_stage_index(&wf, "analysis"));
+    assert_int_equal(vs->fps, 30);
+    assert_int_equal(vs->width, 0); /* from the images */
+    assert_int_equal(vs->motion, VIDEO_MOTION_KENBURNS);
+    assert_int_equal(vs->transition_ms, 500);
+    assert_false(vs->burn_subtitles);
+    assert_int_equal(vs->crf, 20);
+    assert_string_equal(vs->preset, "veryfast");
+    assert_non_null(vs->subtitles);
+    assert_non_null(vs->caption);
     assert_true(depends_on(&wf, "video", "analysis"));
     assert_true(depends_on(&wf, "video", "images"));
     assert_true(depends_on(&wf, "video", "narration"));
@@ -206,18 +209,20 @@ static void test_video_stage(void **state)
     const struct stage_def *v = stage(&wf, "film");
     assert_string_equal(v->kind->name, "video");
     assert_string_equal(v->model, "ffmpeg");
-    assert_int_equal(v->scenes_stage, (size_t)workflow_stage_index(&wf, "beats"));
-    assert_int_equal(v->n_scenes_segs, 1);
-    assert_string_equal(v->scenes_segs[0], "list");
-    assert_int_equal(v->width, 1280);
-    assert_int_equal(v->height, 720);
-    assert_int_equal(v->fps, 25);
-    assert_int_equal(v->motion, VIDEO_MOTION_NONE);
-    assert_int_equal(v->transition_ms, 250);
-    assert_true(v->burn_subtitles);
-    assert_int_equal(v->crf, 28);
-    assert_string_equal(v->preset, "veryfast");
-    assert_string_equal(tmpl_source(v->subtitles), "film/film.srt");
+    const struct video_settings *vs = video_settings(v);
+    assert_non_null(vs);
+    assert_int_equal(vs->scenes_stage, (size_t)workflow_stage_index(&wf, "beats"));
+    assert_int_equal(vs->n_scenes_segs, 1);
+    assert_string_equal(vs->scenes_segs[0], "list");
+    assert_int_equal(vs->width, 1280);
+    assert_int_equal(vs->height, 720);
+    assert_int_equal(vs->fps, 25);
+    assert_int_equal(vs->motion, VIDEO_MOTION_NONE);
+    assert_int_equal(vs->transition_ms, 250);
+    assert_true(vs->burn_subtitles);
+    assert_int_equal(vs->crf, 28);
+    assert_string_equal(vs->preset, "veryfast");
+    assert_string_equal(tmpl_source(vs->subtitles), "film/film.srt");
     /* no needs: the stages writing pics/{{item.id}}.png and voice/{{item.id}}.wav */
     assert_int_equal(v->n_deps, 3);
     assert_true(depends_on(&wf, "film", "beats"));
@@ -330,7 +335,7 @@ static void test_cli_set_portraits_off(void **state)
     assert_string_equal(wf.stages[im->deps[0]].name, "prompts");
     assert_string_equal(wf.stages[im->foreach_stage].name, "prompts");
     const struct stage_def *vi = stage(&wf, "video");
-    assert_string_equal(wf.stages[vi->scenes_stage].name, "analysis");
+    assert_string_equal(wf.stages[video_settings(vi)->scenes_stage].name, "analysis");
     for (size_t k = 0; k < wf.n_stages; k++)
         for (size_t d = 0; d < wf.stages[wf.order[k]].n_deps; d++)
             assert_true(order_of(&wf, wf.stages[wf.stages[wf.order[k]].deps[d]].name) < k);

@@ -1,9 +1,10 @@
-/* workflow_video: the keys of a `kind: video` stage (scenes, per-scene templates, subtitles,
- * scene clips and the encoding settings), their defaults, and the check that FFmpeg (ffmpeg and
- * ffprobe) is installed. */
-#include "child.h"
-#include "util.h"
-#include "workflow_int.h"
+/* video_settings: the keys of a `kind: video` stage (scenes, per-scene templates, subtitles,
+ * scene clips and the encoding settings) into the kind's own settings, their defaults, and the
+ * check that FFmpeg (ffmpeg and ffprobe) is installed. */
+#include "video_settings.h"
+#include "../runner/child.h"
+#include "../runner/util.h"
+#include "../runner/workflow_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "fas
                                       "medium",    "slow",      "slower",   "veryslow"};
 
 /* "WIDTHxHEIGHT", both even (4:2:0 video) and within limits. */
-static void resolution_field(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n)
+static void resolution_field(struct wf_loader *L, struct video_settings *s,
+                             const struct ydoc_node *n)
 {
     const char *str = wfl_string(L, n, "resolution");
     if (!str)
@@ -41,7 +43,8 @@ static void resolution_field(struct wf_loader *L, struct stage_def *s, const str
 }
 
 /* A duration from 0 (cuts) to VIDEO_TRANSITION_MAX. */
-static void transition_field(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *n)
+static void transition_field(struct wf_loader *L, struct video_settings *s,
+                             const struct ydoc_node *n)
 {
     const char *str = wfl_string(L, n, "transition");
     int64_t ms;
@@ -56,8 +59,8 @@ static void transition_field(struct wf_loader *L, struct stage_def *s, const str
         s->transition_ms = ms;
 }
 
-void wfl_video_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
-                      const struct ydoc_node *st)
+static void video_fields(struct wf_loader *L, struct video_settings *s, struct wf_stage_info *info,
+                         const struct ydoc_node *st)
 {
     const struct ydoc_node *v;
     long long x;
@@ -110,8 +113,9 @@ void wfl_video_fields(struct wf_loader *L, struct stage_def *s, struct wf_stage_
         s->preset = xstrdup("medium");
 }
 
-void wfl_video_required(struct wf_loader *L, struct stage_def *s, const struct ydoc_node *st,
-                        const struct ydoc_node *key)
+static void video_required(struct wf_loader *L, const struct stage_def *s,
+                           const struct video_settings *vs, const struct ydoc_node *st,
+                           const struct ydoc_node *key)
 {
     if (!ydoc_get(st, "scenes"))
         wfl_error(L, key,
@@ -139,12 +143,13 @@ void wfl_video_required(struct wf_loader *L, struct stage_def *s, const struct y
                   "'clip_sound' needs 'clip' (each scene's video clip, e.g. "
                   "clips/{{item.id}}.mp4)");
     const struct ydoc_node *burn = ydoc_get(st, "burn_subtitles");
-    if (burn && s->burn_subtitles && !subs)
+    if (burn && vs->burn_subtitles && !subs)
         wfl_error(L, burn, "'burn_subtitles' needs 'subtitles' (the .srt file to draw)");
 }
 
-void wfl_video_needs_ffmpeg(struct wf_loader *L, const struct stage_def *s,
-                            const struct ydoc_node *at)
+/* A video stage needs the ffmpeg program: a diagnostic at `at` when it is not on PATH. */
+static void video_needs_ffmpeg(struct wf_loader *L, const struct stage_def *s,
+                               const struct ydoc_node *at)
 {
     /* ffmpeg encodes; ffprobe checks each segment and clip before it counts (same package) */
     static const char *const programs[] = {"ffmpeg", "ffprobe"};
@@ -159,4 +164,32 @@ void wfl_video_needs_ffmpeg(struct wf_loader *L, const struct stage_def *s,
         }
         free(path);
     }
+}
+
+void video_settings_parse(struct wf_loader *L, struct stage_def *s, struct wf_stage_info *info,
+                          const struct ydoc_node *st, const struct ydoc_node *key)
+{
+    struct video_settings *vs = xcalloc(1, sizeof *vs);
+    s->k = vs;
+    video_fields(L, vs, info, st);
+    video_required(L, s, vs, st, key);
+    video_needs_ffmpeg(L, s, ydoc_get(st, "kind"));
+}
+
+void video_settings_free(void *k)
+{
+    struct video_settings *vs = k;
+    if (!vs)
+        return;
+    free(vs->scenes);
+    for (size_t j = 0; j < vs->n_scenes_segs; j++)
+        free(vs->scenes_segs[j]);
+    free(vs->scenes_segs);
+    tmpl_free(vs->image);
+    tmpl_free(vs->audio);
+    tmpl_free(vs->caption);
+    tmpl_free(vs->subtitles);
+    tmpl_free(vs->clip);
+    free(vs->preset);
+    free(vs);
 }
