@@ -636,6 +636,7 @@ static void test_segment_clip(void **state)
     for (size_t i = 0; i < 4; i++)
         memcpy(keys[i], p.segs[i].key, sizeof keys[i]);
     video_plan_release(&p);
+    video_timeline_release(&t); /* planned again below */
 
     /* keep: at its own level; the sound's key changes, no picture's does */
     v.clip_sound = VIDEO_CLIP_KEEP;
@@ -648,6 +649,7 @@ static void test_segment_clip(void **state)
         assert_string_equal(p.segs[i].key, keys[i]);
     assert_string_not_equal(p.segs[3].key, keys[3]);
     video_plan_release(&p);
+    video_timeline_release(&t); /* planned again below */
 
     /* mute: the clip is not an input of the sound at all */
     v.clip_sound = VIDEO_CLIP_MUTE;
@@ -657,6 +659,7 @@ static void test_segment_clip(void **state)
     assert_null(strstr(graph_of(argv), "amix"));
     video_argv_free(argv);
     video_plan_release(&p);
+    video_timeline_release(&t); /* planned again below */
 
     /* a clip named but missing: the scene shows its still */
     c->missing = true;
