@@ -274,12 +274,12 @@ curl -s -o /dev/null -H "x-goog-api-key: $KEY" -H 'X-Fake-Fault: reset' \
     "$API/gemini-3.8-flash:generateContent" -d "$HELLO"
 rc=$?
 check "fault reset: no response (curl $rc)" test "$rc" = 52 -o "$rc" = 56
-sleep 0.2
+fake_settle
 assert_eq "fault reset: log status 0, not completed" '[0,false,"reset"]' "$(last_log '[.status, .completed, .fault]')"
 curl -s -o "$R" -H "x-goog-api-key: $KEY" -H 'X-Fake-Fault: truncated' \
     "$API/gemini-3.8-flash:generateContent" -d "$HELLO"
 assert_eq "fault truncated: curl sees a partial body" 18 $?
-sleep 0.2
+fake_settle
 assert_eq "fault truncated: log 200, not completed" '[200,false]' "$(last_log '[.status, .completed]')"
 assert_eq "fault badjson: 200" 200 "$(fault badjson)"
 check "fault badjson: body is not JSON" test "$(jq -e . "$R" >/dev/null 2>&1; echo $?)" != 0
@@ -677,7 +677,7 @@ assert_contains "--help: lists --fault-kinds" "--fault-kinds" "$(cat "$T_DIR/hel
 assert_eq "bad option: exit 2" 2 $?
 "$FAKE_GEMINI" --port 0 >"$T_DIR/line.txt" 2>/dev/null &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$T_DIR/line.txt" && break; sleep 0.05; done
+wait_for "the fake's listening line" 60 grep -q listening "$T_DIR/line.txt"
 kill "$pid"
 wait "$pid"
 check "listening line on stdout" grep -Eq '^fake-gemini: listening on http://127\.0\.0\.1:[0-9]+$' "$T_DIR/line.txt"

@@ -24,16 +24,18 @@ gfr() {
 # helpers run beside gemflow on the terminal, driven by its progress log (bounded waits)
 cat >"$T_DIR/resize.sh" <<'SH'
 # resize.sh JOB: once JOB has its first image, narrow the terminal to 60 columns
-for _ in $(seq 600); do grep -q '"event":"item_done","stage":"images"' "$1/progress.jsonl" 2>/dev/null && break; sleep 0.05; done
+for i in $(seq 6000); do grep -q '"event":"item_done","stage":"images"' "$1/progress.jsonl" 2>/dev/null && break; sleep 0.05; done
+[ "$i" -lt 6000 ] || echo "# resize.sh: timed out after 300s waiting for the first image" >&2
 stty cols 60 </dev/tty
 SH
 cat >"$T_DIR/stop.sh" <<'SH'
 # stop.sh JOB: once JOB has 3 images, SIGINT the gemflow running it
-for _ in $(seq 600); do
+for i in $(seq 6000); do
     n=$(grep -c '"event":"item_done","stage":"images"' "$1/progress.jsonl" 2>/dev/null)
     [ "${n:-0}" -ge 3 ] && break
     sleep 0.05
 done
+[ "$i" -lt 6000 ] || echo "# stop.sh: timed out after 300s waiting for 3 images" >&2
 kill -INT "$(jq -s 'map(select(.event == "run_start")) | last | .pid' "$1/progress.jsonl")"
 SH
 
