@@ -4,6 +4,9 @@
 # and done (exit 0), or that one item failed with the API's or the model's own words in status,
 # the call record and progress.jsonl (exit 1) while every independent item still completes.
 # docs/fault-matrix.md is the table of these cases.
+# The faults are in the API calls, so the cases leave the video stage out (video.enabled=false):
+# an encode per case was two thirds of this test's time. That a retried image or narration makes
+# a real video is t_faults' subject (seeded faults in every stage, then the video checked).
 source "$(dirname "$0")/lib.sh"
 fake_start --retry-delay 0.3s --retry-after 1 --hang-ms 6000
 IMG=gemini-nano-banana-2.1
@@ -31,7 +34,7 @@ case_run() {
     job=$(new_job "case$n_case")
     local before
     before=$(fake_count true)
-    gf run "$@" "$job"
+    gf run --set video.enabled=false "$@" "$job"
     local rc=$GF_RC log="$job/progress.jsonl"
     LAST_REQS=$(( $(fake_count true) - before ))
     local retries failed_kind msg
@@ -43,7 +46,7 @@ case_run() {
     case "$expect" in
     retried)
         [ "$retries" -ge 1 ] || [ "$kind" = reset ] || { fail "$name: no retry logged"; ok_case=0; }
-        [ "$(jq '.artifacts | length' "$job/manifest.json")" = $(($(api_items "$job") + 2)) ] || { fail "$name: not every artifact made"; ok_case=0; }
+        [ "$(jq '.artifacts | length' "$job/manifest.json")" = "$(api_items "$job")" ] || { fail "$name: not every artifact made"; ok_case=0; }
         [ -z "$words" ] || jq -s -e --arg w "$words" 'map(select(.event=="retry" and (.reason | test($w; "i")))) | length > 0' "$log" >/dev/null ||
             { fail "$name: retry reason lacks '$words'"; ok_case=0; }
         ;;
