@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Crash torture: run 64-scene jobs against a slow fake server and kill -9 the runner at random
-# moments, TORTURE_KILLS times (default 12; 50 with GEMFLOW_TEST_FULL=1, as ./test.sh --full
+# moments, TORTURE_KILLS times (default 8; 50 with GEMFLOW_TEST_FULL=1, as ./test.sh --full
 # sets it), resuming each time. After every resume, every
 # artifact matches its manifest entry and decodes (gf-verify, independent of gemflow's code) and
 # progress.jsonl parses line by line except at most a torn last line. At the end, the fake's
@@ -8,7 +8,7 @@
 # Run alone: TORTURE_KILLS=200 bash tests/e2e/t_torture.sh
 source "$(dirname "$0")/lib.sh"
 : "${GF_VERIFY:=$SRC_DIR/build/tests/gf-verify}"
-if [ "${GEMFLOW_TEST_FULL:-0}" = 1 ]; then KILLS=${TORTURE_KILLS:-50}; else KILLS=${TORTURE_KILLS:-12}; fi
+if [ "${GEMFLOW_TEST_FULL:-0}" = 1 ]; then KILLS=${TORTURE_KILLS:-50}; else KILLS=${TORTURE_KILLS:-8}; fi
 SEED=${TORTURE_SEED:-$$}
 RANDOM=$SEED
 echo "# torture: $KILLS kills, seed $SEED"

@@ -90,8 +90,10 @@ assert_eq "changed first image: its scene and one crossfade" "s01 s01>s02" "$(en
 # --- kill -9 in the middle: the finished segments are kept, the resume makes only the rest ------
 job2=$(short_job killed)
 run "${SMALL[@]}" "$job2" # the API stages and a first video
-# a slow encode of the same scenes: 1080p Ken Burns at 'veryslow'
-SLOW=(--set video.resolution=1280x720 --set video.fps=24 --set video.preset=veryslow --set video.motion=kenburns)
+# a slow encode of the same scenes: Ken Burns at 'veryslow', 24 fps; 360p keeps each scene's
+# segment at a second or more of CPU (the kill lands while FFmpeg is busy) without the minute a
+# 720p encode and its resume took
+SLOW=(--set video.resolution=640x360 --set video.fps=24 --set video.preset=veryslow --set video.motion=kenburns)
 "$GEMFLOW" run "${SLOW[@]}" "$job2" >/dev/null 2>"$T_DIR/kill.err" &
 pid=$!
 starts=$(encodes "$job2")
