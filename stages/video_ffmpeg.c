@@ -333,13 +333,10 @@ char **video_probe_argv(const char *ffprobe, const char *format, const char *fil
     for (size_t i = 0; i < ARRAY_SIZE(head); i++)
         arg(&a, head[i]);
     arg(&a, format);
-    const char *show[] = {"-show_entries",
-                          "stream=codec_type,codec_name,width,height,pix_fmt,avg_frame_rate,"
-                          "nb_frames,sample_rate,channels,duration:format=duration:packet=flags",
-                          "-read_intervals",
-                          "%+#1",
-                          "-of",
-                          "json"};
+    static const char entries[] = "stream=codec_type,codec_name,width,height,pix_fmt,"
+                                  "avg_frame_rate,nb_frames,sample_rate,channels,duration"
+                                  ":format=duration:packet=flags";
+    const char *show[] = {"-show_entries", entries, "-read_intervals", "%+#1", "-of", "json"};
     for (size_t i = 0; i < ARRAY_SIZE(show); i++)
         arg(&a, show[i]);
     argf(&a, "file:%s", file);

@@ -1,6 +1,6 @@
 /* test_checkpoint: replay of progress.jsonl (torn line, bad lines, latest item_done wins,
- * stage_reset, item_failed), judging items (done, edited, changed key, missing output), and the
- * log writer cutting a torn tail before appending. */
+ * stage_reset, item_failed, op_create/op_started/op_ended), judging items (done, edited, changed
+ * key, missing output), and the log writer cutting a torn tail before appending. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -406,6 +406,73 @@ static void test_sweep_removes_only_crash_leftovers(void **state)
     free(dir);
 }
 
+/* Long-running work: op_create (sent, answer unknown), op_started (the API's id), op_ended (over)
+ * and item_done (over, done) replayed; a key other than the pending one is not pending. */
+static void test_operation_events_replay(void **state)
+{
+    char *dir = make_dir();
+    write_file(dir, "clips/s01.mp4", "MP4DATA");
+    char *done = done_line(dir, "clips", "s01", KEY_A, "clips/s01.mp4", "MP4DATA");
+    char *log = xasprintf(
+        "{\"ts\":\"2026-01-01T00:00:01.000Z\",\"event\":\"op_create\",\"stage\":\"clips\","
+        "\"item\":\"s01\",\"key\":\"" KEY_A "\"}\n"
+        "{\"ts\":\"2026-01-01T00:00:02.000Z\",\"event\":\"op_create\",\"stage\":\"clips\","
+        "\"item\":\"s02\",\"key\":\"" KEY_A "\"}\n"
+        "{\"ts\":\"2026-01-01T00:00:03.000Z\",\"event\":\"op_started\",\"stage\":\"clips\","
+        "\"item\":\"s02\",\"key\":\"" KEY_A "\",\"operation\":\"v1_abc\"}\n"
+        "{\"ts\":\"2026-01-01T00:00:04.000Z\",\"event\":\"op_started\",\"stage\":\"clips\","
+        "\"item\":\"s03\",\"key\":\"" KEY_B "\",\"operation\":\"v1_def\"}\n"
+        "{\"ts\":\"2026-01-01T00:00:05.000Z\",\"event\":\"op_ended\",\"stage\":\"clips\","
+        "\"item\":\"s03\",\"key\":\"" KEY_B "\"}\n"
+        "{\"ts\":\"2026-01-01T00:00:06.000Z\",\"event\":\"op_started\",\"stage\":\"clips\","
+        "\"item\":\"s04\",\"key\":\"" KEY_A "\",\"operation\":\"v1_ghi\"}\n"
+        "%s"
+        "{\"ts\":\"2026-01-01T00:00:07.000Z\",\"event\":\"op_started\",\"stage\":\"clips\","
+        "\"item\":\"s05\",\"key\":\"" KEY_A "\",\"operation\":\"\"}\n",
+        done);
+    /* s04's op is followed by s01's item_done, not its own: it stays pending */
+    write_file(dir, "progress.jsonl", log);
+    struct ckpt ck;
+    struct gf_err err = GF_ERR_INIT;
+    assert_int_equal(ckpt_load(&ck, dir, &err), 0);
+
+    /* s01: a create sent, then done: nothing pending, and done */
+    assert_null(ckpt_pending_op(&ck, "clips", "s01", KEY_A));
+    assert_int_equal(ckpt_judge(&ck, dir, "clips", "s01", KEY_A, NULL), CK_DONE);
+    /* s02: the create's answer recorded: pending with the API's id and the time it was accepted */
+    const struct ckpt_item *op = ckpt_pending_op(&ck, "clips", "s02", KEY_A);
+    assert_non_null(op);
+    assert_string_equal(op->op_id, "v1_abc");
+    assert_string_equal(op->op_ts, "2026-01-01T00:00:03.000Z");
+    assert_null(ckpt_pending_op(&ck, "clips", "s02", KEY_B)); /* another request: not this op */
+    assert_int_equal(ckpt_judge(&ck, dir, "clips", "s02", KEY_A, NULL), CK_NEW);
+    /* s03: started, then ended: nothing pending */
+    assert_null(ckpt_pending_op(&ck, "clips", "s03", KEY_B));
+    /* s04: pending */
+    op = ckpt_pending_op(&ck, "clips", "s04", KEY_A);
+    assert_non_null(op);
+    assert_string_equal(op->op_id, "v1_ghi");
+    /* s05: an op_started without an id is ignored (no create recorded before it) */
+    assert_null(ckpt_pending_op(&ck, "clips", "s05", KEY_A));
+    ckpt_release(&ck);
+
+    /* a create whose answer was never recorded (a crash between send and answer): pending, no id */
+    free(log);
+    log = xasprintf("{\"ts\":\"2026-01-01T00:00:01.000Z\",\"event\":\"op_create\",\"stage\":"
+                    "\"clips\",\"item\":\"s09\",\"key\":\"" KEY_B "\"}\n");
+    write_file(dir, "progress.jsonl", log);
+    assert_int_equal(ckpt_load(&ck, dir, &err), 0);
+    op = ckpt_pending_op(&ck, "clips", "s09", KEY_B);
+    assert_non_null(op);
+    assert_null(op->op_id);
+    assert_string_equal(op->op_ts, "2026-01-01T00:00:01.000Z");
+    ckpt_release(&ck);
+    free(log);
+    free(done);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_atomic_write_failure_keeps_old_file),
         cmocka_unit_test(test_rel_path_safety),
         cmocka_unit_test(test_sweep_removes_only_crash_leftovers),
+        cmocka_unit_test(test_operation_events_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
