@@ -153,8 +153,8 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
     else
         print_cost(&total, "no price known for the models used");
     printf("\n  (tokens: this job's recorded usage per stage when there is some, else request "
-           "size / 4 in,\n   json/text out = in, 1290 per image, 25 per second of speech; prices: "
-           "%s)\n",
+           "size / 4 in\n   plus 1120 per reference image, json/text out = in, 1290 per image, 25 "
+           "per second of speech; prices: %s)\n",
            pr->file ? pr->file : "none found");
 }
 

@@ -303,6 +303,24 @@ static bool observed(const struct job *job, const char *stage, double *in, doubl
     return true;
 }
 
+/* Input tokens of one inline reference image: Gemini 3 models read an image at their default
+ * (high) media resolution as up to 1120 tokens (the media-resolution guide's token counts, read
+ * 2026-12-04); the estimate takes the most, so that a budget is not passed by its references.
+ * What a call really used comes back in usageMetadata and is what `report` and status count. */
+#define REF_IMAGE_TOKENS 1120.0
+
+/* The references one request sends: the placeholders in its body (refs.h), or for a stage not
+ * expanded yet, one per `references:` entry (a list entry may name more). */
+static size_t references_sent(const struct stage_def *def, const struct item *it)
+{
+    if (!it)
+        return def->n_refs;
+    size_t n = 0;
+    for (const char *p = it->body; p && (p = strstr(p, REFS_PREFIX)); p += strlen(REFS_PREFIX))
+        n++;
+    return n;
+}
+
 void planwhy_estimate(const struct job *job, size_t stage, const struct item *it,
                       struct call_estimate *out)
 {
@@ -318,6 +336,7 @@ void planwhy_estimate(const struct job *job, size_t stage, const struct item *it
     }
     struct stage_estimate se = {0};
     def->kind->estimate(def, chars, it ? it->prompt : NULL, &se);
+    se.in_tokens += REF_IMAGE_TOKENS * (double)references_sent(def, it);
     out->images = se.images;
     out->seconds = se.seconds;
     double in = se.in_tokens;

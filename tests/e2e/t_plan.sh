@@ -53,12 +53,14 @@ assert_file_contains "an aspect ratio change is named with both values" "s01    
 gf plan "${FAST[@]}" --set images.model=gemini-2.5-flash-image "$job"
 assert_file_contains "a model change is named" "request changed: model (gemini-nano-banana-2.1 -> gemini-2.5-flash-image)" "$T_DIR/last.out"
 # cost: 8 images on gemini-2.5-flash-image at $30 per 1M output tokens, each as many output
-# tokens as this job's images used on average (from its manifest), plus input at $0.30 per 1M
-# (a few hundred tokens: under $0.001)
+# tokens as this job's images used on average (from its manifest), plus input at $0.30 per 1M:
+# 1120 tokens per portrait a scene sends as a reference (the placeholders in the 8 requests'
+# call records) and the prompts' text (a few hundred tokens: under $0.001)
 mean_out=$(jq '[.artifacts[] | select(.stage == "images") | .tokens.output] | add / length' "$job/manifest.json")
-want=$(awk -v m="$mean_out" 'BEGIN { printf "%.4f", 8 * m * 30 / 1e6 }')
+refs=$(cat "$job"/.gemflow/calls/images/s0[1-8].json | grep -o 'gemflow-ref:sha256:[0-9a-f]*:' | wc -l)
+want=$(awk -v m="$mean_out" -v r="$refs" 'BEGIN { printf "%.4f", 8 * m * 30 / 1e6 + r * 1120 * 0.30 / 1e6 }')
 cost=$(grep "^      .*estimate: " "$T_DIR/last.out" | sed -n 's/.*~\$\([0-9.]*\).*/\1/p' | head -1)
-check "the 8-image estimate is \$$want plus under \$0.001 of input (got \$$cost)" \
+check "the 8-image estimate is \$$want ($refs references) plus under \$0.001 of input (got \$$cost)" \
     awk -v c="$cost" -v w="$want" 'BEGIN { exit !(c >= w - 0.0001 && c < w + 0.001) }'
 
 # a failure is remembered with the API's words

@@ -41,6 +41,21 @@ inputs_of() { # STAGE-PROMPT-WORD: the logged inputs of the last request whose p
     jq -sc --arg w "$1" '[.[] | select(.method == "POST" and (.prompt // "" | contains($w)))] | last | [.inputs[] | {mime, sha256}]' "$FAKE_LOG"
 }
 
+# plan's estimate counts each reference image as 1120 input tokens (Gemini 3's most for an
+# image) beside the request's text: sea sends two, scene one (not expanded yet: one per entry)
+gf plan "$job"
+est_in() { # STAGE: the input tokens of the stage's estimate line in plan's output
+    awk -v s="$1" '$1 == s { on = 1; next } on && /estimate:/ { sub(/.*~/, "", $2); print $2; exit }
+        on && /^  [a-z]/ { exit }' "$T_DIR/last.out" | tr -d '~'
+}
+check "plan: sea's estimate holds its two references ($(est_in sea) in)" \
+    awk -v n="$(est_in sea)" 'BEGIN { exit !(n >= 2240 && n < 2240 + 500) }'
+check "plan: scene's estimate holds its reference ($(est_in scene) in)" \
+    awk -v n="$(est_in scene)" 'BEGIN { exit !(n >= 1120 && n < 1120 + 500) }'
+check "plan: portrait's estimate has no reference ($(est_in portrait) in)" \
+    awk -v n="$(est_in portrait)" 'BEGIN { exit !(n > 0 && n < 500) }'
+assert_contains "plan says how a reference is counted" "1120 per reference image" "$(cat "$T_DIR/last.out")"
+
 gf run "$job"
 assert_eq "the job runs: exit 0" 0 "$GF_RC"
 fake_settle
