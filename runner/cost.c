@@ -81,6 +81,18 @@ bool cost_stage_spent(const struct cost_ctx *cc, const struct stage_def *def, co
     return true;
 }
 
+/* What a stage spent so far, added to `spent`; its model named in `unpriced` (the first such)
+ * when it has no price. */
+static void add_spent(const struct cost_ctx *cc, const struct stage_def *def, double *spent,
+                      const char **unpriced, const char **why)
+{
+    double usd;
+    if (cost_stage_spent(cc, def, def->model, def->name, &usd, why))
+        *spent += usd;
+    else if (!*unpriced)
+        *unpriced = def->model;
+}
+
 /* Reset the stages `rerun` names in the looked-at copy, as the run will (engine.c). */
 static void apply_reruns(struct job *job)
 {
@@ -132,15 +144,11 @@ int cost_check_budget(const char *dir, const struct job_opts *opts, double budge
     for (size_t s = 0; s < job.wf.n_stages; s++) {
         const struct stage_def *def = &job.wf.stages[s];
         struct cost_tally t = {0};
-        double usd;
         cost_stage_todo(&job, s, &looks[s], &cc, &t, &why);
         cost_tally_add(&todo, &t);
         if (t.unpriced && !unpriced_model)
             unpriced_model = def->model;
-        if (cost_stage_spent(&cc, def, def->model, def->name, &usd, &why))
-            spent += usd;
-        else if (!unpriced_model)
-            unpriced_model = def->model;
+        add_spent(&cc, def, &spent, &unpriced_model, &why);
     }
     if (todo.calls == 0) {
         rc = 0; /* nothing to call: nothing to refuse */
@@ -192,10 +200,7 @@ bool cost_run_over_budget(struct job *job, struct gf_err *err)
         const struct stage_run *sr = &job->st[s];
         struct cost_tally t = {0};
         struct call_estimate ce;
-        double usd;
-        if (!cost_stage_spent(&cc, def, def->model, def->name, &usd, &why) && !unpriced_model)
-            unpriced_model = def->model;
-        spent += usd;
+        add_spent(&cc, def, &spent, &unpriced_model, &why);
         if (def->kind->exec == EXEC_LOCAL)
             continue;
         if (sr->state == SS_WAITING) { /* not expanded yet: as plan estimates it */
