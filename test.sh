@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: install what is missing, build, run the tests.
 #
-#   ./test.sh            one build, every test at quick sizes (about 8 minutes on 2 cores)
+#   ./test.sh            one build, every test at quick sizes (about 9 minutes on 2 cores)
 #   ./test.sh --full     also the ASan/UBSan build, the fuzz runs, the long torture, the Slurm
 #                        cluster (t_slurm) and the larger sizes (GEMFLOW_TEST_FULL=1); what
 #                        CI runs
