@@ -303,10 +303,11 @@ static bool observed(const struct job *job, const char *stage, double *in, doubl
     return true;
 }
 
-/* Input tokens of one inline reference image: Gemini 3 models read an image at their default
- * (high) media resolution as up to 1120 tokens (the media-resolution guide's token counts, read
- * 2026-12-04); the estimate takes the most, so that a budget is not passed by its references.
- * What a call really used comes back in usageMetadata and is what `report` and status count. */
+/* Input tokens of one inline reference image: about 1120 at media_resolution_high, Gemini 3's
+ * default for images (ai.google.dev/gemini-api/docs/media-resolution, "Token counts"; on
+ * 2026-12-04 the official table itself was not in what we could read, the figure is from
+ * summaries of it). The estimate takes the most, so that references do not pass a budget
+ * unseen; what a call really used comes back in usageMetadata, which `report` and status count. */
 #define REF_IMAGE_TOKENS 1120.0
 
 /* The references one request sends: the placeholders in its body (refs.h), or for a stage not
