@@ -314,12 +314,7 @@ static bool observed(const struct job *job, const char *stage, double *in, doubl
  * expanded yet, one per `references:` entry (a list entry may name more). */
 static size_t references_sent(const struct stage_def *def, const struct item *it)
 {
-    if (!it)
-        return def->n_refs;
-    size_t n = 0;
-    for (const char *p = it->body; p && (p = strstr(p, REFS_PREFIX)); p += strlen(REFS_PREFIX))
-        n++;
-    return n;
+    return it ? refs_count(it->body) : def->n_refs;
 }
 
 void planwhy_estimate(const struct job *job, size_t stage, const struct item *it,

@@ -155,6 +155,14 @@ bool refs_in(const char *body)
     return body && strstr(body, REFS_PREFIX) != NULL;
 }
 
+size_t refs_count(const char *body)
+{
+    size_t n = 0;
+    for (const char *p = body; p && (p = strstr(p, REFS_PREFIX)); p += strlen(REFS_PREFIX))
+        n++;
+    return n;
+}
+
 bool refs_parse(const char *s, const char **sha256, size_t *sha_len, const char **path)
 {
     if (strncmp(s, REFS_PREFIX, strlen(REFS_PREFIX)) != 0)

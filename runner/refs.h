@@ -35,6 +35,8 @@ void refs_release(struct item_refs *r);
 
 /* Does this request body hold placeholders? */
 bool refs_in(const char *body);
+/* How many placeholders (references sent) the request body holds. */
+size_t refs_count(const char *body);
 /* The body as sent: every placeholder replaced by the base64 of its file (read beneath
  * `job_dir`, checked against its hash). A new string in *out; -1 with err when a file is gone
  * or changed since the item was made. */

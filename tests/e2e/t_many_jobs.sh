@@ -22,11 +22,7 @@ assert_eq "$n requests, none repeated" "$n" "$(fake_count '.status == 200')"
 # progress log's call_start and call_end, written around the transfer, once counted a fourth
 # call on a loaded machine where the fake saw three)
 fake_settle
-most=$(jq -s '[.[] | select(.method == "POST")
-        | ((.ts | sub("\\.[0-9]+Z$"; "Z") | fromdate) * 1000
-           + (.ts | capture("\\.(?<f>[0-9]{3})").f | tonumber)) as $t
-        | {t: $t, d: 1}, {t: ($t + 150), d: -1}] | sort_by(.t, .d)
-      | reduce .[] as $x ({n: 0, m: 0}; .n += $x.d | .m = ([.m, .n] | max)) | .m' "$FAKE_LOG")
+most=$(bash "$SRC_DIR/tests/tools/max-in-flight.sh" --fake 150 "$FAKE_LOG")
 check "at most 3 calls in flight over the three jobs (saw $most; 9 if each job had its own 3)" test "$most" -le 3
 check "the shared limit is used (saw $most in flight at once)" test "$most" -ge 2
 assert_eq "the image model's rate held across the jobs: no 429" 0 "$(fake_count '.status == 429')"
