@@ -96,7 +96,6 @@ generate() { # CASE DIR: make the drop of CASE at DIR (in $stage), or directly i
 }
 
 # --- drop every case, the one that stalls first
-todo_pending=0
 cases=(slow-open)
 for d in "$CORPUS"/*/; do
     c=$(basename "$d")
@@ -123,15 +122,12 @@ for c in "${cases[@]}"; do
 done
 
 # --- check every expectation
-# verdict CASE TODO DESCRIPTION COMMAND...: a check, reported as TODO when the case needs a fix
+# verdict CASE DESCRIPTION COMMAND...: one check of a case's expectation
 verdict() {
-    local c=$1 todo=$2 what=$3
-    shift 3
+    local c=$1 what=$2
+    shift 2
     if "$@"; then
         ok "$c: $what"
-    elif [ -n "$todo" ]; then
-        todo_pending=$((todo_pending + 1))
-        echo "not ok # TODO $c: $what (needs $todo)"
     else
         fail "$c: $what"
     fi
@@ -146,8 +142,6 @@ job_ended() { [ "$(run_state "$1")" != none ]; }
 settled() { [ -f "$1" ] || job_ended "$2"; }
 for c in "${cases[@]}"; do
     e=${expect_of[$c]}
-    todo=""
-    case $e in *" # needs "*) todo=${e#* # needs }; e=${e%% # needs *} ;; esac
     outcome=${e%%:*}
     text=""
     case $e in *:*) text=${e#*: } ;; esac
@@ -158,18 +152,18 @@ for c in "${cases[@]}"; do
     case $outcome in refused | failed | done) wait_until 120 settled "$why" "$dir" ;; esac
     case $outcome in
     refused)
-        verdict "$c" "$todo" "refused into .rejected/" test -f "$why"
-        verdict "$c" "$todo" "...saying: $text" grep -qF -- "$text" "$why"
-        verdict "$c" "$todo" "...and no job" test ! -e "$dir"
+        verdict "$c" "refused into .rejected/" test -f "$why"
+        verdict "$c" "...saying: $text" grep -qF -- "$text" "$why"
+        verdict "$c" "...and no job" test ! -e "$dir"
         ;;
     failed)
-        verdict "$c" "$todo" "a failed job" job_failed "$dir"
-        [ -n "$text" ] && verdict "$c" "$todo" "...saying: $text" error_has "$dir" "$text"
-        verdict "$c" "$todo" "...that called nothing" test "$(count_lines "$dir/progress.jsonl" call_start)" = 0
+        verdict "$c" "a failed job" job_failed "$dir"
+        [ -n "$text" ] && verdict "$c" "...saying: $text" error_has "$dir" "$text"
+        verdict "$c" "...that called nothing" test "$(count_lines "$dir/progress.jsonl" call_start)" = 0
         ;;
     done)
-        verdict "$c" "$todo" "done" job_done "$dir"
-        verdict "$c" "$todo" "...sending: $text" sent_prompt "$text"
+        verdict "$c" "done" job_done "$dir"
+        verdict "$c" "...sending: $text" sent_prompt "$text"
         ;;
     esac
 done
@@ -197,14 +191,8 @@ assert_file_contains "control-name: the log shows the name escaped" 'evil\x1b[31
 check "control-name: no escape sequence reaches the log" test "$(grep -c $'\033' "$T_DIR/set.err")" = 0
 
 assert_eq "no request ever reached the endpoint drops named" 0 "$(attacker_requests)"
-leaks=$(fake_count '.prompt != null and (.prompt | contains("SECRET"))')
-if [ "$leaks" = 0 ]; then
-    ok "no secret from outside a job was sent"
-elif [ "$todo_pending" -gt 0 ]; then
-    echo "not ok # TODO $leaks request(s) carried a secret from outside the job (the cases waiting for path confinement)"
-else
-    fail "$leaks request(s) carried a secret from outside the job"
-fi
+assert_eq "no secret from outside a job was sent" 0 \
+    "$(fake_count '.prompt != null and (.prompt | contains("SECRET"))')"
 assert_eq "every request carried the key (to the operator's endpoint only)" 0 \
     "$(fake_count '.key_present != true')"
 
@@ -270,5 +258,4 @@ watch_stop "$w3"
 assert_eq "still no request to the endpoint drops named" 0 "$(attacker_requests)"
 assert_eq "the key is written nowhere (logs, jobs, rejected drops, claims)" "" \
     "$(grep -rlaF -- "$GEMINI_API_KEY" "$T_DIR" 2>/dev/null)"
-[ "$todo_pending" -gt 0 ] && echo "# $todo_pending check(s) wait for the loader's path confinement (TODO)"
 finish
