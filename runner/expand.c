@@ -135,6 +135,59 @@ static const char *service_tier_wire(const char *tier)
     return tier;
 }
 
+/* Whether writing `a` would replace `b` or a directory `b` is in (or the other way round). */
+static bool paths_overlap(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
+    return strncmp(a, b, n) == 0 && (la == lb || (la < lb ? b[la] : a[lb]) == '/');
+}
+
+static char *clash_with(const char *path, const char *other, const char *whose)
+{
+    if (strcmp(path, other) == 0)
+        return xasprintf("output path '%s' is also %s", path, whose);
+    return xasprintf("output path '%s' overlaps '%s', %s", path, other, whose);
+}
+
+char *expand_output_clash(const struct job *job, size_t s, const char *path)
+{
+    const struct workflow *wf = &job->wf;
+    for (size_t k = 0; k < wf->n_inputs; k++)
+        if (paths_overlap(path, wf->inputs[k].path))
+            return xasprintf("output path '%s' is the job's input '%s' ('%s'): it is never "
+                             "overwritten",
+                             path, wf->inputs[k].name, wf->inputs[k].path);
+    for (size_t t = 0; t < wf->n_stages; t++) {
+        if (t == s)
+            continue;
+        const struct stage_def *o = &wf->stages[t];
+        const struct stage_run *sr = &job->st[t];
+        char *whose = NULL, *why = NULL;
+        if (!sr->items && tmpl_is_literal(o->output) &&
+            paths_overlap(path, tmpl_source(o->output))) {
+            whose = xasprintf("the output of stage '%s'", o->name);
+            why = clash_with(path, tmpl_source(o->output), whose);
+        }
+        for (size_t i = 0; !why && i < sr->n_items; i++) {
+            const struct item *it = &sr->items[i];
+            const struct ckpt_item *ci = ckpt_get(&job->ck, o->name, it->id);
+            for (size_t k = 0; !why && ci && k < ci->n_outs; k++)
+                if (paths_overlap(path, ci->outs[k].path)) {
+                    whose = xasprintf("the output of %s/%s", o->name, it->id);
+                    why = clash_with(path, ci->outs[k].path, whose);
+                }
+            if (!why && it->out_path && !it->input_error && paths_overlap(path, it->out_path)) {
+                whose = xasprintf("the output of %s/%s", o->name, it->id);
+                why = clash_with(path, it->out_path, whose);
+            }
+        }
+        free(whose);
+        if (why)
+            return why;
+    }
+    return NULL;
+}
+
 static void build_item(struct job *job, size_t s, struct item *it, struct render_ctx *rc)
 {
     const struct stage_def *def = &job->wf.stages[s];
@@ -150,6 +203,9 @@ static void build_item(struct job *job, size_t s, struct item *it, struct render
             xasprintf("output path '%s' is not inside the job directory", it->out_path);
         goto out;
     }
+    it->input_error = expand_output_clash(job, s, it->out_path);
+    if (it->input_error)
+        goto out;
     int rendered = def->kind->render(def, rc, &in, &it->input_error);
     it->prompt = in.prompt; /* what the item shows, even when it cannot be asked */
     it->system = in.system;

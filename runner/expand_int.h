@@ -24,6 +24,13 @@ char *expand_element_id(const cJSON *el, int index, char **why);
 const cJSON *expand_array(struct job *job, size_t src, char *const *segs, size_t n_segs,
                           const char *key, const char *text, struct gf_err *err);
 
+/* Why stage `s` cannot write `path` (relative, safe): it is one of the job's inputs, or a file
+ * (or a directory of files) another stage writes: the output of a stage not expanded yet whose
+ * output is literal, of an expanded item, or of a done item's checkpoint. NULL when it is free;
+ * else a message naming both (caller frees). Model output chooses rendered paths, and must
+ * never overwrite what the job reads or another stage made (docs/security.md). */
+char *expand_output_clash(const struct job *job, size_t s, const char *path);
+
 /* expand_video.c: the single item of a video stage. */
 int expand_video_stage(struct job *job, size_t s, struct gf_err *err);
 

@@ -375,6 +375,11 @@ int expand_video_stage(struct job *job, size_t s, struct gf_err *err)
             it->out_path = xstrdup("?");
         goto out;
     }
+    it->input_error = expand_output_clash(job, s, it->out_path);
+    if (!it->input_error && srt)
+        it->input_error = expand_output_clash(job, s, srt);
+    if (it->input_error)
+        goto out;
     cJSON *body = video_spec_json(&v);
     it->body = cJSON_PrintUnformatted(body);
     it->body_len = strlen(it->body);

@@ -103,6 +103,75 @@ for id in s07 s08; do
 done
 check "every progress.jsonl line is JSON" jq -e . "$job/progress.jsonl" >/dev/null
 
+# --- model-chosen ids that name the job's own files (docs/security.md, "Outputs cannot collide")
+# The ids 'script' and 's03' render captions' outputs onto the job's input script.txt and onto
+# s03.txt, which the notes stage writes; each of those items fails naming both, before any call,
+# and both files keep what they held. 'shots' is free there (shots.json is another file), but
+# renders labels' output 'shots' onto the directory of extra's shots/extra.txt.
+job=$(new_job own-files)
+cp "$job/script.txt" "$T_DIR/own-script.before"
+cat >"$job/workflow.yaml" <<'EOF2'
+version: 1
+defaults: {model: gemini-3.8-flash}
+inputs: {script: script.txt}
+stages:
+  shots:
+    kind: json
+    prompt: |
+      Number the shots of this script exactly as listed below.
+      {"shots": [{"id": "script"}, {"id": "shots"}, {"id": "s03"}]}
+      {{script}}
+    schema:
+      type: object
+      properties:
+        shots:
+          type: array
+          items:
+            type: object
+            properties: {id: {type: string}, caption: {type: string}}
+            required: [id, caption]
+      required: [shots]
+    output: shots.json
+  notes:
+    kind: text
+    prompt: "Write production notes for this script: {{script}}"
+    output: s03.txt
+  captions:
+    kind: text
+    foreach: shots.shots
+    prompt: "Write a one-line caption for: {{item.caption}}"
+    output: "{{item.id}}.txt"
+  extra:
+    kind: text
+    prompt: "Write a logline for this script: {{script}}"
+    output: shots/extra.txt
+  labels:
+    kind: text
+    foreach: shots.shots
+    prompt: "Write a one-word label for: {{item.caption}}"
+    output: "{{item.id}}"
+EOF2
+"$GEMFLOW" run "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
+assert_eq "ids naming the job's own files: exit 1" 1 "$?"
+assert_eq "the model answered with those ids" "script shots s03" "$(jq -r '[.shots[].id] | join(" ")' "$job/shots.json")"
+check "the input script.txt is byte-identical" cmp -s "$T_DIR/own-script.before" "$job/script.txt"
+assert_eq "s03.txt is still the notes stage's (the manifest's digest)" \
+    "notes $(sha256sum "$job/s03.txt" | cut -d' ' -f1)" \
+    "$(jq -r '.artifacts[] | select(.path == "s03.txt") | "\(.stage) \(.sha256)"' "$job/manifest.json")"
+assert_eq "captions/script fails naming the input" \
+    "output path 'script.txt' is the job's input 'script' ('script.txt'): it is never overwritten" \
+    "$(failed_msg "$job" captions script)"
+assert_eq "captions/s03 fails naming the other stage's item" \
+    "output path 's03.txt' is also the output of notes/notes" "$(failed_msg "$job" captions s03)"
+assert_file_contains "the user sees the stage/item" "captions/s03 failed (input): output path 's03.txt'" "$T_DIR/last.err"
+assert_eq "labels/shots fails: a file where another stage writes a directory of files" \
+    "output path 'shots' overlaps 'shots/extra.txt', the output of extra/extra" "$(failed_msg "$job" labels shots)"
+check "extra's file is written" test -s "$job/shots/extra.txt"
+assert_eq "calls: shots, notes, extra, and the free captions and labels" \
+    "captions/shots extra/extra labels/s03 labels/script notes/notes shots/shots" \
+    "$(jq -rs '[.[] | select(.event == "call_start") | "\(.stage)/\(.item)"] | sort | join(" ")' "$job/progress.jsonl")"
+check "the free caption is written" test -s "$job/shots.txt"
+
 # --- a hand edit that removes a field a template uses --------------------------------------------
 job=$(new_job edited-field)
 cat >"$job/workflow.yaml" <<'EOF'
