@@ -3,7 +3,8 @@
  *
  *   DIR/FP/key.json        {"fingerprint", "origin"}: which key and endpoint FP stands for
  *   DIR/FP/MODEL.quota     the model's record (quotarec.h), locked while it is read and updated
- *   DIR/.lockprobe         what quota_open checks locking with
+ *   DIR/.lockprobe.XXXXXX  a file of one process's own that quota_open checks locking with
+ *                          (removed after the check)
  *
  * FP is the key fingerprint: the first 16 hex digits of SHA-256("gemflow quota v1", NUL, key,
  * NUL, endpoint origin). The key itself is never written; the origin is part of it because a

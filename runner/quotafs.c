@@ -49,8 +49,10 @@ static int ofd_lock(int fd, short type)
 
 int quotafs_probe(const char *dir, struct gf_err *err)
 {
-    char *path = xasprintf("%s/.lockprobe", dir);
-    int a = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* A file of this probe's own: processes starting together each probe theirs, and one
+     * holding its lock is never taken for locks that do not work by another. */
+    char *path = xasprintf("%s/.lockprobe.XXXXXX", dir);
+    int a = mkostemp(path, O_CLOEXEC);
     int b = a < 0 ? -1 : open(path, O_RDWR | O_CLOEXEC);
     int rc = -1;
     if (a < 0 || b < 0) {
@@ -69,7 +71,7 @@ int quotafs_probe(const char *dir, struct gf_err *err)
     if (ofd_lock(b, F_WRLCK) == 0) {
         gf_error(err, GF_ERR_CONFIG,
                  "file locks are a silent no-op in quota directory '%s': a second lock on "
-                 "'.lockprobe' was granted while the first was held, so gemflow processes "
+                 "a probe file was granted while the first was held, so gemflow processes "
                  "could not share the API quota there; choose another with --quota-dir or "
                  "$GEMFLOW_QUOTA_DIR",
                  dir);
@@ -94,8 +96,10 @@ int quotafs_probe(const char *dir, struct gf_err *err)
     ofd_lock(b, F_UNLCK);
     rc = 0;
 out:
-    if (a >= 0)
+    if (a >= 0) {
         close(a);
+        unlink(path);
+    }
     if (b >= 0)
         close(b);
     free(path);

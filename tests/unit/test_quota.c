@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* 2026-12-04T12:00:00Z */
@@ -258,6 +259,49 @@ static void test_clock_far_ahead_does_not_hold(void **state)
     assert_true(a == QUOTA_GO || (a == QUOTA_LATER && v.at_ms <= T0 + 1100));
 }
 
+/* Processes starting together each check that locks work in the quota directory: none of
+ * them may take another's probe for locks that do not work (t_watch_fleet's four watchers once
+ * refused a job with "file locks do not work ... Resource temporarily unavailable"). */
+static void test_probes_at_once(void **state)
+{
+    (void)state;
+    char tmpl[] = "/tmp/gemflow-test-probe.XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    enum { PROCS = 4, ROUNDS = 300 };
+    pid_t kids[PROCS];
+    for (int k = 0; k < PROCS; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            int failed = 0;
+            for (int i = 0; i < ROUNDS; i++) {
+                struct gf_err err = GF_ERR_INIT;
+                struct quota *q = quota_open(dir, &err);
+                if (!q) {
+                    if (!failed)
+                        fprintf(stderr, "probe %d/%d: %s\n", k, i, err.msg);
+                    failed++;
+                } else {
+                    quota_close(q);
+                }
+            }
+            _exit(failed ? 1 : 0);
+        }
+    }
+    int bad = 0;
+    for (int k = 0; k < PROCS; k++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
+        bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    assert_int_equal(bad, 0);
+    char *cmd =
+        xasprintf("find '%s' -name '.lockprobe*' | wc -l | grep -qx 0 && rm -rf '%s'", dir, dir);
+    assert_int_equal(system(cmd), 0); /* and no probe file is left behind */
+    free(cmd);
+}
+
 static void test_fingerprint(void **state)
 {
     char a[QUOTA_FP_LEN + 1], b[QUOTA_FP_LEN + 1], c[QUOTA_FP_LEN + 1];
@@ -288,6 +332,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_per_day_quota_ends_the_day, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clock_far_ahead_does_not_hold, setup, teardown),
         cmocka_unit_test(test_fingerprint),
+        cmocka_unit_test(test_probes_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
