@@ -92,8 +92,15 @@ void call_start(struct engine *e, struct item *it)
     job_event(job, "call_start", f, false);
 
     char *url = xasprintf("%s%s", job->origin, it->method_path);
-    struct http_request req = {url, sent ? sent : it->body, sent ? sent_len : it->body_len,
-                               e->opts.api_key, def->timeout_ms};
+    /* A call may be sent again by libcurl on a reused connection that died before any answer
+     * byte, as its own retry of a transport error would (http.h, `once`): calls keep the
+     * connection reuse their latency needs. */
+    struct http_request req = {url,
+                               sent ? sent : it->body,
+                               sent ? sent_len : it->body_len,
+                               e->opts.api_key,
+                               def->timeout_ms,
+                               false};
     struct call *c = xcalloc(1, sizeof *c);
     c->e = e;
     c->it = it;

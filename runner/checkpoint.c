@@ -134,6 +134,7 @@ static void apply_done(struct ckpt *ck, const cJSON *ev, const char *stage, cons
     free(it->fail_message);
     it->fail_message = NULL;
     op_clear(it); /* whatever ran for it is over */
+    it->lost_key[0] = '\0';
 }
 
 /* op_create {key}: a create was sent; op_started {key, operation}: the API accepted it;
@@ -145,11 +146,21 @@ static void apply_op(struct ckpt *ck, const cJSON *ev, const char *event, const 
     const char *key = str_field(ev, "key"), *id = str_field(ev, "operation");
     const char *ts = str_field(ev, "ts");
     if (strcmp(event, "op_ended") == 0 || !is_hex64(key)) {
+        const char *status = str_field(ev, "status");
+        if (is_hex64(key) && status && strcmp(status, "lost") == 0) {
+            memcpy(it->lost_key, key, SHA256_HEX_LEN + 1);
+            snprintf(it->lost_ts, sizeof it->lost_ts, "%s",
+                     it->op_ts[0] ? it->op_ts
+                     : ts         ? ts
+                                  : "");
+        }
         op_clear(it);
         return;
     }
     if (strcmp(event, "op_started") == 0 && (!id || !id[0]))
         return;
+    if (strcmp(event, "op_create") == 0)
+        it->lost_key[0] = '\0'; /* a new attempt, asked for */
     op_clear(it);
     memcpy(it->op_key, key, SHA256_HEX_LEN + 1);
     it->op_id = strcmp(event, "op_started") == 0 ? xstrdup(id) : NULL;
@@ -170,16 +181,20 @@ static void apply_failed(struct ckpt *ck, const cJSON *ev, const char *stage, co
 struct reset_ctx {
     struct ckpt *ck;
     const char *stage;
+    const char *item; /* NULL: every item of the stage */
 };
 
+/* stage_reset {stage} and item_reset {stage, item} (gemflow rerun): regenerate, whatever was
+ * done, and a lost create may be created anew. */
 static void reset_one(void *val, void *ctx)
 {
     struct ckpt_item *it = val;
     struct reset_ctx *rc = ctx;
-    if (strcmp(it->stage, rc->stage) == 0) {
+    if (strcmp(it->stage, rc->stage) == 0 && (!rc->item || strcmp(it->item, rc->item) == 0)) {
         outputs_free(it);
         it->key[0] = '\0';
         it->accepted = false;
+        it->lost_key[0] = '\0';
     }
 }
 
@@ -191,12 +206,19 @@ void ckpt_apply(struct ckpt *ck, const cJSON *ev)
     if (!event || !stage)
         return;
     if (strcmp(event, "stage_reset") == 0) {
-        struct reset_ctx rc = {ck, stage};
+        struct reset_ctx rc = {ck, stage, NULL};
         strmap_each(&ck->items, reset_one, &rc);
         return;
     }
     if (!item)
         return;
+    if (strcmp(event, "item_reset") == 0) {
+        struct ckpt_item *it = ckpt_get(ck, stage, item);
+        struct reset_ctx rc = {ck, stage, item};
+        if (it)
+            reset_one(it, &rc);
+        return;
+    }
     if (strcmp(event, "item_done") == 0)
         apply_done(ck, ev, stage, item);
     else if (strcmp(event, "item_failed") == 0)
@@ -217,8 +239,8 @@ int ckpt_load(struct ckpt *ck, const char *job_dir, struct gf_err *err)
     memset(ck, 0, sizeof *ck);
     char *path = fs_join(job_dir, "progress.jsonl");
     /* The events ckpt_apply acts on; the rest (calls, progress) are skipped unparsed. */
-    static const char *const events[] = {"item_done",  "item_failed", "stage_reset", "op_create",
-                                         "op_started", "op_ended",    NULL};
+    static const char *const events[] = {"item_done", "item_failed", "stage_reset", "item_reset",
+                                         "op_create", "op_started",  "op_ended",    NULL};
     int rc = joblog_replay_events(path, events, replay_one, ck, &ck->stats, err);
     free(path);
     if (rc < 0)
@@ -253,6 +275,7 @@ void ckpt_set_done(struct ckpt *ck, const char *stage, const char *item, const c
     free(it->fail_message);
     it->fail_message = NULL;
     op_clear(it);
+    it->lost_key[0] = '\0';
 }
 
 const struct ckpt_item *ckpt_pending_op(const struct ckpt *ck, const char *stage, const char *item,
@@ -260,6 +283,13 @@ const struct ckpt_item *ckpt_pending_op(const struct ckpt *ck, const char *stage
 {
     const struct ckpt_item *it = ckpt_get(ck, stage, item);
     return it && it->op_key[0] && strcmp(it->op_key, key) == 0 ? it : NULL;
+}
+
+const struct ckpt_item *ckpt_lost_op(const struct ckpt *ck, const char *stage, const char *item,
+                                     const char *key)
+{
+    const struct ckpt_item *it = ckpt_get(ck, stage, item);
+    return it && it->lost_key[0] && strcmp(it->lost_key, key) == 0 ? it : NULL;
 }
 
 void ckpt_set_served_by(struct ckpt *ck, const char *stage, const char *item, const char *served_by)

@@ -43,6 +43,11 @@ struct ckpt_item {
     char op_key[SHA256_HEX_LEN + 1];
     char *op_id;
     char op_ts[40]; /* when it was accepted (op_started) or sent (op_create) */
+    /* The latest create for this item whose answer was lost (op_ended "lost"): the API may be
+     * rendering and billing it under an id gemflow never learned. "" when there is none, or
+     * since an item_done, a new op_create, or a stage_reset / item_reset (gemflow rerun). */
+    char lost_key[SHA256_HEX_LEN + 1];
+    char lost_ts[40]; /* when that create was sent */
 };
 
 struct ckpt {
@@ -74,6 +79,9 @@ void ckpt_set_served_by(struct ckpt *ck, const char *stage, const char *item,
 /* The operation of an item that is still the API's for request `key`, or NULL. */
 const struct ckpt_item *ckpt_pending_op(const struct ckpt *ck, const char *stage, const char *item,
                                         const char *key);
+/* The item's lost create (see lost_key) when it was for request `key`, else NULL. */
+const struct ckpt_item *ckpt_lost_op(const struct ckpt *ck, const char *stage, const char *item,
+                                     const char *key);
 /* Judge an item against today's key. `edited_path`, when not NULL, receives the first edited
  * output's path (borrowed). */
 enum ckpt_verdict ckpt_judge(const struct ckpt *ck, const char *job_dir, const char *stage,

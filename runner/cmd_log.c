@@ -33,7 +33,7 @@ static const char *event_sgr(const char *ev)
         return TX_RED;
     if (strcmp(ev, "item_done") == 0 || strcmp(ev, "stage_done") == 0)
         return TX_GREEN;
-    if (strcmp(ev, "retry") == 0 || strcmp(ev, "stage_reset") == 0)
+    if (strcmp(ev, "retry") == 0 || strcmp(ev, "stage_reset") == 0 || strcmp(ev, "item_reset") == 0)
         return TX_YELLOW;
     if (str_starts_with(ev, "run_"))
         return TX_BOLD;
@@ -119,6 +119,8 @@ static void describe(struct buf *b, const char *name, const cJSON *ev)
             buf_addf(b, ": %s", json_str(ev, "error"));
     } else if (strcmp(name, "stage_reset") == 0) {
         buf_adds(b, "every item is regenerated (gemflow rerun)");
+    } else if (strcmp(name, "item_reset") == 0) {
+        buf_adds(b, "regenerated (gemflow rerun STAGE/ITEM)");
     } else if (strcmp(name, "call_start") == 0) {
         buf_addf(b, "%s, attempt %.0f", json_str(ev, "model"), json_num(ev, "attempt", 0));
     } else if (strcmp(name, "call_end") == 0) {

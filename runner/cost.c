@@ -93,20 +93,6 @@ static void add_spent(const struct cost_ctx *cc, const struct stage_def *def, do
         *unpriced = def->model;
 }
 
-/* Reset the stages `rerun` names in the looked-at copy, as the run will (engine.c). */
-static void apply_reruns(struct job *job)
-{
-    for (size_t s = 0; s < job->wf.n_stages; s++) {
-        if (!job->st[s].rerun)
-            continue;
-        cJSON *ev = cJSON_CreateObject();
-        cJSON_AddStringToObject(ev, "event", "stage_reset");
-        cJSON_AddStringToObject(ev, "stage", job->wf.stages[s].name);
-        ckpt_apply(&job->ck, ev);
-        cJSON_Delete(ev);
-    }
-}
-
 int cost_check_budget(const char *dir, const struct job_opts *opts, double budget,
                       struct gf_err *err)
 {
@@ -134,7 +120,7 @@ int cost_check_budget(const char *dir, const struct job_opts *opts, double budge
     struct job_facts facts;
     if (jobfacts_load(&facts, dir, err) < 0)
         memset(&facts, 0, sizeof facts);
-    apply_reruns(&job);
+    job_apply_reruns(&job, false); /* as the run will */
     struct look_stage *looks = xcalloc(job.wf.n_stages, sizeof *looks);
     look_job(&job, looks);
     struct cost_ctx cc = {&pr, &facts};

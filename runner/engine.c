@@ -193,17 +193,7 @@ void engine_add_job(struct engine *e, struct job *job)
     if (job->swept_temporaries)
         engine_note(e, job, 0, "removed %d temporary file%s left by a crash",
                     job->swept_temporaries, job->swept_temporaries == 1 ? "" : "s");
-    for (size_t s = 0; s < job->wf.n_stages; s++) {
-        if (!job->st[s].rerun)
-            continue;
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddStringToObject(r, "stage", job->wf.stages[s].name);
-        cJSON *copy = cJSON_Duplicate(r, 1);
-        cJSON_AddStringToObject(copy, "event", "stage_reset");
-        ckpt_apply(&job->ck, copy);
-        cJSON_Delete(copy);
-        job_event(job, "stage_reset", r, true);
-    }
+    job_apply_reruns(job, true);
 }
 
 /* --- stage bookkeeping ------------------------------------------------------------------ */

@@ -20,6 +20,7 @@ struct transfer {
     char *content_type, *retry_after;
     char errbuf[CURL_ERROR_SIZE];
     bool too_big;
+    size_t body_len; /* of the request, to tell a body sent whole from one cut off */
     struct transfer *next, *prev;
 };
 
@@ -143,6 +144,7 @@ int http_submit_released(struct http_client *c, const struct http_request *req, 
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        t->body_len = req->body_len;
     } else {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
@@ -159,6 +161,8 @@ int http_submit_released(struct http_client *c, const struct http_request *req, 
                      (long)(req->timeout_ms < 30000 ? req->timeout_ms : 30000));
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (req->once)
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
         free_headers(t->headers);
         curl_easy_cleanup(e);
@@ -200,6 +204,10 @@ static void complete(struct transfer *t, CURLcode code, const char *why)
     curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &us);
     res.ms = (int64_t)(us / 1000);
     res.status = status;
+    curl_off_t up = 0, req = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+    curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &req);
+    res.body_sent = req > 0 && up >= (curl_off_t)t->body_len;
     if (why) {
         res.transport_error = true;
         snprintf(res.error, sizeof res.error, "%s", why);

@@ -26,6 +26,11 @@ struct http_request {
     size_t body_len;
     const char *api_key; /* sent as x-goog-api-key; NULL sends none */
     int64_t timeout_ms;  /* whole transfer */
+    /* Never sent twice: a connection of its own. libcurl silently sends a request again when
+     * a reused connection dies before any answer byte, which for a paid create the API may
+     * have accepted would buy it twice (the fake's log showed it); a fresh connection is never
+     * retried that way. */
+    bool once;
 };
 
 struct http_result {
@@ -37,6 +42,10 @@ struct http_result {
     const char *content_type; /* NULL when absent; valid during the callback */
     const char *retry_after;  /* NULL when absent; valid during the callback */
     int64_t ms;               /* total time of the transfer */
+    /* The whole request body left this process (a transport error after it may have been
+     * acted on by the server; one before it cannot have been: the server never had a whole
+     * request). True for a GET. */
+    bool body_sent;
 };
 
 typedef void (*http_done_fn)(void *ctx, struct http_result *res);

@@ -257,24 +257,39 @@ int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum
     for (size_t s = 0; opts->strict_models && s < job->wf.n_stages; s++)
         job->wf.stages[s].strict_model = true;
     for (size_t i = 0; i < opts->n_rerun; i++) {
-        int s = workflow_stage_index(&job->wf, opts->rerun[i]);
-        if (s < 0 && workflow_stage_is_off(&job->wf, opts->rerun[i])) {
+        /* STAGE: every item of it; STAGE/ITEM: that item */
+        const char *arg = opts->rerun[i], *slash = strchr(arg, '/');
+        char *name = slash ? xstrndup(arg, (size_t)(slash - arg)) : xstrdup(arg);
+        int s = workflow_stage_index(&job->wf, name);
+        if (s < 0 && workflow_stage_is_off(&job->wf, name)) {
             gf_error(err, GF_ERR_USAGE,
                      "stage '%s' of job '%s' is disabled (enabled: false): there is nothing to "
                      "rerun (enable it with --set %s.enabled=true)",
-                     opts->rerun[i], dir, opts->rerun[i]);
+                     name, dir, name);
+            free(name);
             goto fail;
         }
         if (s < 0) {
             struct buf names = BUF_INIT;
             for (size_t k = 0; k < job->wf.n_stages; k++)
                 buf_addf(&names, "%s%s", k ? ", " : "", job->wf.stages[k].name);
-            gf_error(err, GF_ERR_USAGE, "no stage '%s' in job '%s' (stages: %s)", opts->rerun[i],
-                     dir, names.data);
+            gf_error(err, GF_ERR_USAGE, "no stage '%s' in job '%s' (stages: %s)", name, dir,
+                     names.data);
             buf_release(&names);
+            free(name);
             goto fail;
         }
-        job->st[s].rerun = true;
+        free(name);
+        struct stage_run *sr = &job->st[s];
+        if (!slash) {
+            sr->rerun = true;
+        } else if (!slash[1] || strchr(slash + 1, '/')) {
+            gf_error(err, GF_ERR_USAGE, "'%s': name one item after the stage (STAGE/ITEM)", arg);
+            goto fail;
+        } else {
+            sr->rerun_items = xrealloc(sr->rerun_items, (sr->n_rerun_items + 1) * sizeof(char *));
+            sr->rerun_items[sr->n_rerun_items++] = xstrdup(slash + 1);
+        }
     }
     const char *ep = opts->endpoint, *ep_from = "--endpoint";
     if (!ep || !ep[0]) {
@@ -308,6 +323,15 @@ int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum
     /* Replay after taking the lock: nobody else appends from now on. */
     if (ckpt_load(&job->ck, dir, err) < 0)
         goto fail;
+    for (size_t s = 0; s < job->wf.n_stages; s++)
+        for (size_t i = 0; i < job->st[s].n_rerun_items; i++)
+            if (!ckpt_get(&job->ck, job->wf.stages[s].name, job->st[s].rerun_items[i])) {
+                gf_error(err, GF_ERR_USAGE,
+                         "no item '%s' of stage '%s' was made or tried in job '%s' (`gemflow "
+                         "status %s` lists the items)",
+                         job->st[s].rerun_items[i], job->wf.stages[s].name, dir, dir);
+                goto fail;
+            }
     manifest_load(&job->man, dir);
     return 0;
 fail_setup:
@@ -356,6 +380,9 @@ void job_close(struct job *job)
     if (job->st) {
         for (size_t s = 0; s < job->wf.n_stages; s++) {
             release_items(&job->st[s]);
+            for (size_t i = 0; i < job->st[s].n_rerun_items; i++)
+                free(job->st[s].rerun_items[i]);
+            free(job->st[s].rerun_items);
             free(job->st[s].error);
             cJSON_Delete(job->st[s].value);
         }
@@ -428,4 +455,26 @@ void job_request_key(const char *origin, const char *method_path, const char *bo
     sha256_update(c, "\n", 1);
     sha256_update(c, body, len);
     sha256_final_hex(c, out);
+}
+
+void job_apply_reruns(struct job *job, bool log)
+{
+    for (size_t s = 0; s < job->wf.n_stages; s++) {
+        const struct stage_run *sr = &job->st[s];
+        for (size_t i = 0; i < (sr->rerun ? 1 : sr->n_rerun_items); i++) {
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "stage", job->wf.stages[s].name);
+            if (!sr->rerun)
+                cJSON_AddStringToObject(r, "item", sr->rerun_items[i]);
+            const char *event = sr->rerun ? "stage_reset" : "item_reset";
+            cJSON *copy = cJSON_Duplicate(r, 1);
+            cJSON_AddStringToObject(copy, "event", event);
+            ckpt_apply(&job->ck, copy);
+            cJSON_Delete(copy);
+            if (log)
+                job_event(job, event, r, true);
+            else
+                cJSON_Delete(r);
+        }
+    }
 }

@@ -77,7 +77,9 @@ struct stage_run {
     struct item *items;
     size_t n_items;
     size_t n_done, n_failed, n_cached, n_edited;
-    bool rerun;   /* regenerate every item (gemflow rerun) */
+    bool rerun;         /* regenerate every item (gemflow rerun STAGE) */
+    char **rerun_items; /* regenerate these items (gemflow rerun STAGE/ITEM) */
+    size_t n_rerun_items;
     int priority; /* longest chain of stages depending on it: dispatch those first */
     int64_t started_ms;
     char *error;  /* why the stage failed as a whole (bad upstream output), or NULL */
@@ -98,7 +100,7 @@ struct job_opts {
     bool no_model_check;      /* --no-model-check */
     bool strict_models;       /* --strict-models: every stage strict_model */
     double max_cost;          /* --max-cost USD: the budget when below limits.max_cost; 0 none */
-    const char *const *rerun; /* stages to regenerate (gemflow rerun) */
+    const char *const *rerun; /* STAGE or STAGE/ITEM to regenerate (gemflow rerun) */
     size_t n_rerun;
 };
 
@@ -140,6 +142,9 @@ struct job {
 int job_open(struct job *job, const char *dir, const struct job_opts *opts, enum job_mode mode,
              struct diag_list *dl, struct gf_err *err);
 void job_close(struct job *job);
+/* What `gemflow rerun` names, applied to the checkpoint in memory: stage_reset for a stage,
+ * item_reset for STAGE/ITEM (each also appended to the log when `log`). */
+void job_apply_reruns(struct job *job, bool log);
 
 /* Whether every dependency of stage s is done (then it can be expanded). */
 bool job_stage_ready(const struct job *job, size_t s);

@@ -46,11 +46,12 @@ static const struct cli_command commands[] = {
      "exit status: 0 done, 1 a stage failed, 2 usage or configuration error,\n"
      "3 interrupted, 4 the job is locked by another process\n"},
     {"rerun", cmd_rerun, "regenerate stages (and what depends on them)",
-     "usage: gemflow rerun [options] JOB [STAGE...]\n"
+     "usage: gemflow rerun [options] JOB [STAGE | STAGE/ITEM ...]\n"
      "\n"
-     "Regenerate every item of the named stages, also hand-edited ones, then run the rest of\n"
-     "the job; stages downstream are redone where their request changes. Without STAGE, redo\n"
-     "what failed (the same as run).\n"
+     "Regenerate every item of the named stages (STAGE/ITEM: that item), also hand-edited\n"
+     "ones, then run the rest of the job; stages downstream are redone where their request\n"
+     "changes. Without STAGE, redo what failed (the same as run). A clip whose create's answer\n"
+     "was lost (op_lost) is created anew only this way: the API may be making it already.\n"
      "\n"
      "options: as for 'gemflow run'\n"},
     {"plan", cmd_plan, "show what a run would call, and why; calls nothing",

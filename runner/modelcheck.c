@@ -284,7 +284,7 @@ static void on_done(void *ctx, struct http_result *res)
 
 static void submit(struct modelcheck *mc, struct mc_req *r, char *url)
 {
-    struct http_request req = {url, NULL, 0, mc->api_key, MC_TIMEOUT_MS};
+    struct http_request req = {url, NULL, 0, mc->api_key, MC_TIMEOUT_MS, false};
     struct gf_err err = GF_ERR_INIT;
     mc->inflight++;
     if (http_submit(mc->http, &req, on_done, r, &err) < 0) {

@@ -150,7 +150,9 @@ static void released_cb(void *ctx)
 static int submit(struct engine *e, struct item *it, const char *url, const char *body, size_t len,
                   http_done_fn done, char *sent, struct gf_err *err)
 {
-    struct http_request req = {url, body, len, e->opts.api_key, def_of(it)->timeout_ms};
+    /* a create (it has a body) is never sent twice by libcurl; a poll (GET) may be */
+    struct http_request req = {url,         body, len, e->opts.api_key, def_of(it)->timeout_ms,
+                               body != NULL};
     struct op_req *r = xcalloc(1, sizeof *r);
     r->e = e;
     r->it = it;
@@ -243,13 +245,15 @@ static char *api_words(const struct http_result *res, char *status, size_t n)
     return msg;
 }
 
-/* A create answered 429 or 5xx: nothing was accepted; retried like a call, within `retries`. */
+/* A create answered 429 or 5xx, or never sent whole: nothing was accepted; retried like a
+ * call, within `retries`. */
 static bool retry_create(struct engine *e, struct item *it, const struct http_result *res,
                          const char *msg)
 {
     const struct stage_def *def = def_of(it);
-    if (!retry_status_is_retryable((int)res->status) || it->attempts - 1 >= def->retries ||
-        e->stop_level > 0)
+    bool retryable =
+        res->transport_error ? !res->body_sent : retry_status_is_retryable((int)res->status);
+    if (!retryable || it->attempts - 1 >= def->retries || e->stop_level > 0)
         return false;
     int64_t delay = res->retry_after ? retry_parse_retry_after(res->retry_after, time(NULL)) : -1;
     if (delay < 0)
@@ -268,10 +272,17 @@ static bool retry_create(struct engine *e, struct item *it, const struct http_re
     return true;
 }
 
-static const char *const lost_advice =
-    "the API may have accepted it and be rendering (and billing) it, but its id is unknown, so "
-    "gemflow does not create it again on its own; the next `gemflow run` creates it anew (a "
-    "new paid attempt)";
+/* Why a create whose answer is lost is not sent again, and how to send it again: `what`
+ * happened to it, then the advice. A plain resume never buys it twice (gemflow rerun does,
+ * when the user says so: its item_reset clears the lost create, checkpoint.h). */
+static void lost_message(char *buf, size_t n, const struct item *it, const char *what)
+{
+    snprintf(buf, n,
+             "%s: the API may have accepted it and be rendering (and billing) it, but its id is "
+             "unknown, so gemflow does not create it again on its own; `gemflow rerun %s %s/%s` "
+             "creates it anew (a new paid attempt)",
+             what, it->job->dir, def_of(it)->name, it->id);
+}
 
 static void create_done(void *ctx, struct http_result *res)
 {
@@ -283,16 +294,32 @@ static void create_done(void *ctx, struct http_result *res)
     answered(r);
     job->calls++;
     job->creating--;
+    if (res->transport_error && !res->body_sent) {
+        /* The API never had the whole request: nothing can have been accepted. */
+        char msg[600];
+        snprintf(msg, sizeof msg, "the create was not sent whole (%s)", res->error);
+        end_op(it, "unsent", res->error);
+        if (strcmp(res->error, "abandoned") == 0) {
+            it->state = IS_TODO;
+            return;
+        }
+        call_end_event(it, res->status, NULL, msg);
+        if (!retry_create(e, it, res, msg))
+            fail(e, it, error_obj("transport", 0, NULL, msg), NULL, 0, 0);
+        return;
+    }
     if (res->transport_error && strcmp(res->error, "abandoned") == 0) {
         /* Stopping hard: its answer is lost; op_create stays open, and the next run says so. */
+        char msg[1400];
+        lost_message(msg, sizeof msg, it, "the create was abandoned in flight");
         it->state = IS_TODO;
-        engine_note(e, job, -1, "%s/%s: the create was abandoned in flight; %s", def->name, it->id,
-                    lost_advice);
+        engine_note(e, job, -1, "%s/%s: %s", def->name, it->id, msg);
         return;
     }
     if (res->transport_error) {
-        char msg[1400];
-        snprintf(msg, sizeof msg, "the create's answer was lost (%s): %s", res->error, lost_advice);
+        char msg[1400], what[400];
+        snprintf(what, sizeof what, "the create's answer was lost (%s)", res->error);
+        lost_message(msg, sizeof msg, it, what);
         end_op(it, "lost", res->error);
         call_end_event(it, res->status, NULL, msg);
         fail(e, it, error_obj("op_lost", res->status, NULL, msg), NULL, 0, res->status);
@@ -314,9 +341,10 @@ static void create_done(void *ctx, struct http_result *res)
     char *id = reply ? def->kind->op->created(reply, &why) : NULL;
     cJSON_Delete(reply);
     if (!id) {
-        char msg[1400];
-        snprintf(msg, sizeof msg, "the create was answered (HTTP %ld) without an id (%s): %s",
-                 res->status, why ? why : "not JSON", lost_advice);
+        char msg[1400], what[400];
+        snprintf(what, sizeof what, "the create was answered (HTTP %ld) without an id (%s)",
+                 res->status, why ? why : "not JSON");
+        lost_message(msg, sizeof msg, it, what);
         free(why);
         end_op(it, "lost", msg);
         call_end_event(it, res->status, NULL, msg);
@@ -593,6 +621,16 @@ void op_adopt(struct engine *e, struct item *it)
     struct job *job = it->job;
     const struct stage_def *def = def_of(it);
     const struct ckpt_item *ci = ckpt_pending_op(&job->ck, def->name, it->id, it->key);
+    const struct ckpt_item *lost = ci ? NULL : ckpt_lost_op(&job->ck, def->name, it->id, it->key);
+    if (lost) {
+        /* An earlier run lost this create's answer: only the user may buy it again. */
+        char msg[1400], what[400];
+        snprintf(what, sizeof what, "the create sent at %s for this request got no answer",
+                 lost->lost_ts);
+        lost_message(msg, sizeof msg, it, what);
+        fail(e, it, error_obj("op_lost", 0, NULL, msg), NULL, 0, 0);
+        return;
+    }
     if (!ci)
         return;
     if (ci->op_id) {
@@ -613,11 +651,12 @@ void op_adopt(struct engine *e, struct item *it)
                     def->name, it->id, ci->op_ts, it->op_id);
         return;
     }
-    char msg[1400];
-    snprintf(msg, sizeof msg,
+    char msg[1400], what[400];
+    snprintf(what, sizeof what,
              "the create sent at %s got no recorded answer (the run stopped or crashed while it "
-             "was in flight): %s",
-             ci->op_ts, lost_advice);
+             "was in flight)",
+             ci->op_ts);
+    lost_message(msg, sizeof msg, it, what);
     end_op(it, "lost", "no recorded answer");
     fail(e, it, error_obj("op_lost", 0, NULL, msg), NULL, 0, 0);
 }

@@ -3,7 +3,8 @@
 # that ffprobe accepts, one create per item (op_create, op_started in the log), nothing called
 # again; the create body is byte for byte what @google/genai 3.3.0 sends; an interaction that
 # fails or expires is an item failure with the API's words (exit 1), and the next run creates
-# it anew (a counted paid attempt); status shows "rendering" for an accepted clip, and a run
+# it anew (a counted paid attempt); a create whose answer was lost is created anew only by
+# `gemflow rerun JOB clips/ID`; status shows "rendering" for an accepted clip, and a run
 # killed while clips render resumes by polling, never creating again.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/clip_lib.sh"
@@ -85,6 +86,36 @@ check "op expired: kind op_expired, HTTP 404 not_found and the API's words" jqe 
     .kind == "op_expired" and .http_status == 404 and (.message | test("not_found: Requested entity was not found"))' \
     "$E/progress.jsonl"
 curl -s -X POST "$FAKE_URL/_fake/reset" >/dev/null
+
+# ==== lost: the create's connection is cut after the whole request left; only the user's
+# `gemflow rerun JOB clips/ID` buys it again, a plain run never does ====
+L=$(clip_job l 1)
+LP='clips.prompt=Lanterns along the quay.'
+curl -s "$FAKE_URL/_fake/faults" --data-binary '[{"match": "Lanterns along", "kind": "reset", "times": 1}]' >/dev/null
+run "$L" --set "$LP"
+assert_eq "op lost: exit 1" 1 "$GF_RC"
+check "op lost: kind op_lost, and op_ended lost" jqe -s '
+    ([.[] | select(.event == "item_failed")] | last | .error.kind == "op_lost") and
+    ([.[] | select(.event == "op_ended")] | last | .status == "lost")' "$L/progress.jsonl"
+lid=$(jq -r '.scenes[0].id' "$L/scenes.json")
+assert_file_contains "op lost: the user is told how to create it anew" \
+    "\`gemflow rerun $L clips/$lid\` creates it anew (a new paid attempt)" "$T_DIR/last.err"
+fake_settle
+creates=$(fake_count_all '.verb == "interactions.create"')
+run "$L" --set "$LP"
+fake_settle
+assert_eq "op lost, a plain run again: exit 1, and no create" "1 $creates" \
+    "$GF_RC $(fake_count_all '.verb == "interactions.create"')"
+"$GEMFLOW" rerun "$L" "clips/$lid" --set "$LP" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
+GF_RC=$?
+fake_settle
+assert_eq "gemflow rerun JOB clips/ID: exit 0, one create more" "0 $((creates + 1))" \
+    "$GF_RC $(fake_count_all '.verb == "interactions.create"')"
+assert_eq "...logged as item_reset of that item" "clips/$lid" \
+    "$(jq -rs '[.[] | select(.event == "item_reset")] | last | "\(.stage)/\(.item)"' "$L/progress.jsonl")"
+"$GEMFLOW" rerun "$L" clips/nosuch >"$T_DIR/last.out" 2>"$T_DIR/last.err"
+assert_eq "rerun of an item never made or tried: exit 2" 2 "$?"
+assert_file_contains "...naming it" "no item 'nosuch' of stage 'clips' was made or tried" "$T_DIR/last.err"
 
 # ==== rendering: status shows it; a kill -9 then a resume polls, never creates again ====
 fake_restart --render-ms 8000 --state "$T_DIR/state.json"

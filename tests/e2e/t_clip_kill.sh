@@ -5,8 +5,8 @@
 # come from the progress log: after a random number of new lines, or (every other kill) the
 # moment a new op_started is logged. A job that ends before the kills are used up is followed
 # by another (a script of its own, so no request body is shared between jobs). A create whose
-# answer a kill cut off is an item failure (op_lost) the user sees; only such an item may be
-# created a second time, by the next run.
+# answer a kill cut off is an item failure (op_lost) the user sees, and stays one at every
+# plain resume: only `gemflow rerun JOB clips/ID`, the user's decision, creates it again.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/clip_lib.sh"
 if [ "${GEMFLOW_TEST_FULL:-0}" = 1 ]; then KILLS=${CLIP_KILLS:-20}; else KILLS=${CLIP_KILLS:-3}; fi
@@ -62,9 +62,10 @@ while [ "$kills" -lt "$KILLS" ]; do
     fi
     wait "$pid"
     rc=$?
-    if [ "$rc" = 0 ]; then
-        new_round # done before the kills were used up: the next kills go to a new job
-    elif [ "$rc" != 1 ]; then
+    if [ "$rc" = 0 ] || [ "$rc" = 1 ]; then
+        # done, or all it can do without the user (an op_lost): the next kills go to a new job
+        new_round
+    else
         fail "a run ended with exit status $rc"
         break
     fi
@@ -72,14 +73,49 @@ done
 echo "# $kills kills, $rendering_kills while a clip rendered, over $round jobs"
 check "some kills while a clip rendered" test "$rendering_kills" -ge 1 -o "$KILLS" -lt 3
 
-# resume every job to its end; an op_lost failure (exit 1) is followed by one more run
+# resume every job with plain runs: each ends done, or failed with op_lost items only; a second
+# plain run changes nothing and creates nothing
+lost_items=()
 for J in "${JOBS[@]}"; do
-    for try in 1 2 3 4; do
-        "$GEMFLOW" run "$J" >>"$T_DIR/runs.log" 2>&1
-        rc=$?
-        [ "$rc" = 0 ] && break
-    done
-    assert_eq "$(basename "$J"): the resume ends done" 0 "$rc"
+    "$GEMFLOW" run "$J" >>"$T_DIR/runs.log" 2>&1
+    rc=$?
+    check "$(basename "$J"): a plain resume ends done or with op_lost failures (exit $rc)" \
+        test "$rc" = 0 -o "$rc" = 1
+    check "$(basename "$J"): every failure is an op_lost (a cut-off create)" jq -se \
+        '[.[] | select(.event == "item_failed" and .error.kind != "op_lost")] | length == 0' \
+        "$J/progress.jsonl"
+    if [ "$rc" = 1 ]; then
+        fake_settle
+        creates=$(fake_count_all '.verb == "interactions.create"')
+        "$GEMFLOW" run "$J" >"$T_DIR/again.out" 2>"$T_DIR/again.err"
+        assert_eq "$(basename "$J"): another plain run still fails" 1 "$?"
+        fake_settle
+        assert_eq "$(basename "$J"): ...and creates nothing" "$creates" \
+            "$(fake_count_all '.verb == "interactions.create"')"
+        assert_file_contains "$(basename "$J"): ...saying how to create it anew" \
+            "gemflow rerun $J clips/" "$T_DIR/again.err"
+        for id in $(jq -rs '[.[] | select(.event == "item_done" and .stage == "clips") | .item] as $done
+                | [.[] | select(.event == "item_failed" and .error.kind == "op_lost") | .item]
+                | unique - $done | .[]' "$J/progress.jsonl"); do
+            lost_items+=("$J clips/$id")
+        done
+    fi
+done
+fake_settle
+per_body=$(creates_per_body)
+twice=$(tr ' ' '\n' <<<"$per_body" | awk '$1 > 1 { n += $1 - 1 } END { print n + 0 }')
+echo "# creates per request body: $per_body; op_lost items left to the user: ${#lost_items[@]}"
+assert_eq "no interaction created twice by kills and plain resumes" 0 "$twice"
+
+# the user's decision: gemflow rerun JOB clips/ID creates each lost clip anew, and the job ends
+for entry in "${lost_items[@]}"; do
+    read -r J item <<<"$entry"
+    "$GEMFLOW" rerun "$J" "$item" >>"$T_DIR/runs.log" 2>&1
+    assert_eq "$(basename "$J"): gemflow rerun $item ends done" 0 "$?"
+done
+for J in "${JOBS[@]}"; do
+    "$GEMFLOW" run "$J" >>"$T_DIR/runs.log" 2>&1
+    assert_eq "$(basename "$J"): the job ends done" 0 "$?"
     n=$(jq '.scenes | length' "$J/scenes.json")
     done_clips=0
     for id in $(jq -r '.scenes[].id' "$J/scenes.json"); do
@@ -87,23 +123,12 @@ for J in "${JOBS[@]}"; do
             "$J/clips/$id.mp4" 2>/dev/null)" = video ]; then done_clips=$((done_clips + 1)); fi
     done
     assert_eq "$(basename "$J"): every clip on disk, a video ffprobe reads" "$n" "$done_clips"
-    l=$(jq -s '[.[] | select(.event == "item_failed" and .error.kind == "op_lost")] | length' \
-        "$J/progress.jsonl")
-    lost=$((lost + l))
-    check "$(basename "$J"): every failure was an op_lost (a cut-off create)" jq -se \
-        '[.[] | select(.event == "item_failed" and .error.kind != "op_lost")] | length == 0' \
-        "$J/progress.jsonl"
 done
 fake_settle
-per_body=$(creates_per_body)
-twice=$(tr ' ' '\n' <<<"$per_body" | awk '$1 > 1 { n += $1 - 1 } END { print n + 0 }')
-echo "# creates per request body: $per_body; op_lost failures: $lost"
-check "no interaction created twice for one item, but after a reported op_lost ($twice extra, $lost lost)" \
-    test "$twice" -le "$lost"
-check "never three creates for one item" test -z "$(tr ' ' '\n' <<<"$per_body" | awk '$1 > 2')"
 clips=0
 for J in "${JOBS[@]}"; do clips=$((clips + $(jq '.scenes | length' "$J/scenes.json"))); done
-assert_eq "accepted creates = clips + creates cut off" "$((clips + twice))" \
-    "$(fake_count_all '.verb == "interactions.create" and .status == 200')"
+assert_eq "accepted creates = clips + the lost ones the user asked again" \
+    "$((clips + ${#lost_items[@]}))" "$(fake_count_all '.verb == "interactions.create" and .status == 200')"
+check "never three creates for one item" test -z "$(creates_per_body | tr ' ' '\n' | awk '$1 > 2')"
 check "fake server: empty stderr" test ! -s "$T_DIR/fake.err"
 finish
