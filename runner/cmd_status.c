@@ -256,12 +256,16 @@ static const char *job_state(long holder, const struct job_facts *facts, const c
     return last ? "pending" : "new";
 }
 
-static cJSON *last_run_json(const struct job_facts *facts)
+/* The last run: "running" while the process that started it holds the job's lock (`holder`),
+ * else how it ended (jobfacts_last_run_state: "killed" when it never did). */
+static cJSON *last_run_json(const struct job_facts *facts, long holder)
 {
     if (!facts->last_start)
         return cJSON_CreateNull();
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "state", jobfacts_last_run_state(facts));
+    bool running =
+        holder > 0 && !facts->last_end && (long)json_num(facts->last_start, "pid", 0) == holder;
+    cJSON_AddStringToObject(r, "state", running ? "running" : jobfacts_last_run_state(facts));
     json_add_str_or_null(r, "started", json_str(facts->last_start, "ts"));
     json_add_str_or_null(r, "ended", facts->last_end ? json_str(facts->last_end, "ts") : NULL);
     if (facts->last_end)
@@ -316,7 +320,7 @@ cJSON *status_job_json(struct job *job, const struct look_stage *looks,
         cJSON_AddNullToObject(j, "quota_wait");
     }
     cJSON_AddStringToObject(j, "workflow", job->wf.name ? job->wf.name : job->wf.path);
-    cJSON_AddItemToObject(j, "last_run", last_run_json(facts));
+    cJSON_AddItemToObject(j, "last_run", last_run_json(facts, holder));
     int64_t last_ms;
     if (facts->last_ts[0] && tx_parse_ts(facts->last_ts, &last_ms) == 0) {
         cJSON_AddStringToObject(j, "last_activity", facts->last_ts);
@@ -440,7 +444,10 @@ static void print_header(const cJSON *j, bool color)
     if (lr && tx_parse_ts(json_str(lr, "started"), &ms) == 0) {
         char when[40], dur[32];
         tx_local_time(when, sizeof when, ms, true);
-        printf("; last run: %s, started %s", json_str(lr, "state"), when);
+        if (strcmp(json_str(lr, "state"), "running") == 0) /* its pid and host are said above */
+            printf("; last run: running since %s", when);
+        else
+            printf("; last run: %s, started %s", json_str(lr, "state"), when);
         if (json_num(lr, "ms", -1) >= 0) {
             tx_duration(dur, sizeof dur, (int64_t)json_num(lr, "ms", 0));
             printf(", took %s", dur);

@@ -1,8 +1,9 @@
 /* display: the one place that decides what a running gemflow prints on stderr. On a terminal,
  * live bars (a line per job and per stage: bar, items done/total, calls in flight, retries,
- * ETA), redrawn at most 10 times a second in place, with the engine's notes scrolling above
- * them. Elsewhere, plain timestamped lines, one per event worth reading. The figures come from
- * progress.c, so they equal the `progress` events of progress.jsonl.
+ * ETA, or "waiting for quota until 09:00 CEST" while a stage waits for a per-day quota's reset
+ * instead of the ETA), redrawn at most 10 times a second in place, with the engine's notes
+ * scrolling above them. Elsewhere, plain timestamped lines, one per event worth reading. The
+ * figures come from progress.c, so they equal the `progress` events of progress.jsonl.
  *
  * Calling sequence (gemflow run; watch drives display_event/display_tick from its own hooks):
  *   struct display *d = display_new(&(struct display_opts){.fd = 2, .verbosity = v});

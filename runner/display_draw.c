@@ -1,5 +1,6 @@
 /* display_draw: the text of the live bars: a header line per job (bar, percent, items, calls in
- * flight, retries, ETA) and a line per stage, fitted to the terminal's width. */
+ * flight, retries, ETA or the reset a stage waits for) and a line per stage, fitted to the
+ * terminal's width. */
 #include "display_int.h"
 #include "textout.h"
 #include "util.h"
@@ -8,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define NAME_COL_MAX 28 /* job and stage names are cut to this */
 #define BAR_MAX      30
@@ -168,6 +170,21 @@ static void eta_part(const struct display *d, struct dline *l, bool *first, doub
     part(d, l, first, DC_CYAN, t);
 }
 
+/* "waiting for quota until 09:00 CEST (in 7h12m)": the reset of a per-day quota, in local
+ * time, instead of an ETA. */
+static void quota_part(const struct display *d, struct dline *l, bool *first, int64_t until_ms)
+{
+    time_t t = (time_t)(until_ms / 1000);
+    struct tm tm;
+    char at[32] = "?", left[16], text[96];
+    if (localtime_r(&t, &tm))
+        strftime(at, sizeof at, "%H:%M %Z", &tm);
+    double s = (double)(until_ms - wall_ms()) / 1000.0;
+    progress_format_duration(s > 0 ? s : 0, left, sizeof left);
+    snprintf(text, sizeof text, "waiting for quota until %s (in %s)", at, left);
+    part(d, l, first, DC_YEL, text);
+}
+
 static const char *waiting_for(const struct job *job, size_t s)
 {
     const struct stage_def *def = &job->wf.stages[s];
@@ -234,7 +251,10 @@ static void stage_right(const struct display *d, const struct djob *dj, size_t s
             part(d, l, &first, NULL, t);
         }
         count_part(d, l, &first, DC_YEL, ps->retries, "retry", "retries");
-        eta_part(d, l, &first, ps->eta_s);
+        if (ps->quota_until_ms)
+            quota_part(d, l, &first, ps->quota_until_ms);
+        else
+            eta_part(d, l, &first, ps->eta_s);
         return;
     }
     count_part(d, l, &first, DC_YEL, ps->retries, "retry", "retries");
@@ -281,7 +301,10 @@ static void header_right(const struct display *d, const char *end_state, int64_t
     }
     count_part(d, l, &first, NULL, p->inflight, "in flight", "in flight");
     count_part(d, l, &first, DC_YEL, p->retries, "retry", "retries");
-    eta_part(d, l, &first, p->eta_s);
+    if (p->quota_until_ms)
+        quota_part(d, l, &first, p->quota_until_ms);
+    else
+        eta_part(d, l, &first, p->eta_s);
 }
 
 void display_draw_job(struct display *d, const struct djob *dj, int64_t now, size_t cols,

@@ -59,6 +59,7 @@ static void count_stage(const struct job *job, size_t s, size_t widest, struct p
         return;
     }
     ps->total = sr->n_items;
+    ps->quota_until_ms = sr->state == SS_RUNNING ? sr->quota_wait_until_ms : 0;
     ps->done = sr->n_done;
     ps->failed = sr->n_failed;
     ps->cached = sr->n_cached;
@@ -268,7 +269,9 @@ static void simulate(const struct job *job, const struct progress *p, const bool
 }
 
 /* Stage and job ETAs. A stage shows one only once its model answered in this run; the job's
- * uses the job-wide mean latency for models that have not answered yet. */
+ * uses the job-wide mean latency for models that have not answered yet. A stage waiting for
+ * the per-day quota's reset has none and takes no slot in the simulation; the job then has
+ * none either (it cannot end before the reset). */
 static void compute_eta(const struct job *job, const bool *excluded, int64_t now,
                         struct progress *p)
 {
@@ -284,7 +287,7 @@ static void compute_eta(const struct job *job, const bool *excluded, int64_t now
     double *lat = xcalloc(n ? n : 1, sizeof *lat), *own = xcalloc(n ? n : 1, sizeof *own);
     double *end = xcalloc(n ? n : 1, sizeof *end);
     for (size_t s = 0; s < n; s++) {
-        counted[s] = stage_counts(job, excluded, s);
+        counted[s] = stage_counts(job, excluded, s) && !p->stages[s].quota_until_ms;
         own[s] = model_mean_ms(job, p, job->wf.stages[s].model);
         lat[s] = own[s] > 0 ? own[s] : job_mean;
     }
@@ -294,7 +297,8 @@ static void compute_eta(const struct job *job, const bool *excluded, int64_t now
         double eta = 0;
         for (size_t s = 0; s < n; s++)
             eta = counted[s] ? fmax(eta, end[s]) : eta;
-        p->eta_s = round(eta / 100) / 10;
+        if (!p->quota_until_ms)
+            p->eta_s = round(eta / 100) / 10;
     }
     for (size_t s = 0; s < n; s++) {
         struct progress_stage *ps = &p->stages[s];
@@ -327,6 +331,7 @@ void progress_compute(const struct job *job, int64_t now_ms, struct progress *p)
     p->total = p->finished = 0;
     p->estimated = false;
     p->inflight = p->retries = 0;
+    p->quota_until_ms = 0;
     for (size_t s = 0; s < n; s++) {
         struct progress_stage *ps = &p->stages[s];
         count_stage(job, s, widest, ps);
@@ -334,6 +339,8 @@ void progress_compute(const struct job *job, int64_t now_ms, struct progress *p)
         p->retries += ps->retries;
         if (!stage_counts(job, excluded, s))
             continue;
+        if (ps->quota_until_ms && (!p->quota_until_ms || ps->quota_until_ms < p->quota_until_ms))
+            p->quota_until_ms = ps->quota_until_ms;
         p->total += ps->total;
         p->finished += ps->done + ps->failed;
         p->estimated |= ps->estimated;

@@ -20,7 +20,9 @@
  *   left: in the engine's dispatch order (priority, then topological), over the job's
  *   concurrency slots (calls in flight hold theirs for the rest of the mean latency), with each
  *   model's rpm pacing, pending retry delays, and stages starting when their dependencies
- *   end. */
+ *   end.
+ * - While a stage waits for the reset of a per-day quota (engine_quota.c), neither it nor the
+ *   job has an ETA: the wait, until quota_until_ms, is not a latency the simulation knows. */
 #ifndef GF_PROGRESS_H
 #define GF_PROGRESS_H
 
@@ -47,7 +49,9 @@ struct progress_stage {
     double mean_ms;  /* their mean latency; 0 when calls == 0 */
     double percent;  /* (done + failed) / total, floored to 0.1 */
     double eta_s;    /* running: seconds until every item is settled, rounded to 0.1; < 0 unknown
-                        (and for a stage not expanded yet) */
+                        (and for a stage not expanded yet, or waiting for the quota) */
+    int64_t quota_until_ms; /* waiting for the per-day quota's reset at this wall-clock time (ms
+                               since the epoch, engine_quota.c); 0 when not waiting */
 };
 
 struct progress {
@@ -57,7 +61,8 @@ struct progress {
     bool estimated;         /* total includes estimates */
     int inflight, retries;
     double percent; /* floored to 0.1 */
-    double eta_s;   /* rounded to 0.1; < 0 unknown */
+    double eta_s;   /* rounded to 0.1; < 0 unknown (also while a stage waits for the quota) */
+    int64_t quota_until_ms; /* the earliest reset a stage waits for (wall clock ms), 0 if none */
 };
 
 #define PROGRESS_INIT                                                                              \

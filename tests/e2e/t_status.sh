@@ -123,8 +123,10 @@ assert_eq "running: the pid of the run" "$pid" "$(jq -r '.jobs[0].pid' "$T_DIR/s
 assert_eq "running: images is running" running "$(stage images .state)"
 check "running: calls in flight are counted" test "$(stage images .in_flight)" -ge 1
 assert_eq "running: last run has not ended" null "$(jq -r '.jobs[0].last_run.ended' "$T_DIR/st.json")"
+assert_eq "running: the last run is running, not killed" running "$(jq -r '.jobs[0].last_run.state' "$T_DIR/st.json")"
 gf status "$slow"
 assert_contains "text: running with its pid" "running (workflow script-to-media, pid $pid" "$(cat "$T_DIR/last.out")"
+assert_contains "text: the last run is in progress" "; last run: running since " "$(cat "$T_DIR/last.out")"
 check "text: in flight shown" grep -q "in flight" "$T_DIR/last.out"
 # kill -9 mid-run: the run never ends, status says killed
 kill -9 $pid
@@ -133,6 +135,7 @@ curl -sf -X POST "$FAKE_URL/_fake/reset" >/dev/null || fail "cannot reset fault 
 sj "$slow"
 assert_eq "killed: state killed" killed "$(jq -r '.jobs[0].state' "$T_DIR/st.json")"
 assert_eq "killed: no pid any more" null "$(jq -r '.jobs[0].pid' "$T_DIR/st.json")"
+assert_eq "killed: the last run was killed" killed "$(jq -r '.jobs[0].last_run.state' "$T_DIR/st.json")"
 assert_eq "killed: nothing in flight" 0 "$(jq '[.jobs[0].stages[].in_flight] | add' "$T_DIR/st.json")"
 
 # SIGINT: interrupted

@@ -1,7 +1,8 @@
 /* test_display: what gemflow prints while jobs run, on a file instead of a terminal: plain
  * timestamped lines filtered by verbosity, no control bytes from the API's words, and in live
  * mode frames at most every 100 ms (on the clock the caller passes), bars fitted to the width,
- * the final state left behind at run_end and the cursor given back. */
+ * the final state left behind at run_end, the cursor given back, and the reset a stage waits
+ * for instead of an ETA. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct fx {
@@ -220,6 +222,74 @@ static void test_bars_fit_and_stay_at_run_end(void **state)
     fx_release(&f);
 }
 
+/* The text of the frame drawn last (after its hide-cursor sequence), owned by the caller. */
+static char *last_frame(struct fx *f)
+{
+    char *out = fx_output(f);
+    const char *last = out;
+    for (const char *p = strstr(out, "\x1b[?25l"); p; p = strstr(p + 1, "\x1b[?25l"))
+        last = p;
+    char *frame = xstrdup(last);
+    free(out);
+    return frame;
+}
+
+static void test_quota_wait_shows_the_reset_not_an_eta(void **state)
+{
+    struct fx f;
+    fx_init(&f);
+    /* the done items answered in this run: a running stage shows an ETA */
+    cJSON *log[3];
+    for (size_t i = 0; i < 3; i++) {
+        log[i] = cJSON_CreateArray();
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddNumberToObject(a, "ms", 1000);
+        cJSON_AddItemToArray(log[i], a);
+        f.items[i].attempt_log = log[i];
+    }
+    for (size_t i = 3; i < 8; i++)
+        f.items[i].state = IS_TODO;
+    struct display *d = display_new(
+        &(struct display_opts){.fd = f.fd, .mode = DISPLAY_LIVE, .color = TX_COLOR_NEVER});
+    cJSON *ev = cJSON_CreateObject();
+    display_event(d, &f.job, "run_start", ev);
+    display_tick(d, 1000);
+    char *frame = last_frame(&f);
+    assert_non_null(strstr(frame, "eta "));
+    assert_null(strstr(frame, "waiting for quota"));
+    free(frame);
+    /* the stage waits for the reset, two hours from now: both lines say until when (local
+     * time), neither has an ETA */
+    int64_t until = wall_ms() + 2 * 3600000 + 30000;
+    f.st[0].quota_wait_until_ms = until;
+    display_event(d, &f.job, "quota_wait", ev);
+    display_tick(d, 2000);
+    time_t t = (time_t)(until / 1000);
+    struct tm tm;
+    char at[32], want[96];
+    localtime_r(&t, &tm);
+    strftime(at, sizeof at, "%H:%M %Z", &tm);
+    snprintf(want, sizeof want, "waiting for quota until %s (in 2h00m)", at);
+    frame = last_frame(&f);
+    assert_int_equal(count(frame, want), 2);
+    assert_non_null(strstr(frame, "3/8  waiting for quota until"));
+    assert_null(strstr(frame, "eta "));
+    free(frame);
+    /* the wait ends: the ETA is back, the wait is gone */
+    f.st[0].quota_wait_until_ms = 0;
+    display_event(d, &f.job, "call_start", ev);
+    display_tick(d, 3000);
+    frame = last_frame(&f);
+    assert_non_null(strstr(frame, "eta "));
+    assert_null(strstr(frame, "waiting for quota"));
+    free(frame);
+    display_free(d);
+    for (size_t i = 0; i < 3; i++)
+        cJSON_Delete(log[i]);
+    cJSON_Delete(ev);
+    fx_release(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_control_bytes_never_reach_the_terminal),
         cmocka_unit_test(test_frames_at_most_every_100_ms),
         cmocka_unit_test(test_bars_fit_and_stay_at_run_end),
+        cmocka_unit_test(test_quota_wait_shows_the_reset_not_an_eta),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* test_progress: percent and ETA of a job from its stage and item state: no ETA before a call
  * succeeded, ETA from this run's latencies over the concurrency slots, calls in flight, rpm
- * pacing, retry delays, waiting stages after their dependencies, estimates, exclusions, and the
- * fields of the progress event. */
+ * pacing, retry delays, waiting stages after their dependencies, no ETA while a stage waits for
+ * the per-day quota, estimates, exclusions, and the fields of the progress event. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -262,6 +262,42 @@ static void test_stage_eta_needs_its_own_model(void **state)
     fx_release(&f);
 }
 
+static void test_quota_wait_has_no_eta(void **state)
+{
+    struct fx f;
+    fx_init(&f, 2);
+    size_t a = fx_stage(&f, "a", "img", true, -1);
+    size_t b = fx_stage(&f, "b", "tts", true, -1);
+    fx_expand(&f, a, 4);
+    fx_done(&f, a, 0, 1000);
+    fx_expand(&f, b, 4);
+    fx_done(&f, b, 0, 1000);
+    f.st[b].priority = 1; /* dispatched first */
+    struct progress *p = compute(&f);
+    assert_true(p->stages[b].eta_s > 0 && p->eta_s > 0);
+    assert_true(p->stages[a].eta_s == 3.0); /* b's 3 calls first, then a's: 6 over 2 slots */
+    assert_int_equal(p->quota_until_ms, 0);
+    /* b waits for the per-day reset: no ETA for it or the job; a keeps its own, and b's calls
+     * take no slot of it */
+    f.st[b].quota_wait_until_ms = 1767254400000;
+    p = compute(&f);
+    assert_true(p->stages[b].eta_s < 0);
+    assert_true(p->eta_s < 0);
+    assert_true(p->stages[b].quota_until_ms == 1767254400000);
+    assert_true(p->quota_until_ms == 1767254400000);
+    assert_true(p->stages[a].eta_s == 2.0);
+    assert_true(p->stages[a].quota_until_ms == 0);
+    cJSON *ev = progress_fields(p);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(ev, "eta_s")));
+    cJSON_Delete(ev);
+    /* the wait ends (engine_quota.c clears it): the ETAs are back */
+    f.st[b].quota_wait_until_ms = 0;
+    p = compute(&f);
+    assert_int_equal(p->quota_until_ms, 0);
+    assert_true(p->stages[b].eta_s > 0 && p->eta_s > 0);
+    fx_release(&f);
+}
+
 static void test_failed_dependency_excludes_stage(void **state)
 {
     struct fx f;
@@ -356,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_retry_delay_counts),
         cmocka_unit_test(test_waiting_stage_after_its_dependency),
         cmocka_unit_test(test_stage_eta_needs_its_own_model),
+        cmocka_unit_test(test_quota_wait_has_no_eta),
         cmocka_unit_test(test_failed_dependency_excludes_stage),
         cmocka_unit_test(test_cached_items_count_as_done),
         cmocka_unit_test(test_event_fields),
