@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define ITEM_ID_MAX 64
 
@@ -149,6 +150,33 @@ static char *clash_with(const char *path, const char *other, const char *whose)
     return xasprintf("output path '%s' overlaps '%s', %s", path, other, whose);
 }
 
+static bool same_dir(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+struct done_clash {
+    const char *stage, *path;
+    char *why;
+};
+
+/* What an earlier run recorded as written by another stage (a done item of the checkpoint). */
+static void clash_done(void *val, void *ctx)
+{
+    const struct ckpt_item *ci = val;
+    struct done_clash *dc = ctx;
+    if (dc->why || strcmp(ci->stage, dc->stage) == 0)
+        return;
+    for (size_t k = 0; !dc->why && k < ci->n_outs; k++)
+        if (paths_overlap(dc->path, ci->outs[k].path)) {
+            char *whose = xasprintf("the output of %s/%s", ci->stage, ci->item);
+            dc->why = clash_with(dc->path, ci->outs[k].path, whose);
+            free(whose);
+        }
+}
+
 char *expand_output_clash(const struct job *job, size_t s, const char *path)
 {
     const struct workflow *wf = &job->wf;
@@ -157,6 +185,15 @@ char *expand_output_clash(const struct job *job, size_t s, const char *path)
             return xasprintf("output path '%s' is the job's input '%s' ('%s'): it is never "
                              "overwritten",
                              path, wf->inputs[k].name, wf->inputs[k].path);
+    for (size_t k = 0; k < wf->n_reads; k++)
+        if (paths_overlap(path, wf->reads[k].rel) && same_dir(wf->reads[k].dir, job->dir))
+            return xasprintf("output path '%s' is a file the workflow reads ('%s'): it is never "
+                             "overwritten",
+                             path, wf->reads[k].rel);
+    struct done_clash dc = {wf->stages[s].name, path, NULL};
+    strmap_each(&((struct job *)job)->ck.items, clash_done, &dc);
+    if (dc.why)
+        return dc.why;
     for (size_t t = 0; t < wf->n_stages; t++) {
         if (t == s)
             continue;
@@ -170,12 +207,6 @@ char *expand_output_clash(const struct job *job, size_t s, const char *path)
         }
         for (size_t i = 0; !why && i < sr->n_items; i++) {
             const struct item *it = &sr->items[i];
-            const struct ckpt_item *ci = ckpt_get(&job->ck, o->name, it->id);
-            for (size_t k = 0; !why && ci && k < ci->n_outs; k++)
-                if (paths_overlap(path, ci->outs[k].path)) {
-                    whose = xasprintf("the output of %s/%s", o->name, it->id);
-                    why = clash_with(path, ci->outs[k].path, whose);
-                }
             if (!why && it->out_path && !it->input_error && paths_overlap(path, it->out_path)) {
                 whose = xasprintf("the output of %s/%s", o->name, it->id);
                 why = clash_with(path, it->out_path, whose);

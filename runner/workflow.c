@@ -105,7 +105,9 @@ int wfl_read_beside(struct wf_loader *L, const struct ydoc_node *n, const char *
     }
     *path = wfl_join(dir, name);
     int fd = fs_open_beneath(dir, rel, O_RDONLY | O_NONBLOCK, 0, &err), rc = -1;
-    free(rel);
+    struct workflow *wf = L->wf;
+    wf->reads = xrealloc(wf->reads, (wf->n_reads + 1) * sizeof *wf->reads);
+    wf->reads[wf->n_reads++] = (struct wf_read){xstrdup(dir), rel};
     if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EINVAL))
         wfl_error(L, n, "cannot read %s file '%s': %s", what, *path, err.msg);
     else if (fd < 0 || buf_read_fd_max(text, fd, WF_FILE_MAX) < 0)
@@ -596,6 +598,11 @@ void workflow_release(struct workflow *wf)
     for (size_t i = 0; i < wf->n_rpm; i++)
         free(wf->rpm[i].model);
     free(wf->rpm);
+    for (size_t i = 0; i < wf->n_reads; i++) {
+        free(wf->reads[i].dir);
+        free(wf->reads[i].rel);
+    }
+    free(wf->reads);
     for (size_t i = 0; i < wf->n_files; i++)
         free(wf->files[i]);
     free(wf->files);

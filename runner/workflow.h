@@ -117,6 +117,13 @@ struct workflow {
 
     struct diag_list warnings; /* "file:line:column: warning: ..." that do not stop a load */
 
+    /* The prompt and schema files the loader read: each one's directory and its name there.
+     * Where the directory is the job's, no output may be written over one (expand.c). */
+    struct wf_read {
+        char *dir, *rel;
+    } * reads;
+    size_t n_reads;
+
     char **files; /* interned file names that wf_pos.file and diagnostics point to */
     size_t n_files, cap_files;
 };

@@ -172,6 +172,69 @@ assert_eq "calls: shots, notes, extra, and the free captions and labels" \
     "$(jq -rs '[.[] | select(.event == "call_start") | "\(.stage)/\(.item)"] | sort | join(" ")' "$job/progress.jsonl")"
 check "the free caption is written" test -s "$job/shots.txt"
 
+# --- the same with what an earlier run wrote, and with a prompt file of the job --------------
+# Run 1: id 'foo' (captions writes foo.txt, notes writes nfoo.txt). Run 2: ids 'foo' and 'nfoo':
+# captions/nfoo would overwrite the nfoo.txt that notes/foo wrote in run 1; and id 'cap' would
+# write prompts/cap.md, the prompt file the notes stage reads.
+job=$(new_job earlier-files)
+mkdir -p "$job/prompts"
+printf 'Write a note on: {{item.caption}}\n' >"$job/prompts/cap.md"
+earlier_wf() { # IDS_JSON
+    cat >"$job/workflow.yaml" <<EOF2
+version: 1
+defaults: {model: gemini-3.8-flash}
+inputs: {script: script.txt}
+stages:
+  shots:
+    kind: json
+    prompt: |
+      Number the shots of this script exactly as listed below.
+      {"shots": $1}
+      {{script}}
+    schema:
+      type: object
+      properties:
+        shots:
+          type: array
+          items:
+            type: object
+            properties: {id: {type: string}, caption: {type: string}}
+            required: [id, caption]
+      required: [shots]
+    output: shots.json
+  captions:
+    kind: text
+    foreach: shots.shots
+    prompt: "Write a one-line caption for: {{item.caption}}"
+    output: "{{item.id}}.txt"
+  notes:
+    kind: text
+    foreach: shots.shots
+    prompt: prompts/cap.md
+    output: "n{{item.id}}.txt"
+  drafts:
+    kind: text
+    foreach: shots.shots
+    prompt: "Draft a prompt for: {{item.caption}}"
+    output: "prompts/{{item.id}}.md"
+EOF2
+}
+earlier_wf '[{"id": "foo"}]'
+"$GEMFLOW" run "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
+assert_eq "earlier files: run 1 exit 0" 0 "$?"
+cp "$job/nfoo.txt" "$T_DIR/nfoo.before"
+cp "$job/prompts/cap.md" "$T_DIR/cap.before"
+earlier_wf '[{"id": "foo"}, {"id": "nfoo"}, {"id": "cap"}]'
+"$GEMFLOW" run "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
+assert_eq "earlier files: run 2 exit 1" 1 "$?"
+assert_eq "captions/nfoo fails naming what notes/foo wrote in run 1" \
+    "output path 'nfoo.txt' is also the output of notes/foo" "$(failed_msg "$job" captions nfoo)"
+check "...and nfoo.txt is notes/foo's still" cmp -s "$T_DIR/nfoo.before" "$job/nfoo.txt"
+assert_eq "drafts/cap fails naming the prompt file the workflow reads" \
+    "output path 'prompts/cap.md' is a file the workflow reads ('prompts/cap.md'): it is never overwritten" \
+    "$(failed_msg "$job" drafts cap)"
+check "...and the prompt file is unchanged" cmp -s "$T_DIR/cap.before" "$job/prompts/cap.md"
+
 # --- a hand edit that removes a field a template uses --------------------------------------------
 job=$(new_job edited-field)
 cat >"$job/workflow.yaml" <<'EOF'
