@@ -20,6 +20,28 @@
     "  --endpoint URL       API base URL (default $GEMINI_BASE_URL, the workflow's endpoint,\n"    \
     "                       else https://generativelanguage.googleapis.com)\n"
 
+/* What each command accepts (cli_parse takes them from here); its usage below names each one,
+ * which tests/e2e/t_help.sh checks against `gemflow __complete options CMD`. */
+static const int run_options[] = {CLI_JOB_OPTS,      OPT_API_KEY_FILE,  OPT_NO_MODEL_CHECK,
+                                  OPT_STRICT_MODELS, OPT_TIER,          OPT_QUIET,
+                                  OPT_VERBOSE,       OPT_MAX_COST,      CLI_COLOR_OPTS,
+                                  OPT_QUOTA_DIR,     OPT_NO_WAIT_QUOTA, 0};
+static const int plan_options[] = {CLI_JOB_OPTS, OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK,
+                                   OPT_TIER,     OPT_PRICES,       0};
+static const int status_options[] = {OPT_JOBS, OPT_JSON, CLI_COLOR_OPTS, CLI_JOB_OPTS, 0};
+static const int log_options[] = {OPT_FOLLOW, OPT_JSON, CLI_COLOR_OPTS, 0};
+static const int inspect_options[] = {OPT_RAW, CLI_COLOR_OPTS, 0};
+static const int accept_options[] = {CLI_JOB_OPTS, 0};
+static const int report_options[] = {CLI_JOB_OPTS, 0};
+static const int quota_options[] = {OPT_QUOTA_DIR, OPT_JSON, 0};
+static const int validate_options[] = {OPT_SET, OPT_ALLOW, OPT_WORKFLOW, 0};
+static const int models_options[] = {OPT_KIND,         OPT_JSON,   OPT_ENDPOINT,
+                                     OPT_API_KEY_FILE, OPT_PRICES, 0};
+static const int watch_options[] = {
+    OPT_JOBS,         OPT_MAX_JOBS,       OPT_GRACE,         OPT_ALLOW, CLI_JOB_OPTS,
+    OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK, OPT_STRICT_MODELS, OPT_TIER,  OPT_QUIET,
+    OPT_VERBOSE,      OPT_QUOTA_DIR,      OPT_NO_WAIT_QUOTA, 0};
+
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run or resume jobs; done items are skipped",
      "usage: gemflow run [options] JOB...\n"
@@ -44,7 +66,8 @@ static const struct cli_command commands[] = {
      "\n"
      "The API key comes from --api-key-file, $GEMINI_API_KEY or $GOOGLE_API_KEY.\n"
      "exit status: 0 done, 1 a stage failed, 2 usage or configuration error,\n"
-     "3 interrupted, 4 the job is locked by another process\n"},
+     "3 interrupted, 4 the job is locked by another process\n",
+     run_options},
     {"rerun", cmd_rerun, "regenerate stages (and what depends on them)",
      "usage: gemflow rerun [options] JOB [STAGE...]\n"
      "\n"
@@ -52,7 +75,8 @@ static const struct cli_command commands[] = {
      "the job; stages downstream are redone where their request changes. Without STAGE, redo\n"
      "what failed (the same as run).\n"
      "\n"
-     "options: as for 'gemflow run'\n"},
+     "options: as for 'gemflow run'\n",
+     run_options},
     {"plan", cmd_plan, "show what a run would call, and why; calls nothing",
      "usage: gemflow plan [options] JOB...\n"
      "\n"
@@ -60,7 +84,8 @@ static const struct cli_command commands[] = {
      "request changed, output missing, failed last time). Stages whose input does not exist\n"
      "yet are shown as 'after STAGE'. Needs no API key and changes nothing.\n"
      "\n"
-     "options:\n" JOB_OPTIONS},
+     "options:\n" JOB_OPTIONS,
+     plan_options},
     {"status", cmd_status, "show the state of jobs",
      "usage: gemflow status [options] JOB... | --jobs DIR\n"
      "\n"
@@ -76,7 +101,8 @@ static const struct cli_command commands[] = {
      "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
      "                       --color alone is always; --no-color is never\n" JOB_OPTIONS
      "                       (--set, --workflow and --endpoint change the requests, and so\n"
-     "                       what counts as done: give them as the run had them)\n"},
+     "                       what counts as done: give them as the run had them)\n",
+     status_options},
     {"log", cmd_log, "show a job's progress log, readable; -f follows it",
      "usage: gemflow log [options] JOB\n"
      "\n"
@@ -88,7 +114,8 @@ static const struct cli_command commands[] = {
      "  -f, --follow         keep reading as the job appends, like tail -f (Ctrl-C ends)\n"
      "  --json               the JSON lines as they are\n"
      "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
-     "                       --color alone is always; --no-color is never\n"},
+     "                       --color alone is always; --no-color is never\n",
+     log_options},
     {"inspect", cmd_inspect, "show an item's call: request, response, attempts, timings",
      "usage: gemflow inspect [options] JOB STAGE [ITEM]\n"
      "\n"
@@ -102,7 +129,8 @@ static const struct cli_command commands[] = {
      "options:\n"
      "  --raw                print the record's JSON\n"
      "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
-     "                       --color alone is always; --no-color is never\n"},
+     "                       --color alone is always; --no-color is never\n",
+     inspect_options},
     {"accept", cmd_accept, "adopt the artifacts on disk as done for today's request",
      "usage: gemflow accept [options] JOB STAGE [ITEM...]\n"
      "\n"
@@ -115,7 +143,8 @@ static const struct cli_command commands[] = {
      "true per item; 'gemflow status' lists them.\n"
      "\n"
      "options:\n" JOB_OPTIONS
-     "exit status: 0 accepted, 2 nothing accepted (see the message), 4 locked\n"},
+     "exit status: 0 accepted, 2 nothing accepted (see the message), 4 locked\n",
+     accept_options},
     {"report", cmd_report, "write JOB/report.html: prompts beside images, audio, costs, errors",
      "usage: gemflow report [options] JOB...\n"
      "\n"
@@ -125,11 +154,13 @@ static const struct cli_command commands[] = {
      "failure in the API's words, and edited or accepted artifacts marked. Media are linked\n"
      "by relative path, so the page works when the job directory is copied elsewhere.\n"
      "\n"
-     "options:\n" JOB_OPTIONS},
+     "options:\n" JOB_OPTIONS,
+     report_options},
     {"__complete", cmd_complete, NULL,
-     "usage: gemflow __complete stages JOB | items JOB STAGE\n"
+     "usage: gemflow __complete stages JOB | items JOB STAGE | options COMMAND\n"
      "\n"
-     "Names for the shell completion, one per line (contrib/gemflow.bash-completion).\n"},
+     "Names for the shell completion, one per line (contrib/gemflow.bash-completion).\n",
+     NULL},
     {"quota", cmd_quota, "show the shared API quota: learned limits, requests counted",
      "usage: gemflow quota [options]\n"
      "\n"
@@ -143,7 +174,8 @@ static const struct cli_command commands[] = {
      "options:\n"
      "  --quota-dir DIR      the quota directory (default $GEMFLOW_QUOTA_DIR,\n"
      "                       $XDG_STATE_HOME/gemflow/quota, else ~/.local/state/gemflow/quota)\n"
-     "  --json               the same as JSON on stdout\n"},
+     "  --json               the same as JSON on stdout\n",
+     quota_options},
     {"validate", cmd_validate, "check a workflow file and report every error",
      "usage: gemflow validate [options] WORKFLOW|JOB\n"
      "\n"
@@ -155,7 +187,8 @@ static const struct cli_command commands[] = {
      "  --allow-job-workflows none|set|full\n"
      "                       check WORKFLOW as a drop's workflow.yaml would be checked by\n"
      "                       gemflow watch with this option\n"
-     "  --workflow FILE      with --allow-job-workflows: the watcher's workflow\n"},
+     "  --workflow FILE      with --allow-job-workflows: the watcher's workflow\n",
+     validate_options},
     {"models", cmd_models, "list the models this key can use, with prices",
      "usage: gemflow models [options]\n"
      "\n"
@@ -173,7 +206,8 @@ static const struct cli_command commands[] = {
      "                       https://generativelanguage.googleapis.com)\n"
      "  --api-key-file FILE  read the API key from FILE (must not be readable by others)\n"
      "  --prices FILE        another price table\n"
-     "exit status: 0 listed, 1 the API did not answer, 2 usage error or the key refused\n"},
+     "exit status: 0 listed, 1 the API did not answer, 2 usage error or the key refused\n",
+     models_options},
     {"watch", cmd_watch, "turn scripts dropped into an inbox into jobs, as a service",
      "usage: gemflow watch [options] INBOX --jobs DIR\n"
      "\n"
@@ -212,7 +246,8 @@ static const struct cli_command commands[] = {
      "the rest interrupted, exit 3; the next start resumes them. SIGHUP: load the workflow\n"
      "again; while it does not load, drops wait in the inbox.\n"
      "exit status: 2 usage or configuration error (also: the inbox was deleted, moved or\n"
-     "unmounted), 3 stopped by a signal\n"},
+     "unmounted), 3 stopped by a signal\n",
+     watch_options},
 };
 
 const struct cli_command *cli_find(const char *name)
