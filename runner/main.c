@@ -20,6 +20,29 @@
     "  --endpoint URL       API base URL (default $GEMINI_BASE_URL, the workflow's endpoint,\n"    \
     "                       else https://generativelanguage.googleapis.com)\n"
 
+#define KEY_FILE_OPTION                                                                            \
+    "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
+
+/* The options of the runs that call models: run, rerun and watch. */
+#define MODEL_OPTIONS                                                                              \
+    "  --tier TIER          the service tier of every call: flex (half price, 1-15 minutes a\n"    \
+    "                       call), standard or priority; wins over the workflow's service_tier\n"  \
+    "  --strict-models      a reply from another model than the one asked (the API rerouted\n"     \
+    "                       it) fails its item, not retried: strict_model: true on every stage\n"  \
+    "  --no-model-check     do not ask the free models.get before the first paid call (for a\n"    \
+    "                       proxy that does not serve it): defaults.model_check: false\n"
+
+#define RUN_OPTIONS                                                                                \
+    JOB_OPTIONS KEY_FILE_OPTION                                                                    \
+        "  --max-cost USD       do not start when the job's spending so far plus the estimate "    \
+        "of\n"                                                                                     \
+        "                       what this run would call exceeds USD (limits.max_cost "            \
+        "alike)\n" MODEL_OPTIONS "  -q, --quiet          print only failures and the final line\n" \
+        "  -v, --verbose        print every call\n"                                                \
+        "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n" \
+        "                       --color alone is always\n"                                         \
+        "  --no-color           the same as --color=never\n" QUOTA_OPTIONS
+
 /* What each command accepts (cli_parse takes them from here); its usage below names each one,
  * which tests/e2e/t_help.sh checks against `gemflow __complete options CMD`. */
 static const int run_options[] = {CLI_JOB_OPTS,      OPT_API_KEY_FILE,  OPT_NO_MODEL_CHECK,
@@ -48,17 +71,11 @@ static const struct cli_command commands[] = {
      "\n"
      "Run each job directory to the end, resuming where it stopped. Items whose request is\n"
      "unchanged and whose artifact is on disk are not called again. Without JOB/workflow.yaml\n"
-     "a job runs the bundled 'script-to-media' workflow on JOB/script.txt.\n"
+     "a job runs the bundled 'script-to-media' workflow on JOB/script.txt. Before its first\n"
+     "paid call a run asks the free models.get for every model it may call: one not served,\n"
+     "or without the stage's method, stops it (exit 2) before anything is paid for.\n"
      "\n"
-     "options:\n" JOB_OPTIONS
-     "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
-     "  --max-cost USD       do not start when the job's spending so far plus the estimate of\n"
-     "                       what this run would call exceeds USD (limits.max_cost alike)\n"
-     "  -q, --quiet          print only failures and the final line\n"
-     "  -v, --verbose        print every call\n"
-     "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
-     "                       --color alone is always\n"
-     "  --no-color           the same as --color=never\n" QUOTA_OPTIONS "\n"
+     "options:\n" RUN_OPTIONS "\n"
      "On a terminal, stderr shows a live bar per job and per stage: items done/total, calls\n"
      "in flight, retries and an ETA from the latencies of this run (none before a call has\n"
      "answered); elsewhere, one timestamped line per stage start and end, retry, failure and\n"
@@ -75,16 +92,25 @@ static const struct cli_command commands[] = {
      "the job; stages downstream are redone where their request changes. Without STAGE, redo\n"
      "what failed (the same as run).\n"
      "\n"
-     "options: as for 'gemflow run'\n",
+     "options (the same as for 'gemflow run'):\n" RUN_OPTIONS,
      run_options},
-    {"plan", cmd_plan, "show what a run would call, and why; calls nothing",
+    {"plan", cmd_plan, "show what a run would call, why, and its cost; pays for nothing",
      "usage: gemflow plan [options] JOB...\n"
      "\n"
      "For every stage: its items, which are cached, which would be called and why (new,\n"
-     "request changed, output missing, failed last time). Stages whose input does not exist\n"
-     "yet are shown as 'after STAGE'. Needs no API key and changes nothing.\n"
+     "request changed, output missing, failed last time), and the estimated cost. Stages\n"
+     "whose input does not exist yet are shown as 'after STAGE'. Changes nothing and pays\n"
+     "for nothing. Needs no API key; with one (--api-key-file, $GEMINI_API_KEY or\n"
+     "$GOOGLE_API_KEY) it also makes a run's model check, the free models.get for every\n"
+     "model it would call, and exits 2 when one is not served or lacks the stage's method.\n"
      "\n"
-     "options:\n" JOB_OPTIONS,
+     "options:\n" JOB_OPTIONS KEY_FILE_OPTION
+     "  --no-model-check     do not ask models.get (defaults.model_check: false alike)\n"
+     "  --tier TIER          price every call at this tier: flex (half the standard price),\n"
+     "                       standard or priority (twice); wins over the workflow's\n"
+     "                       service_tier\n"
+     "  --prices FILE        another price table (default JOB/prices.yaml, else the bundled\n"
+     "                       workflows/prices.yaml)\n",
      plan_options},
     {"status", cmd_status, "show the state of jobs",
      "usage: gemflow status [options] JOB... | --jobs DIR\n"
@@ -137,10 +163,11 @@ static const struct cli_command commands[] = {
      "Record the artifacts on disk of the named items (default: every item of STAGE) as done\n"
      "for the request a run would send today, without calling the API: for when a prompt\n"
      "edit was cosmetic and paying for the calls again is not wanted. Each artifact must\n"
-     "exist and be usable (a PNG that decodes, a WAV that reads, JSON that matches the\n"
-     "stage's schema); if one is not, nothing is recorded. Items already done are left as\n"
-     "they are. Takes the job's lock. progress.jsonl gets an item_done with \"accepted\":\n"
-     "true per item; 'gemflow status' lists them.\n"
+     "exist and be usable (an image that decodes whole as the PNG, JPEG or WebP its name\n"
+     "says, a WAV that reads, a clip ffprobe reads, JSON that matches the stage's schema);\n"
+     "if one is not, nothing is recorded. Items already done are left as they are. Takes\n"
+     "the job's lock. progress.jsonl gets an item_done with \"accepted\": true per item;\n"
+     "'gemflow status' lists them.\n"
      "\n"
      "options:\n" JOB_OPTIONS
      "exit status: 0 accepted, 2 nothing accepted (see the message), 4 locked\n",
@@ -238,8 +265,7 @@ static const struct cli_command commands[] = {
      "                       a whole workflow of its own but no endpoint (trusted "
      "inboxes)\n" JOB_OPTIONS
      "                       (--workflow: the watcher's workflow, for every drop; --set\n"
-     "                       applies to every job)\n"
-     "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
+     "                       applies to every job)\n" KEY_FILE_OPTION MODEL_OPTIONS
      "  -q, --quiet          print only failures\n"
      "  -v, --verbose        print every call, and drops that are ignored\n" QUOTA_OPTIONS "\n"
      "SIGTERM/SIGINT: claim nothing more, let calls in flight finish (up to --grace), mark\n"
