@@ -76,6 +76,11 @@ assert_eq "call_end says who answered" "gemini-3.6-flash" \
 assert_eq "one warning line per stage and model" 2 "$(grep -c "asked for model 'gemini-3.5-flash', served by 'gemini-3.6-flash'" "$T_DIR/last.err")"
 gf status --set defaults.model=gemini-3.5-flash "$job"
 assert_contains "status: asked X, served by Y" "asked gemini-3.5-flash, served by gemini-3.6-flash (1 item" "$(cat "$T_DIR/last.out")"
+# priced as the model asked for (gemini-3.5-flash: $1.50 in / $9.00 out per 1M), not as the one
+# that answered (gemini-3.6-flash has no price): Google does not document a reroute's bill
+gf status --json --set defaults.model=gemini-3.5-flash "$job"
+assert_eq "a rerouted call is priced at the asked model's price" "true" \
+    "$(jq '.jobs[0].stages[] | select(.name == "analysis") | (.cost_usd - (.tokens.prompt * 1.5 + .tokens.output * 9) / 1e6 | fabs) < 1e-9' "$T_DIR/last.out")"
 gf inspect "$job" analysis
 assert_contains "inspect: asked X, served by Y" "asked gemini-3.5-flash, served by gemini-3.6-flash" "$(cat "$T_DIR/last.out")"
 gf report --set defaults.model=gemini-3.5-flash "$job"
