@@ -8,12 +8,15 @@
 #include "textout.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct cli_command {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *summary; /* one line for `gemflow --help` */
     const char *usage;   /* the full help of `gemflow help CMD` */
+    const int *options;  /* the options it accepts (enum cli_opt_id, 0-terminated), for
+                          * cli_parse; its usage names each (tests/e2e/t_help.sh checks) */
 };
 
 int cmd_run(int argc, char **argv);
@@ -82,14 +85,18 @@ enum cli_opt_id {
 #define CLI_COLOR_OPTS OPT_COLOR, OPT_NO_COLOR
 /* A command's own option: 0 when taken, -1 with *why (a message for the usage error). */
 typedef int (*cli_own_fn)(void *ctx, int id, const char *arg, char *why, size_t why_len);
-/* Parse argv (argv[0] the command's name) for command `cmd`, which accepts the options listed in
- * `accepted` (0-terminated): shared ones go to `jc` (may be NULL when the command takes none),
- * the colour options to jc->color, the command's own to `own`. The same mistake gets the same
- * message in every command: "unknown option '--x'", "option '--set' needs a value", "--tier
- * takes flex, standard or priority, got 'x'". Returns 0 with optind at the first operand, or
- * GF_EXIT_USAGE after printing the usage error. */
-int cli_parse(const char *cmd, int argc, char **argv, const int *accepted, struct job_cli *jc,
-              cli_own_fn own, void *ctx);
+/* Parse argv (argv[0] the command's name) for command `cmd`, which accepts the options of its
+ * entry in the command table (cli_command.options): shared ones go to `jc` (may be NULL when the
+ * command takes none), the colour options to jc->color, the command's own to `own`. The same
+ * mistake gets the same message in every command: "unknown option '--x'", "option '--set' needs
+ * a value", "--tier takes flex, standard or priority, got 'x'". Returns 0 with optind at the
+ * first operand, or GF_EXIT_USAGE after printing the usage error. */
+int cli_parse(const char *cmd, int argc, char **argv, struct job_cli *jc, cli_own_fn own,
+              void *ctx);
+/* Print the options command `cmd` accepts, one a line as typed ("--tier", "-q"), followed by
+ * " VALUE" when the next word is its value: `gemflow __complete options CMD`, which the shell
+ * completion and tests/e2e/t_help.sh read. Returns -1 when `cmd` is no command. */
+int cli_print_options(const char *cmd, FILE *f);
 
 /* Handle one shared option; returns 1 when it was one, 0 when not, -1 when its value is bad
  * (job_cli_problem says why). */

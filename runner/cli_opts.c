@@ -56,9 +56,28 @@ static const char *written(int argc, char **argv)
     return argv[i];
 }
 
-int cli_parse(const char *cmd, int argc, char **argv, const int *accepted, struct job_cli *jc,
-              cli_own_fn own, void *ctx)
+int cli_print_options(const char *cmd, FILE *f)
 {
+    const struct cli_command *c = cli_find(cmd);
+    if (!c)
+        return -1;
+    for (const int *id = c->options; id && *id; id++) {
+        for (size_t i = 0; i < ARRAY_SIZE(all_options); i++)
+            if (all_options[i].val == *id)
+                fprintf(f, "--%s%s\n", all_options[i].name,
+                        all_options[i].has_arg == required_argument ? " VALUE" : "");
+        for (size_t i = 0; i < ARRAY_SIZE(short_options); i++)
+            if (short_options[i].id == *id)
+                fprintf(f, "-%c%s\n", short_options[i].id, short_options[i].arg ? " VALUE" : "");
+    }
+    return 0;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, struct job_cli *jc, cli_own_fn own, void *ctx)
+{
+    static const int none[] = {0};
+    const struct cli_command *c = cli_find(cmd);
+    const int *accepted = c && c->options ? c->options : none;
     struct option longs[ARRAY_SIZE(all_options) + 1];
     size_t n = 0;
     for (size_t i = 0; i < ARRAY_SIZE(all_options); i++)

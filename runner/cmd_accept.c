@@ -13,8 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const int accept_options[] = {CLI_JOB_OPTS, 0};
-
 /* One item to adopt: its output's facts, checked. */
 struct adopt {
     struct item *it;
@@ -210,7 +208,7 @@ out:
 int cmd_accept(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    int rc = cli_parse("accept", argc, argv, accept_options, &jc, NULL, NULL);
+    int rc = cli_parse("accept", argc, argv, &jc, NULL, NULL);
     if (rc)
         goto out;
     if (argc - optind < 2) {

@@ -1,6 +1,7 @@
-/* cmd_complete: `gemflow __complete stages JOB` and `gemflow __complete items JOB STAGE`, one
- * name per line, for the shell completion (contrib/gemflow.bash-completion). Hidden from the
- * help; silent on errors (a completion must not print into the user's command line). */
+/* cmd_complete: `gemflow __complete stages JOB`, `gemflow __complete items JOB STAGE` and
+ * `gemflow __complete options COMMAND`, one name per line, for the shell completion
+ * (contrib/gemflow.bash-completion). Hidden from the help; silent on errors (a completion must
+ * not print into the user's command line). */
 #include "cli.h"
 #include "look.h"
 #include "report.h"
@@ -11,6 +12,8 @@
 
 int cmd_complete(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "options") == 0)
+        return cli_print_options(argv[2], stdout) < 0 ? GF_EXIT_USAGE : GF_EXIT_OK;
     if (argc < 3 || (strcmp(argv[1], "stages") != 0 && strcmp(argv[1], "items") != 0))
         return GF_EXIT_USAGE;
     bool items = strcmp(argv[1], "items") == 0;

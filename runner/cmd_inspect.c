@@ -16,8 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const int inspect_options[] = {OPT_RAW, CLI_COLOR_OPTS, 0};
-
 struct view {
     bool color;
     const char *job_dir;
@@ -540,7 +538,7 @@ int cmd_inspect(int argc, char **argv)
 {
     bool raw = false;
     struct job_cli jc = {0};
-    int prc = cli_parse("inspect", argc, argv, inspect_options, &jc, inspect_own, &raw);
+    int prc = cli_parse("inspect", argc, argv, &jc, inspect_own, &raw);
     if (prc)
         return prc;
     int nargs = argc - optind;

@@ -19,8 +19,6 @@
 
 #define FOLLOW_POLL_MS 200
 
-static const int log_options[] = {OPT_FOLLOW, OPT_JSON, CLI_COLOR_OPTS, 0};
-
 struct log_view {
     bool json, color, follow;
     char day[40]; /* the date of the last line shown, for the date separators */
@@ -321,7 +319,7 @@ int cmd_log(int argc, char **argv)
 {
     struct log_view v = {0};
     struct job_cli jc = {0};
-    int rc = cli_parse("log", argc, argv, log_options, &jc, log_own, &v);
+    int rc = cli_parse("log", argc, argv, &jc, log_own, &v);
     if (rc)
         return rc;
     bool follow = v.follow;

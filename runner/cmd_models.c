@@ -13,9 +13,6 @@
 
 #define DEFAULT_ENDPOINT "https://generativelanguage.googleapis.com"
 
-static const int models_options[] = {OPT_KIND,         OPT_JSON,   OPT_ENDPOINT,
-                                     OPT_API_KEY_FILE, OPT_PRICES, 0};
-
 static const char *const kinds[] = {"text", "image", "speech", "video", "other"};
 
 /* "$0.75 in / $3.75 out per 1M tokens", "$0.04 per image", or "unknown". */
@@ -182,7 +179,7 @@ int cmd_models(int argc, char **argv)
 {
     struct job_cli jc = {0};
     struct models_args a = {0};
-    int rc = cli_parse("models", argc, argv, models_options, &jc, models_own, &a);
+    int rc = cli_parse("models", argc, argv, &jc, models_own, &a);
     if (rc) {
         job_cli_release(&jc);
         return rc;

@@ -14,9 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const int plan_options[] = {CLI_JOB_OPTS, OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK,
-                                   OPT_TIER,     OPT_PRICES,       0};
-
 /* --prices FILE */
 static int plan_own(void *ctx, int id, const char *arg, char *why, size_t why_len)
 {
@@ -239,7 +236,7 @@ int cmd_plan(int argc, char **argv)
     struct job_cli jc = {0};
     const char *prices_file = NULL;
     char *key = NULL;
-    int rc = cli_parse("plan", argc, argv, plan_options, &jc, plan_own, &prices_file);
+    int rc = cli_parse("plan", argc, argv, &jc, plan_own, &prices_file);
     if (rc)
         goto out;
     if (optind >= argc) {

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const int quota_options[] = {OPT_QUOTA_DIR, OPT_JSON, 0};
-
 struct quota_args {
     const char *dir;
     bool json;
@@ -185,7 +183,7 @@ static void print_text(const cJSON *out)
 int cmd_quota(int argc, char **argv)
 {
     struct quota_args a = {0};
-    int rc = cli_parse("quota", argc, argv, quota_options, NULL, quota_own, &a);
+    int rc = cli_parse("quota", argc, argv, NULL, quota_own, &a);
     if (rc)
         return rc;
     if (optind < argc)

@@ -15,8 +15,6 @@
 
 #define REPORT_FILE "report.html"
 
-static const int report_options[] = {CLI_JOB_OPTS, 0};
-
 static void footer(struct buf *b, const struct report_ctx *rc)
 {
     char now[40];
@@ -110,7 +108,7 @@ static int write_report(struct job *job, struct gf_err *err)
 int cmd_report(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    int rc = cli_parse("report", argc, argv, report_options, &jc, NULL, NULL);
+    int rc = cli_parse("report", argc, argv, &jc, NULL, NULL);
     if (rc)
         goto out;
     if (optind >= argc) {

@@ -10,11 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const int run_options[] = {CLI_JOB_OPTS,      OPT_API_KEY_FILE,  OPT_NO_MODEL_CHECK,
-                                  OPT_STRICT_MODELS, OPT_TIER,          OPT_QUIET,
-                                  OPT_VERBOSE,       OPT_MAX_COST,      CLI_COLOR_OPTS,
-                                  OPT_QUOTA_DIR,     OPT_NO_WAIT_QUOTA, 0};
-
 /* A job with a budget (--max-cost, limits.max_cost) whose estimate is over it does not start
  * (exit 2, nothing called); the engine checks again as each stage's items become known. */
 static int check_budget(const struct job_cli *jc, const struct job *job, const char *dir)
@@ -84,7 +79,7 @@ out:
 int cmd_run(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    int rc = cli_parse("run", argc, argv, run_options, &jc, NULL, NULL);
+    int rc = cli_parse("run", argc, argv, &jc, NULL, NULL);
     if (rc == 0) {
         if (optind >= argc)
             rc = cli_usage_error("run", "no job given: gemflow run JOB...");
@@ -98,7 +93,7 @@ int cmd_run(int argc, char **argv)
 int cmd_rerun(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    int rc = cli_parse("rerun", argc, argv, run_options, &jc, NULL, NULL);
+    int rc = cli_parse("rerun", argc, argv, &jc, NULL, NULL);
     if (rc == 0) {
         if (optind >= argc) {
             rc = cli_usage_error("rerun", "no job given: gemflow rerun JOB [STAGE...]");

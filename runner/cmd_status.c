@@ -21,8 +21,6 @@
 
 #define STATUS_JSON_VERSION 1
 
-static const int status_options[] = {OPT_JOBS, OPT_JSON, CLI_COLOR_OPTS, CLI_JOB_OPTS, 0};
-
 struct status_args {
     const char *jobs_dir;
     bool json;
@@ -634,7 +632,7 @@ int cmd_status(int argc, char **argv)
 {
     struct job_cli jc = {0};
     struct status_args args = {0};
-    int rc = cli_parse("status", argc, argv, status_options, &jc, status_own, &args);
+    int rc = cli_parse("status", argc, argv, &jc, status_own, &args);
     if (rc) {
         job_cli_release(&jc);
         return rc;

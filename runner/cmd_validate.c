@@ -6,12 +6,10 @@
 #include <unistd.h>
 #include <stdio.h>
 
-static const int validate_options[] = {OPT_SET, OPT_ALLOW, OPT_WORKFLOW, 0};
-
 int cmd_validate(int argc, char **argv)
 {
     struct job_cli jc = {0};
-    int prc = cli_parse("validate", argc, argv, validate_options, &jc, NULL, NULL);
+    int prc = cli_parse("validate", argc, argv, &jc, NULL, NULL);
     if (prc) {
         job_cli_release(&jc);
         return prc;

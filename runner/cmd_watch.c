@@ -18,11 +18,6 @@
 #define MAX_JOBS         256
 #define DEFAULT_GRACE_MS 30000
 
-static const int watch_options[] = {
-    OPT_JOBS,         OPT_MAX_JOBS,       OPT_GRACE,         OPT_ALLOW, CLI_JOB_OPTS,
-    OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK, OPT_STRICT_MODELS, OPT_TIER,  OPT_QUIET,
-    OPT_VERBOSE,      OPT_QUOTA_DIR,      OPT_NO_WAIT_QUOTA, 0};
-
 /* --- engine hooks ------------------------------------------------------------------------ */
 
 static void on_job_ended(void *ctx, struct job *job)
@@ -89,7 +84,7 @@ static int watch_own(void *ctx, int id, const char *arg, char *why, size_t why_l
 
 static int parse(struct watcher *w, int argc, char **argv)
 {
-    int rc = cli_parse("watch", argc, argv, watch_options, &w->jc, watch_own, w);
+    int rc = cli_parse("watch", argc, argv, &w->jc, watch_own, w);
     if (rc)
         return rc;
     if (optind != argc - 1)

@@ -20,23 +20,62 @@
     "  --endpoint URL       API base URL (default $GEMINI_BASE_URL, the workflow's endpoint,\n"    \
     "                       else https://generativelanguage.googleapis.com)\n"
 
+#define KEY_FILE_OPTION                                                                            \
+    "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
+
+/* The options of the runs that call models: run, rerun and watch. */
+#define MODEL_OPTIONS                                                                              \
+    "  --tier TIER          the service tier of every call: flex (half price, 1-15 minutes a\n"    \
+    "                       call), standard or priority; wins over the workflow's service_tier\n"  \
+    "  --strict-models      a reply from another model than the one asked (the API rerouted\n"     \
+    "                       it) fails its item, not retried: strict_model: true on every stage\n"  \
+    "  --no-model-check     do not ask the free models.get before the first paid call (for a\n"    \
+    "                       proxy that does not serve it): defaults.model_check: false\n"
+
+#define RUN_OPTIONS                                                                                \
+    JOB_OPTIONS KEY_FILE_OPTION                                                                    \
+        "  --max-cost USD       do not start when the job's spending so far plus the estimate "    \
+        "of\n"                                                                                     \
+        "                       what this run would call exceeds USD (limits.max_cost "            \
+        "alike)\n" MODEL_OPTIONS "  -q, --quiet          print only failures and the final line\n" \
+        "  -v, --verbose        print every call\n"                                                \
+        "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n" \
+        "                       --color alone is always\n"                                         \
+        "  --no-color           the same as --color=never\n" QUOTA_OPTIONS
+
+/* What each command accepts (cli_parse takes them from here); its usage below names each one,
+ * which tests/e2e/t_help.sh checks against `gemflow __complete options CMD`. */
+static const int run_options[] = {CLI_JOB_OPTS,      OPT_API_KEY_FILE,  OPT_NO_MODEL_CHECK,
+                                  OPT_STRICT_MODELS, OPT_TIER,          OPT_QUIET,
+                                  OPT_VERBOSE,       OPT_MAX_COST,      CLI_COLOR_OPTS,
+                                  OPT_QUOTA_DIR,     OPT_NO_WAIT_QUOTA, 0};
+static const int plan_options[] = {CLI_JOB_OPTS, OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK,
+                                   OPT_TIER,     OPT_PRICES,       0};
+static const int status_options[] = {OPT_JOBS, OPT_JSON, CLI_COLOR_OPTS, CLI_JOB_OPTS, 0};
+static const int log_options[] = {OPT_FOLLOW, OPT_JSON, CLI_COLOR_OPTS, 0};
+static const int inspect_options[] = {OPT_RAW, CLI_COLOR_OPTS, 0};
+static const int accept_options[] = {CLI_JOB_OPTS, 0};
+static const int report_options[] = {CLI_JOB_OPTS, 0};
+static const int quota_options[] = {OPT_QUOTA_DIR, OPT_JSON, 0};
+static const int validate_options[] = {OPT_SET, OPT_ALLOW, OPT_WORKFLOW, 0};
+static const int models_options[] = {OPT_KIND,         OPT_JSON,   OPT_ENDPOINT,
+                                     OPT_API_KEY_FILE, OPT_PRICES, 0};
+static const int watch_options[] = {
+    OPT_JOBS,         OPT_MAX_JOBS,       OPT_GRACE,         OPT_ALLOW, CLI_JOB_OPTS,
+    OPT_API_KEY_FILE, OPT_NO_MODEL_CHECK, OPT_STRICT_MODELS, OPT_TIER,  OPT_QUIET,
+    OPT_VERBOSE,      OPT_QUOTA_DIR,      OPT_NO_WAIT_QUOTA, 0};
+
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run or resume jobs; done items are skipped",
      "usage: gemflow run [options] JOB...\n"
      "\n"
      "Run each job directory to the end, resuming where it stopped. Items whose request is\n"
      "unchanged and whose artifact is on disk are not called again. Without JOB/workflow.yaml\n"
-     "a job runs the bundled 'script-to-media' workflow on JOB/script.txt.\n"
+     "a job runs the bundled 'script-to-media' workflow on JOB/script.txt. Before its first\n"
+     "paid call a run asks the free models.get for every model it may call: one not served,\n"
+     "or without the stage's method, stops it (exit 2) before anything is paid for.\n"
      "\n"
-     "options:\n" JOB_OPTIONS
-     "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
-     "  --max-cost USD       do not start when the job's spending so far plus the estimate of\n"
-     "                       what this run would call exceeds USD (limits.max_cost alike)\n"
-     "  -q, --quiet          print only failures and the final line\n"
-     "  -v, --verbose        print every call\n"
-     "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
-     "                       --color alone is always\n"
-     "  --no-color           the same as --color=never\n" QUOTA_OPTIONS "\n"
+     "options:\n" RUN_OPTIONS "\n"
      "On a terminal, stderr shows a live bar per job and per stage: items done/total, calls\n"
      "in flight, retries and an ETA from the latencies of this run (none before a call has\n"
      "answered); elsewhere, one timestamped line per stage start and end, retry, failure and\n"
@@ -44,7 +83,8 @@ static const struct cli_command commands[] = {
      "\n"
      "The API key comes from --api-key-file, $GEMINI_API_KEY or $GOOGLE_API_KEY.\n"
      "exit status: 0 done, 1 a stage failed, 2 usage or configuration error,\n"
-     "3 interrupted, 4 the job is locked by another process\n"},
+     "3 interrupted, 4 the job is locked by another process\n",
+     run_options},
     {"rerun", cmd_rerun, "regenerate stages (and what depends on them)",
      "usage: gemflow rerun [options] JOB [STAGE | STAGE/ITEM ...]\n"
      "\n"
@@ -53,15 +93,26 @@ static const struct cli_command commands[] = {
      "changes. Without STAGE, redo what failed (the same as run). A clip whose create's answer\n"
      "was lost (op_lost) is created anew only this way: the API may be making it already.\n"
      "\n"
-     "options: as for 'gemflow run'\n"},
-    {"plan", cmd_plan, "show what a run would call, and why; calls nothing",
+     "options (the same as for 'gemflow run'):\n" RUN_OPTIONS,
+     run_options},
+    {"plan", cmd_plan, "show what a run would call, why, and its cost; pays for nothing",
      "usage: gemflow plan [options] JOB...\n"
      "\n"
      "For every stage: its items, which are cached, which would be called and why (new,\n"
-     "request changed, output missing, failed last time). Stages whose input does not exist\n"
-     "yet are shown as 'after STAGE'. Needs no API key and changes nothing.\n"
+     "request changed, output missing, failed last time), and the estimated cost. Stages\n"
+     "whose input does not exist yet are shown as 'after STAGE'. Changes nothing and pays\n"
+     "for nothing. Needs no API key; with one (--api-key-file, $GEMINI_API_KEY or\n"
+     "$GOOGLE_API_KEY) it also makes a run's model check, the free models.get for every\n"
+     "model it would call, and exits 2 when one is not served or lacks the stage's method.\n"
      "\n"
-     "options:\n" JOB_OPTIONS},
+     "options:\n" JOB_OPTIONS KEY_FILE_OPTION
+     "  --no-model-check     do not ask models.get (defaults.model_check: false alike)\n"
+     "  --tier TIER          price every call at this tier: flex (half the standard price),\n"
+     "                       standard or priority (twice); wins over the workflow's\n"
+     "                       service_tier\n"
+     "  --prices FILE        another price table (default JOB/prices.yaml, else the bundled\n"
+     "                       workflows/prices.yaml)\n",
+     plan_options},
     {"status", cmd_status, "show the state of jobs",
      "usage: gemflow status [options] JOB... | --jobs DIR\n"
      "\n"
@@ -77,7 +128,8 @@ static const struct cli_command commands[] = {
      "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
      "                       --color alone is always; --no-color is never\n" JOB_OPTIONS
      "                       (--set, --workflow and --endpoint change the requests, and so\n"
-     "                       what counts as done: give them as the run had them)\n"},
+     "                       what counts as done: give them as the run had them)\n",
+     status_options},
     {"log", cmd_log, "show a job's progress log, readable; -f follows it",
      "usage: gemflow log [options] JOB\n"
      "\n"
@@ -89,7 +141,8 @@ static const struct cli_command commands[] = {
      "  -f, --follow         keep reading as the job appends, like tail -f (Ctrl-C ends)\n"
      "  --json               the JSON lines as they are\n"
      "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
-     "                       --color alone is always; --no-color is never\n"},
+     "                       --color alone is always; --no-color is never\n",
+     log_options},
     {"inspect", cmd_inspect, "show an item's call: request, response, attempts, timings",
      "usage: gemflow inspect [options] JOB STAGE [ITEM]\n"
      "\n"
@@ -103,20 +156,23 @@ static const struct cli_command commands[] = {
      "options:\n"
      "  --raw                print the record's JSON\n"
      "  --color[=WHEN]       auto (default: on a terminal, unless $NO_COLOR), always, never;\n"
-     "                       --color alone is always; --no-color is never\n"},
+     "                       --color alone is always; --no-color is never\n",
+     inspect_options},
     {"accept", cmd_accept, "adopt the artifacts on disk as done for today's request",
      "usage: gemflow accept [options] JOB STAGE [ITEM...]\n"
      "\n"
      "Record the artifacts on disk of the named items (default: every item of STAGE) as done\n"
      "for the request a run would send today, without calling the API: for when a prompt\n"
      "edit was cosmetic and paying for the calls again is not wanted. Each artifact must\n"
-     "exist and be usable (a PNG that decodes, a WAV that reads, JSON that matches the\n"
-     "stage's schema); if one is not, nothing is recorded. Items already done are left as\n"
-     "they are. Takes the job's lock. progress.jsonl gets an item_done with \"accepted\":\n"
-     "true per item; 'gemflow status' lists them.\n"
+     "exist and be usable (an image that decodes whole as the PNG, JPEG or WebP its name\n"
+     "says, a WAV that reads, a clip ffprobe reads, JSON that matches the stage's schema);\n"
+     "if one is not, nothing is recorded. Items already done are left as they are. Takes\n"
+     "the job's lock. progress.jsonl gets an item_done with \"accepted\": true per item;\n"
+     "'gemflow status' lists them.\n"
      "\n"
      "options:\n" JOB_OPTIONS
-     "exit status: 0 accepted, 2 nothing accepted (see the message), 4 locked\n"},
+     "exit status: 0 accepted, 2 nothing accepted (see the message), 4 locked\n",
+     accept_options},
     {"report", cmd_report, "write JOB/report.html: prompts beside images, audio, costs, errors",
      "usage: gemflow report [options] JOB...\n"
      "\n"
@@ -126,11 +182,13 @@ static const struct cli_command commands[] = {
      "failure in the API's words, and edited or accepted artifacts marked. Media are linked\n"
      "by relative path, so the page works when the job directory is copied elsewhere.\n"
      "\n"
-     "options:\n" JOB_OPTIONS},
+     "options:\n" JOB_OPTIONS,
+     report_options},
     {"__complete", cmd_complete, NULL,
-     "usage: gemflow __complete stages JOB | items JOB STAGE\n"
+     "usage: gemflow __complete stages JOB | items JOB STAGE | options COMMAND\n"
      "\n"
-     "Names for the shell completion, one per line (contrib/gemflow.bash-completion).\n"},
+     "Names for the shell completion, one per line (contrib/gemflow.bash-completion).\n",
+     NULL},
     {"quota", cmd_quota, "show the shared API quota: learned limits, requests counted",
      "usage: gemflow quota [options]\n"
      "\n"
@@ -144,7 +202,8 @@ static const struct cli_command commands[] = {
      "options:\n"
      "  --quota-dir DIR      the quota directory (default $GEMFLOW_QUOTA_DIR,\n"
      "                       $XDG_STATE_HOME/gemflow/quota, else ~/.local/state/gemflow/quota)\n"
-     "  --json               the same as JSON on stdout\n"},
+     "  --json               the same as JSON on stdout\n",
+     quota_options},
     {"validate", cmd_validate, "check a workflow file and report every error",
      "usage: gemflow validate [options] WORKFLOW|JOB\n"
      "\n"
@@ -156,7 +215,8 @@ static const struct cli_command commands[] = {
      "  --allow-job-workflows none|set|full\n"
      "                       check WORKFLOW as a drop's workflow.yaml would be checked by\n"
      "                       gemflow watch with this option\n"
-     "  --workflow FILE      with --allow-job-workflows: the watcher's workflow\n"},
+     "  --workflow FILE      with --allow-job-workflows: the watcher's workflow\n",
+     validate_options},
     {"models", cmd_models, "list the models this key can use, with prices",
      "usage: gemflow models [options]\n"
      "\n"
@@ -174,7 +234,8 @@ static const struct cli_command commands[] = {
      "                       https://generativelanguage.googleapis.com)\n"
      "  --api-key-file FILE  read the API key from FILE (must not be readable by others)\n"
      "  --prices FILE        another price table\n"
-     "exit status: 0 listed, 1 the API did not answer, 2 usage error or the key refused\n"},
+     "exit status: 0 listed, 1 the API did not answer, 2 usage error or the key refused\n",
+     models_options},
     {"watch", cmd_watch, "turn scripts dropped into an inbox into jobs, as a service",
      "usage: gemflow watch [options] INBOX --jobs DIR\n"
      "\n"
@@ -205,15 +266,15 @@ static const struct cli_command commands[] = {
      "                       a whole workflow of its own but no endpoint (trusted "
      "inboxes)\n" JOB_OPTIONS
      "                       (--workflow: the watcher's workflow, for every drop; --set\n"
-     "                       applies to every job)\n"
-     "  --api-key-file FILE  read the API key from FILE (yours, mode 0600 or stricter)\n"
+     "                       applies to every job)\n" KEY_FILE_OPTION MODEL_OPTIONS
      "  -q, --quiet          print only failures\n"
      "  -v, --verbose        print every call, and drops that are ignored\n" QUOTA_OPTIONS "\n"
      "SIGTERM/SIGINT: claim nothing more, let calls in flight finish (up to --grace), mark\n"
      "the rest interrupted, exit 3; the next start resumes them. SIGHUP: load the workflow\n"
      "again; while it does not load, drops wait in the inbox.\n"
      "exit status: 2 usage or configuration error (also: the inbox was deleted, moved or\n"
-     "unmounted), 3 stopped by a signal\n"},
+     "unmounted), 3 stopped by a signal\n",
+     watch_options},
 };
 
 const struct cli_command *cli_find(const char *name)

@@ -8,6 +8,7 @@
 #include "../stages/stage.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -414,7 +415,19 @@ bool mc_same_model(const char *asked, const char *served)
         return false;
     if (served[n] == '\0')
         return true;
-    return served[n] == '-' && served[n + 1] >= '0' && served[n + 1] <= '9';
+    if (served[n] != '-')
+        return false;
+    /* A version suffix: groups of digits joined by single dashes ("-001", "-2026-09-02"). A dot
+     * or a letter ("-2.1", "-2b") names another model: "x-2.1" is a successor of "x", not x. */
+    const char *p = served + n;
+    while (*p == '-') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == '\0';
 }
 
 /* --- words for people --------------------------------------------------------------------- */

@@ -101,8 +101,9 @@ bool mc_model_supports(const struct mc_model *m, const char *method);
  * "video", or "other" (embeddings, live, ...). */
 const char *mc_model_kind(const struct mc_model *m);
 /* The model a reply says answered (`modelVersion`) is the one asked for: equal, or the asked id
- * followed by a version suffix ("-001", "-2026-09-02", "-09-2025": a dash and a digit), with an
- * optional "models/" prefix on either side. Another name ("-lite", "3.6" for "3.5") is not. */
+ * followed by a version suffix ("-001", "-2026-09-02", "-09-2025": a dash, then digits and
+ * dashes only, ending in a digit), with an optional "models/" prefix on either side. Another
+ * name ("-lite", "3.6" for "3.5", "-2.1", "-2b") is not. */
 bool mc_same_model(const char *asked, const char *served);
 
 /* The API method a stage calls (predict for imagen-*, else generateContent) and the kind of

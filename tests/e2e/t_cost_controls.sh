@@ -2,7 +2,7 @@
 # Cost controls that exist today: thinking levels (generationConfig.thinkingConfig.thinkingLevel)
 # and service tiers (the request's serviceTier: flex at half price). The tier is how much is paid,
 # not what is asked: it is not part of the request key, so changing it re-buys nothing.
-# validate warns about sampling settings the 3.6+ models ignore.
+# validate warns about sampling settings the 3.6+ models ignore. Thinking tokens count as output.
 source "$(dirname "$0")/lib.sh"
 fake_start
 WF=(--workflow "$(bench_wf text-calls)")
@@ -57,6 +57,26 @@ assert_eq "thinking: HIGH sent as the level" "HIGH" "$(jq -rs 'map(select(.think
 gf validate --set captions.thinking=lots "$(bench_wf text-calls)"
 assert_eq "a bad level is an error" 2 "$GF_RC"
 assert_contains "naming the levels" "bad thinking 'lots' (one of MINIMAL, LOW, MEDIUM, HIGH)" "$(cat "$T_DIR/last.err")"
+
+# thinking tokens are output tokens: status counts them in its output (as the bill does), and
+# the thinking part alone is in each call record and inspect (README "Seeing a job's thinking
+# tokens"). The fake's Gemini 3 image model thinks before it draws (thoughtsTokenCount).
+img_job=$(new_job thoughts)
+cp "$job/script.txt" "$img_job/script.txt"
+IMG_WF=(--workflow "$(bench_wf images-only)")
+gf run "${IMG_WF[@]}" "$img_job"
+assert_eq "an image run exits 0" 0 "$GF_RC"
+recs=("$img_job"/.gemflow/calls/images/*.json)
+thoughts=$(jq -s 'map(.response.body.usageMetadata.thoughtsTokenCount // 0) | add' "${recs[@]}")
+check "the call records keep thoughtsTokenCount ($thoughts)" test "$thoughts" -gt 0
+gf status --json "${IMG_WF[@]}" "$img_job"
+assert_eq "status --json: output tokens = candidates + thoughts" \
+    "$(jq -s 'map(.response.body.usageMetadata | .candidatesTokenCount + .thoughtsTokenCount) | add' "${recs[@]}")" \
+    "$(jq '.jobs[0].stages[] | select(.name == "images") | .tokens.output' "$T_DIR/last.out")"
+gf inspect "$img_job" images s01
+assert_contains "inspect shows the thinking apart" \
+    "+ $(jq '.response.body.usageMetadata.thoughtsTokenCount' "$img_job/.gemflow/calls/images/s01.json") thoughts" \
+    "$(cat "$T_DIR/last.out")"
 
 # validate warns where temperature, top_p or top_k are set for a model that ignores them
 gf validate --set defaults.temperature=0.3 --set captions.top_k=5 "$(bench_wf text-calls)"

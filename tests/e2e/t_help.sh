@@ -43,6 +43,37 @@ for c in $cmds; do
         ok "help of $c (--help, -h, help $c)"
     fi
 done
+# One option table: every option a command parses (its list in the command table, printed by
+# `gemflow __complete options CMD`) is in its --help, and its --help offers no other.
+# has_opt OPTION TEXT: whether TEXT names OPTION as a word ("--tier TIER", "-q, --quiet",
+# "--color[=WHEN]", "; --no-color is never")
+has_opt() { grep -qE -- "(^|[ ,(\"])$1([ =,.;)\"[]|\$)" <<<"$2"; }
+for c in $cmds; do
+    opts=$("$GEMFLOW" __complete options "$c" | awk '{ print $1 }')
+    if [ -z "$opts" ]; then
+        fail "gemflow __complete options $c: no options"
+        continue
+    fi
+    help=$("$GEMFLOW" "$c" --help)
+    missing="" extra=""
+    for o in $opts; do has_opt "$o" "$help" || missing+=" $o"; done
+    for o in $(grep -oE '^  (-[a-zA-Z], )?--?[a-z][a-z-]*' <<<"$help" | sed -E 's/^ +//; s/, /\n/'); do
+        grep -qx -- "$o" <<<"$opts" || extra+=" $o"
+    done
+    assert_eq "$c --help names every option it takes" "" "$missing"
+    assert_eq "$c --help offers no option it does not take" "" "$extra"
+done
+for c in run rerun watch plan; do
+    for o in --tier --no-model-check; do
+        has_opt "$o" "$("$GEMFLOW" "$c" --help)" || fail "$c --help lacks $o"
+    done
+done
+ok "run, rerun, watch and plan --help name --tier and --no-model-check"
+assert_contains "plan --help says that with a key it checks the models (free)" "free models.get" \
+    "$("$GEMFLOW" plan --help | tr '\n' ' ' | tr -s ' ')"
+assert_contains "accept --help names the image formats accept takes" "PNG, JPEG or WebP" \
+    "$("$GEMFLOW" accept --help | tr '\n' ' ' | tr -s ' ')"
+
 "$GEMFLOW" help nosuch >"$T_DIR/x.out" 2>"$T_DIR/x.err"
 assert_eq "help of an unknown command: exit 2" 2 "$?"
 assert_eq "help of an unknown command: nothing on stdout" "" "$(cat "$T_DIR/x.out")"
@@ -76,6 +107,23 @@ for c in $cmds; do
     grep -q "^\.SS \"$c " "$man1" || fail "the man page has no section for '$c'"
 done
 ok "the man page has a section per command"
+# ... and names every option of each command: in its section (rerun's says "as for run"), or,
+# for --set, --workflow and --endpoint, in JOB OPTIONS when that names the command
+man_section() { # CMD: its .SS section as text (\- is -, fonts dropped)
+    awk -v c="$1" 'index($0, ".SS \"" c " ") == 1 { on = 1; next } on && /^\.S[SH] / { exit } on' "$man1" |
+        sed 's/\\-/-/g; s/\\f[BIRP]//g'
+}
+job_opts_cmds=$(sed -n '/^\.SH JOB OPTIONS/,/^take:/p' "$man1" | tr -d '".,' | tr ' ' '\n')
+for c in $cmds; do
+    sect=$(man_section "$c")
+    case $sect in *"Options as for"*) sect+=$(man_section run) ;; esac
+    missing=""
+    for o in $("$GEMFLOW" __complete options "$c" | awk '{ print $1 }'); do
+        case $o in --set | --workflow | --endpoint) grep -qx "$c" <<<"$job_opts_cmds" && continue ;; esac
+        has_opt "$o" "$sect" || missing+=" $o"
+    done
+    assert_eq "the man page names every option of $c" "" "$missing"
+done
 groff -man -ww -z "$man1" >"$T_DIR/groff.out" 2>&1
 assert_eq "the man page renders without warnings" "" "$(cat "$T_DIR/groff.out")"
 for code in $(grep -oE '[0-9] [a-z]' "$T_DIR/help.out" | cut -c1 | sort -u); do
@@ -115,6 +163,13 @@ assert_eq "option values are skipped" "$stages" "$(comp accept --set images.aspe
 assert_eq "--color values" "always" "$(comp log --color al)"
 assert_eq "--allow-job-workflows values" "set" "$(comp watch --allow-job-workflows s)"
 assert_eq "watch offers --allow-job-workflows" "--allow-job-workflows" "$(comp watch --allow)"
+for c in run rerun watch; do
+    assert_eq "$c offers --tier, --strict-models and --no-model-check" \
+        "--tier --strict-models --no-model-check" "$(echo $(comp "$c" --ti) $(comp "$c" --st) $(comp "$c" --no-m))"
+done
+assert_eq "plan offers --tier and --prices" "--tier --prices" "$(echo $(comp plan --ti) $(comp plan --pr))"
+assert_eq "--tier values" "flex" "$(comp run --tier f)"
+assert_eq "the value of --tier is not a job" "$stages" "$(comp rerun --tier flex done "")"
 
 # cmake --install puts the man page and the completion in place
 build=${GEMFLOW_BUILD_DIR:-$(dirname "$GEMFLOW")} # the CMake build holding gemflow

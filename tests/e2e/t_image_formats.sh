@@ -3,7 +3,7 @@
 # image/png is a JPEG), the output path decides what is written (converted when it differs), and
 # a 200 reply whose content is unusable is asked again at most paid_retries times, its content
 # kept under .gemflow/rejected/, counted in status, plan and the report. A format gemflow can
-# convert is never a reason to pay again.
+# convert is never a reason to pay again. The same holds for a 3.8 TTS WAV with a bad header.
 source "$(dirname "$0")/lib.sh"
 WF=(--workflow "$(bench_wf images-only)")
 small() { # NAME: a job with a three-scene script
@@ -90,4 +90,36 @@ log="$job/progress.jsonl"
 assert_eq "two 503s retried, the unusable reply not" "2 0" \
     "$(jq -s '[.[] | select(.event == "retry" and (.paid | not))] | length' "$log") $(jq -s '[.[] | select(.event == "retry" and .paid)] | length' "$log")"
 assert_eq "one item failed with a bad_output" "bad_output" "$(jq -r 'select(.event == "item_failed") | .error.kind' "$log")"
+
+# A 3.8 TTS reply is a whole WAV, checked as it came: one whose header says 1 Hz (its samples
+# are the usual 24 kHz) is unusable, so it is paid for and asked again once; the bad bytes are
+# kept, the WAV written is the second reply
+SPEECH=(--workflow "$(bench_wf speech-only)" --set narration.model=gemini-3.8-flash-tts)
+curl -sf -X POST --data-binary \
+    '[{"match": "The lamp turns", "model": "gemini-3.8-flash-tts", "kind": "wav-1hz", "times": 1}]' \
+    "$FAKE_URL/_fake/faults" >/dev/null || fail "cannot set the wav-1hz rule"
+job=$(small wav1hz)
+lamp='.model == "gemini-3.8-flash-tts" and ((.prompt // "") | contains("The lamp turns"))'
+before=$(fake_count "$lamp")
+gf run "${SPEECH[@]}" "$job"
+log="$job/progress.jsonl"
+assert_eq "a 1 Hz WAV once: the run ends done" 0 "$GF_RC"
+fake_settle
+assert_eq "the 1 Hz reply was sent once" 1 "$(fake_count_all "$lamp and .fault == \"wav-1hz\"")"
+assert_eq "exactly one paid retry: 2 paid calls for that scene" 2 "$(($(fake_count "$lamp") - before))"
+retry=$(jq -cs 'map(select(.event == "retry"))' "$log")
+assert_eq "one retry, paid, of narration/s02" '1 true narration/s02' \
+    "$(jq -r 'length as $n | .[0] | "\($n) \(.paid) \(.stage)/\(.item)"' <<<"$retry")"
+assert_contains "the retry says why" "WAV sample rate 1 Hz" "$(jq -r '.[0].reason' <<<"$retry")"
+rejected=$(jq -r '.[0].rejected // ""' <<<"$retry")
+case $rejected in .gemflow/rejected/narration/*) ok "the rejected reply is kept under .gemflow/rejected/" ;;
+*) fail "the rejected reply is not under .gemflow/rejected/: '$rejected'" ;; esac
+assert_eq "the kept bytes are the WAV the server sent, header rate 1" "RIFF 1" \
+    "$(head -c 4 "$job/$rejected" 2>/dev/null) $(od -An -tu4 -j24 -N4 "$job/$rejected" 2>/dev/null | tr -d ' ')"
+rate=$(ffprobe -v error -select_streams a:0 -show_entries stream=sample_rate -of csv=p=0 "$job/audio/s02.wav")
+check "audio/s02.wav is a WAV ffprobe reads at 8000..192000 Hz (${rate:-none})" \
+    test "${rate:-0}" -ge 8000 -a "${rate:-0}" -le 192000
+gf status --json "${SPEECH[@]}" "$job"
+assert_eq "status counts 1 paid retry for the narration" 1 \
+    "$(jq -r '.jobs[0].stages[] | select(.name == "narration") | .paid_retries' "$T_DIR/last.out")"
 finish

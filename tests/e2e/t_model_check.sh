@@ -4,6 +4,7 @@
 # words and the models the key can use instead (models.list, every page); --no-model-check and
 # defaults.model_check skip the check. A reply whose modelVersion names another model is reported
 # as rerouted (log, status, inspect, report); with strict_model it fails its item, not retried.
+# A served model without the stage's method (imagen on a json stage) stops the run the same way.
 # `gemflow models` lists what the key can use.
 source "$(dirname "$0")/lib.sh"
 # pages of 3 models: the alternatives must come from every page
@@ -75,6 +76,11 @@ assert_eq "call_end says who answered" "gemini-3.6-flash" \
 assert_eq "one warning line per stage and model" 2 "$(grep -c "asked for model 'gemini-3.5-flash', served by 'gemini-3.6-flash'" "$T_DIR/last.err")"
 gf status --set defaults.model=gemini-3.5-flash "$job"
 assert_contains "status: asked X, served by Y" "asked gemini-3.5-flash, served by gemini-3.6-flash (1 item" "$(cat "$T_DIR/last.out")"
+# priced as the model asked for (gemini-3.5-flash: $1.50 in / $9.00 out per 1M), not as the one
+# that answered (gemini-3.6-flash has no price): Google does not document a reroute's bill
+gf status --json --set defaults.model=gemini-3.5-flash "$job"
+assert_eq "a rerouted call is priced at the asked model's price" "true" \
+    "$(jq '.jobs[0].stages[] | select(.name == "analysis") | (.cost_usd - (.tokens.prompt * 1.5 + .tokens.output * 9) / 1e6 | fabs) < 1e-9' "$T_DIR/last.out")"
 gf inspect "$job" analysis
 assert_contains "inspect: asked X, served by Y" "asked gemini-3.5-flash, served by gemini-3.6-flash" "$(cat "$T_DIR/last.out")"
 gf report --set defaults.model=gemini-3.5-flash "$job"
@@ -93,6 +99,21 @@ printf 'version: 1\nuse: script-to-media\nset:\n  analysis.strict_model: true\n 
 gf run "$job"
 assert_eq "strict_model on one stage: that stage fails" "analysis" \
     "$(jq -r 'select(.event == "item_failed") | .stage' "$job/progress.jsonl")"
+
+# --- a served model that does not support the stage's method: exit 2, nothing paid for -----
+# imagen models answer only predict; named on a json stage (generateContent) the free check
+# stops the run before the analysis is paid for. The fake serves one (shut down by default).
+fake_restart --page-size-max 3 --model imagen-4.0-fast-generate-001:imagen
+job=$(small method)
+before=$(fake_count)
+gf run --set analysis.model=imagen-4.0-fast-generate-001 "$job"
+assert_eq "a model without the stage's method exits 2" 2 "$GF_RC"
+assert_eq "no paid call at all" 0 "$(($(fake_count) - before))"
+err=$(cat "$T_DIR/last.err")
+assert_contains "the stage, the model and the methods it has are named" \
+    "stage 'analysis': model 'imagen-4.0-fast-generate-001' does not support generateContent (it supports: predict)" "$err"
+assert_contains "the key's text models are offered" "models this key can use for a text stage: gemini-3.8-flash" "$err"
+check "the model check asked models.get for it" test "$(fake_count_all '.method == "GET" and (.path | endswith("/models/imagen-4.0-fast-generate-001"))')" -ge 1
 
 # --- gemflow models ------------------------------------------------------------------------
 gf models

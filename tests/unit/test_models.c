@@ -43,7 +43,8 @@ static void test_estimate_is_a_quarter_rounded_up(void **state)
     assert_true(models_estimate_tokens(UINT64_MAX) > 0);
 }
 
-/* The rule for "the model that answered is the one asked": equal, or a version suffix. */
+/* The rule for "the model that answered is the one asked": equal, or a version suffix (a dash,
+ * then digits and dashes only). */
 static void test_same_model_rule(void **state)
 {
     assert_true(mc_same_model("gemini-3.8-flash", "gemini-3.8-flash"));
@@ -57,6 +58,15 @@ static void test_same_model_rule(void **state)
     assert_false(mc_same_model("gemini-3.8-flash", "gemini-3.8"));
     assert_false(mc_same_model("gemini-3.8-flash", ""));
     assert_false(mc_same_model("gemini-3.8-flash", "gemini-3.8-flash-"));
+    /* a version suffix is digits and dashes only: a dot or letters after the dash make another
+     * model, even when they start with a digit */
+    assert_false(mc_same_model("gemini-nano-banana", "gemini-nano-banana-2.1"));
+    assert_false(mc_same_model("gemini-nano-banana", "models/gemini-nano-banana-2.1-preview"));
+    assert_false(mc_same_model("gemini-3.8-flash", "gemini-3.8-flash-2b"));
+    assert_false(mc_same_model("gemini-3.8-flash", "gemini-3.8-flash-001-lite"));
+    assert_false(mc_same_model("gemini-3.8-flash", "gemini-3.8-flash-001-"));
+    assert_false(mc_same_model("gemini-3.8-flash", "gemini-3.8-flash-2026--09"));
+    assert_true(mc_same_model("models/gemini-nano-banana-2.1", "gemini-nano-banana-2.1-001"));
 }
 
 static void test_model_kinds(void **state)
