@@ -52,49 +52,61 @@ static void host_tag(char out[HOST_MAX + 1])
  * (suffixed job names, .rejected/), so the remaining window only matters between watchers that
  * pick the same new name at the same instant, and then rename(2) still fails on a non-empty
  * directory. */
-static int rename_noreplace(const char *from, const char *to)
+static int rename_noreplace(const char *from, int dirfd, const char *leaf)
 {
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+    if (renameat2(AT_FDCWD, from, dirfd, leaf, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;
     struct stat st;
-    if (lstat(to, &st) == 0) {
+    if (fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         errno = EEXIST;
         return -1;
     }
-    return rename(from, to);
+    return renameat(AT_FDCWD, from, dirfd, leaf);
 }
 
-/* Move `from` to DIR/STEM[-N]EXT, the first N that is free (and, with why_too, whose ".why"
- * is free as well). Returns 0 with the path in *to, 1 when `from` is gone, -1 with errno. */
-static int move_to_free_name(const char *from, const char *dir, const char *stem, const char *ext,
-                             bool why_too, struct buf *to)
+/* Move `from` into the directory open as `dirfd` (named `dir` in *to) as STEM[-N]EXT, the
+ * first N that is free (and, with why_too, whose ".why" is free as well): through the
+ * directory's descriptor, so whatever replaces its name meanwhile is not where it goes.
+ * Returns 0 with the path in *to, 1 when `from` is gone, -1 with errno. */
+static int move_to_free_name(const char *from, int dirfd, const char *dir, const char *stem,
+                             const char *ext, bool why_too, struct buf *to)
 {
+    struct buf leaf = BUF_INIT;
+    int rc = -1, e = EEXIST;
     for (int k = 1; k <= SUFFIX_MAX; k++) {
-        buf_reset(to);
-        buf_addf(to, "%s/%s", dir, stem);
+        buf_reset(&leaf);
+        buf_adds(&leaf, stem);
         if (k > 1)
-            buf_addf(to, "-%d", k);
-        buf_adds(to, ext);
+            buf_addf(&leaf, "-%d", k);
+        buf_adds(&leaf, ext);
+        buf_reset(to);
+        buf_addf(to, "%s/%s", dir, leaf.data);
         if (why_too) {
-            char *why = xasprintf("%s.why", to->data);
+            char *why = xasprintf("%s.why", leaf.data);
             struct stat st;
-            int taken = lstat(why, &st) == 0;
+            int taken = fstatat(dirfd, why, &st, AT_SYMLINK_NOFOLLOW) == 0;
             free(why);
             if (taken)
                 continue;
         }
-        if (rename_noreplace(from, to->data) == 0)
-            return 0;
-        if (errno == EEXIST || errno == ENOTEMPTY)
+        if (rename_noreplace(from, dirfd, leaf.data) == 0) {
+            rc = 0;
+            break;
+        }
+        e = errno;
+        if (e == EEXIST || e == ENOTEMPTY)
             continue;
-        if (errno == ENOENT && fs_is_dir(dir))
-            return 1; /* the source went away */
-        return -1;
+        struct stat st;
+        if (e == ENOENT && fstat(dirfd, &st) == 0)
+            rc = 1; /* the source went away */
+        break;
     }
-    errno = EEXIST;
-    return -1;
+    buf_release(&leaf);
+    if (rc < 0)
+        errno = e;
+    return rc;
 }
 
 static const char *base_of(const char *path)
@@ -112,20 +124,30 @@ static int refuse_path(const char *inbox, const char *src, const char *name, con
 {
     char *rej = fs_join(inbox, ".rejected");
     char *stem = NULL;
-    int rc = -1;
+    int rc = -1, fd = -1;
     struct stat st;
     if (mkdir(rej, 0777) < 0 && errno != EEXIST) {
         gf_error_errno(err, GF_ERR_IO, "cannot create '%s'", rej);
         goto out;
     }
-    if (lstat(rej, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    /* The inbox is writable by others: .rejected is used only through a descriptor of a real
+     * directory the watcher's user owns (never a link, nor one a dropper made). */
+    fd = open(rej, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
         gf_error(err, GF_ERR_IO, "cannot refuse '%s': '%s' is not a directory", name, rej);
+        goto out;
+    }
+    if (st.st_uid != geteuid()) {
+        gf_error(err, GF_ERR_IO,
+                 "cannot refuse '%s': '%s' belongs to uid %ld, not to this watcher (uid %ld): "
+                 "remove it, and it is made anew",
+                 name, rej, (long)st.st_uid, (long)geteuid());
         goto out;
     }
     const char *dot = strrchr(name, '.');
     const char *ext = dot && dot != name ? dot : "";
     stem = xstrndup(name, strlen(name) - strlen(ext));
-    int r = move_to_free_name(src, rej, stem, ext, true, where);
+    int r = move_to_free_name(src, fd, rej, stem, ext, true, where);
     if (r != 0) {
         if (r < 0)
             gf_error_errno(err, GF_ERR_IO, "cannot move '%s' to '%s'", src, rej);
@@ -146,11 +168,14 @@ static int refuse_path(const char *inbox, const char *src, const char *name, con
              "file or hard link.\n",
              why, ts, host, (long)getpid(), WATCH_MAX_BYTES >> 20,
              (unsigned long long)(WATCH_DROP_MAX_BYTES >> 20), WATCH_DROP_MAX_ENTRIES);
-    char *why_name = xasprintf("%s.why", base_of(where->data));
-    rc = fs_write_atomic(rej, why_name, text.data, text.len, FS_ATOMIC, NULL, err);
+    /* beneath the inbox: a .rejected swapped for a link is refused, not written through */
+    char *why_name = xasprintf(".rejected/%s.why", base_of(where->data));
+    rc = fs_write_atomic(inbox, why_name, text.data, text.len, FS_ATOMIC, NULL, err);
     free(why_name);
     buf_release(&text);
 out:
+    if (fd >= 0)
+        close(fd);
     free(stem);
     free(rej);
     return rc;
@@ -358,7 +383,11 @@ int watch_adopt(const char *inbox, const char *stage, const char *name, const ch
     if (has(sfd, "copy") && has(sfd, "old")) {
         /* publish: the job appears complete or not at all, under a free name */
         char *copy = fs_join(stage, "copy");
-        if (move_to_free_name(copy, jobs, jobname, "", false, job_dir) != 0) {
+        int jfd = open(jobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* the operator's */
+        int moved = jfd < 0 ? -1 : move_to_free_name(copy, jfd, jobs, jobname, "", false, job_dir);
+        if (jfd >= 0)
+            close(jfd);
+        if (moved != 0) {
             gf_error_errno(err, GF_ERR_IO,
                            "cannot move the copy of '%s' to '%s/%s' (it is kept "
                            "in '%s')",
@@ -408,10 +437,14 @@ int watch_check_rename(const char *inbox, const char *jobs, struct gf_err *err)
 {
     char host[HOST_MAX + 1];
     host_tag(host);
-    char *probe = xasprintf(PROBE_PREFIX "%s+%ld", host, (long)getpid());
-    char *src = fs_join(inbox, probe), *dst = fs_join(jobs, probe);
+    /* Whoever writes the inbox may plant a link under a name it can guess: the probe is a new
+     * file of an unguessable name (mkostemp: O_CREAT | O_EXCL, never through a link). */
+    char *src = xasprintf("%s/" PROBE_PREFIX "%s+%ld+XXXXXX", inbox, host, (long)getpid());
+    char *probe = NULL, *dst = NULL;
     int rc = -1;
-    int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = mkostemp(src, O_CLOEXEC);
+    probe = xstrdup(base_of(src));
+    dst = fs_join(jobs, probe);
     if (fd < 0) {
         gf_error_errno(err, GF_ERR_CONFIG, "cannot write in inbox '%s' (a claim moves files out)",
                        inbox);

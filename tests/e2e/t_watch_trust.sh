@@ -99,6 +99,35 @@ check "...and is no job" test ! -e "$jobs/brings-one"
 check "none: a drop without one runs the operator's" wait_until 120 job_done "$jobs/brings-none"
 watch_stop $W_PID
 
+# --- the watcher's own writes in the inbox never go through a link a dropper planted
+# (review of issue 13): the start-up probe at the name the old code used (host and pid guessed:
+# the shell's pid is the watcher's after exec), and a .rejected swapped for a link or made by
+# another user
+inbox=$T_DIR/inbox-links
+jobs=$T_DIR/jobs-links
+mkdir -p "$inbox" "$jobs" "$T_DIR/elsewhere"
+echo "victim data" >"$T_DIR/victim"
+host=$(hostname | tr -c 'A-Za-z0-9._\n-' '-')
+bash -c 'ln -s "$1" "$2/.gemflow-probe+$3+$$"; exec "$4" watch --workflow "$5" "$2" --jobs "$6"' \
+    _ "$T_DIR/victim" "$inbox" "$host" "$GEMFLOW" "$ops" "$jobs" >"$T_DIR/links.out" \
+    2>"$T_DIR/links.err" &
+W_PID=$!
+check "links: the watcher starts" wait_until 60 has "$T_DIR/links.err" "watching"
+assert_eq "links: the planted probe link's target is untouched" "victim data" "$(cat "$T_DIR/victim")"
+ln -s "$T_DIR/elsewhere" "$inbox/.rejected"
+mkfifo "$inbox/pipe.txt"
+check "links: a refusal through a .rejected link fails, saying why" \
+    wait_until 60 has "$T_DIR/links.err" "cannot refuse 'pipe.txt'"
+check "...and nothing landed where the link points" test -z "$(ls -A "$T_DIR/elsewhere")"
+rm "$inbox/.rejected"
+mkdir "$inbox/.rejected"
+chown nobody "$inbox/.rejected"
+mkfifo "$inbox/pipe2.txt"
+check "links: a .rejected made by another user is not used" \
+    wait_until 60 has "$T_DIR/links.err" "belongs to uid $(id -u nobody), not to this watcher"
+check "...and holds nothing" test -z "$(ls -A "$inbox/.rejected")"
+watch_stop $W_PID
+
 assert_eq "no request ever reached the endpoint a drop named" 0 "$(attacker_requests)"
 assert_eq "the operator's endpoint served every job that ran" 4 \
     "$(fake_count '.verb == "generateContent"')"
