@@ -56,16 +56,8 @@ int job_load_stage_value(struct job *job, size_t s, struct gf_err *err)
     const char *end = NULL;
     cJSON *v = cJSON_ParseWithLengthOpts(b.data, b.len, &end, 0);
     if (!v) {
-        const char *at = cJSON_GetErrorPtr();
-        int line = 1, col = 1;
-        for (const char *p = b.data; at && p < at && p < b.data + b.len; p++) {
-            if (*p == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
+        int line, col;
+        json_text_place(b.data, b.len, end, &line, &col);
         gf_error(err, GF_ERR_INPUT, "%s:%d:%d: not valid JSON (was it edited by hand?)", path, line,
                  col);
         goto out;
