@@ -285,6 +285,8 @@ static void diff_parts(const struct job *job, const struct item *it, const cJSON
 char *planwhy_reason(const struct job *job, const struct item *it)
 {
     const struct stage_def *def = &job->wf.stages[it->stage];
+    if (it->input_error && it->verdict == CK_EDITED) /* names the file and how to fix it */
+        return xasprintf("edited by hand, not usable: %s", it->input_error);
     if (it->input_error)
         return xasprintf("cannot be built: %s", it->input_error);
     const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
