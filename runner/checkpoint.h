@@ -1,7 +1,8 @@
 /* checkpoint: what is already paid for. Built by replaying progress.jsonl (see DESIGN, "The
  * checkpoint rule"): an item is done when its latest item_done carries today's key and its
- * outputs exist. An output whose bytes differ from the recorded sha256 was edited by hand: it is
- * kept, counts as done, and is used downstream.
+ * outputs exist. An output whose bytes differ from the recorded sha256 was edited by hand
+ * (CK_EDITED): it is kept, counts as done, and is used downstream, once the stage kind's
+ * artifact check accepts it (expand.c; refused, the item fails and the file stays).
  *
  * Cheap re-checks: an output whose size and mtime equal the recorded ones is taken as
  * unchanged without hashing it; otherwise it is hashed and compared. */
@@ -60,7 +61,8 @@ enum ckpt_verdict {
     CK_CHANGED, /* done, but for another request: the key differs */
     CK_MISSING, /* done for this key, but an output is gone */
     CK_DONE,    /* done for this key, outputs as recorded */
-    CK_EDITED,  /* done for this key, an output was edited by hand (kept) */
+    CK_EDITED,  /* done for this key, an output was edited by hand (kept if the kind's check
+                   accepts it, else item->input_error says why) */
 };
 
 int ckpt_load(struct ckpt *ck, const char *job_dir, struct gf_err *err);

@@ -72,7 +72,9 @@ static cJSON *failure_json(const struct job *job, const struct item *it, const c
     cJSON_AddStringToObject(f, "item", it->id);
     const char *msg = it->input_error ? it->input_error : json_str(e, "message");
     cJSON_AddStringToObject(f, "message", msg ? msg : look_failed_last(job, it));
-    json_add_str_or_null(f, "kind", it->input_error ? "input" : json_str(e, "kind"));
+    json_add_str_or_null(f, "kind",
+                         it->input_error ? (it->verdict == CK_EDITED ? "edited" : "input")
+                                         : json_str(e, "kind"));
     double http = json_num(e, "http_status", 0);
     if (http > 0 && !it->input_error)
         cJSON_AddNumberToObject(f, "http_status", http);
@@ -99,10 +101,11 @@ static void stage_items_json(const struct job *job, size_t s, const struct job_f
     for (size_t i = 0; i < sr->n_items; i++) {
         const struct item *it = &sr->items[i];
         bool done = !it->input_error && (it->verdict == CK_DONE || it->verdict == CK_EDITED);
-        if (done && it->verdict == CK_EDITED) {
+        if (it->verdict == CK_EDITED) { /* kept, or refused by the kind's check (a failure) */
             cJSON *e = cJSON_CreateObject();
             cJSON_AddStringToObject(e, "item", it->id);
             cJSON_AddStringToObject(e, "path", it->out_path);
+            cJSON_AddBoolToObject(e, "usable", done);
             cJSON_AddItemToArray(edited, e);
         }
         const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);
@@ -421,8 +424,16 @@ static void print_stage(const cJSON *s, bool color)
                json_str(x, "operation"));
     }
     cJSON_ArrayForEach(x, json_field(s, "failures")) print_failure(x, "      ");
-    cJSON_ArrayForEach(x, json_field(s, "edited_items")) printf(
-        "      %s edited by hand (kept; gemflow rerun regenerates it)\n", json_str(x, "path"));
+    cJSON_ArrayForEach(x, json_field(s, "edited_items"))
+    {
+        if (cJSON_IsFalse(json_field(x, "usable")))
+            printf("      %s edited by hand, not usable: the item fails until the file is fixed "
+                   "or deleted\n",
+                   json_str(x, "path"));
+        else
+            printf("      %s edited by hand (kept; gemflow rerun regenerates it)\n",
+                   json_str(x, "path"));
+    }
     cJSON_ArrayForEach(x, json_field(s, "accepted_items"))
         printf("      %s accepted without a call (gemflow accept)\n", json_str(x, "path"));
 }

@@ -332,7 +332,8 @@ static void start_stage(struct engine *e, struct job *job, size_t s)
         if (!it->input_error)
             continue;
         cJSON *error = cJSON_CreateObject();
-        cJSON_AddStringToObject(error, "kind", "input");
+        /* "edited": its output was edited by hand into one the kind's check refuses */
+        cJSON_AddStringToObject(error, "kind", it->verdict == CK_EDITED ? "edited" : "input");
         cJSON_AddStringToObject(error, "message", it->input_error);
         engine_fail_item(e, it, error, NULL, 0, 0);
     }

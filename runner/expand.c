@@ -57,16 +57,8 @@ int job_load_stage_value(struct job *job, size_t s, struct gf_err *err)
     const char *end = NULL;
     cJSON *v = cJSON_ParseWithLengthOpts(b.data, b.len, &end, 0);
     if (!v) {
-        const char *at = cJSON_GetErrorPtr();
-        int line = 1, col = 1;
-        for (const char *p = b.data; at && p < at && p < b.data + b.len; p++) {
-            if (*p == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
+        int line, col;
+        json_text_place(b.data, b.len, end, &line, &col);
         gf_error(err, GF_ERR_INPUT, "%s:%d:%d: not valid JSON (was it edited by hand?)", path, line,
                  col);
         goto out;
@@ -219,6 +211,34 @@ char *expand_output_clash(const struct job *job, size_t s, const char *path)
     return NULL;
 }
 
+/* Why an output edited by hand cannot be kept: the kind's artifact check (the one `gemflow
+ * accept` applies) refuses it. NULL when it passes. Runs only for an edited output (its size or
+ * mtime is not the recorded one and ckpt_judge found other bytes); the file is never touched:
+ * the item fails until the user fixes or deletes it, and no call overwrites it. */
+static char *edited_unusable(const struct job *job, const struct item *it)
+{
+    const struct stage_def *def = &job->wf.stages[it->stage];
+    if (!def->kind->check_artifact) /* made here (local): nothing the kind could adopt */
+        return NULL;
+    char *path = fs_join(job->dir, it->out_path);
+    struct buf data = BUF_INIT;
+    struct gf_err err = GF_ERR_INIT;
+    cJSON *media = NULL;
+    char *why = NULL;
+    if (buf_read_file(&data, path) < 0)
+        gf_error_errno(&err, GF_ERR_IO, "cannot read it");
+    else if (def->kind->check_artifact(def, data.data, data.len, &media, &err) == 0)
+        goto out;
+    why = xasprintf("'%s' was edited by hand and is not a usable %s output: %s; fix the file, or "
+                    "delete it so the next run generates it again",
+                    it->out_path, def->kind->name, err.msg);
+out:
+    cJSON_Delete(media);
+    buf_release(&data);
+    free(path);
+    return why;
+}
+
 static void build_item(struct job *job, size_t s, struct item *it, struct render_ctx *rc)
 {
     const struct stage_def *def = &job->wf.stages[s];
@@ -280,6 +300,8 @@ static void build_item(struct job *job, size_t s, struct item *it, struct render
         if (ci->n_outs != 1 || strcmp(ci->outs[0].path, it->out_path) != 0)
             it->verdict = CK_MISSING;
     }
+    if (it->verdict == CK_EDITED) /* kept only when the kind would have written it */
+        it->input_error = edited_unusable(job, it);
 out:
     stage_input_release(&in);
     refs_release(&refs);

@@ -44,7 +44,9 @@ struct item {
     size_t body_len;
     char key[SHA256_HEX_LEN + 1];
     enum ckpt_verdict verdict;
-    char *input_error; /* the item cannot be built (bad template data, bad id): fails at once */
+    char *input_error; /* the item cannot be built (bad template data, bad id), or its output
+                          was edited by hand into one the kind's check refuses (verdict
+                          CK_EDITED): fails at once, without a call */
 
     enum item_state state;
     int attempts;          /* calls made in this run */
@@ -151,8 +153,9 @@ bool job_stage_ready(const struct job *job, size_t s);
 /* Whether some dependency of stage s failed or is blocked. */
 bool job_stage_blocked(const struct job *job, size_t s);
 /* Build the items of stage s: render templates, build requests, compute keys, judge them
- * against the checkpoint. A problem with upstream data fails the stage (st->error) or single
- * items (item->input_error); the return is -1 only for a stage-level problem. */
+ * against the checkpoint, and check an output edited by hand with the kind's check_artifact. A
+ * problem with upstream data fails the stage (st->error) or single items (item->input_error);
+ * the return is -1 only for a stage-level problem. */
 int job_expand_stage(struct job *job, size_t s, struct gf_err *err);
 /* Load the output of a done json/text stage for templates (st->value); a bad edited file
  * fails with a message naming it. */

@@ -165,3 +165,18 @@ cJSON *json_add_str_or_null(cJSON *obj, const char *name, const char *s)
 {
     return s ? cJSON_AddStringToObject(obj, name, s) : cJSON_AddNullToObject(obj, name);
 }
+
+void json_text_place(const char *text, size_t len, const char *at, int *line, int *col)
+{
+    *line = *col = 1;
+    if (!at || at < text || at > text + len)
+        return;
+    for (const char *p = text; p < at; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}

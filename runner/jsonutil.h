@@ -20,5 +20,8 @@ double json_num(const cJSON *obj, const char *name, double def);
 cJSON *json_add_i64(cJSON *obj, const char *name, int64_t v);
 /* Add a string, or null when s is NULL. */
 cJSON *json_add_str_or_null(cJSON *obj, const char *name, const char *s);
+/* The 1-based line and column of `at` in text[0..len) (where a parse stopped; the start when
+ * `at` is NULL or outside the text), for "file:line:col" messages. */
+void json_text_place(const char *text, size_t len, const char *at, int *line, int *col);
 
 #endif

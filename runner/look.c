@@ -6,6 +6,8 @@
 
 const char *look_failed_last(const struct job *job, const struct item *it)
 {
+    if (!it->input_error && (it->verdict == CK_DONE || it->verdict == CK_EDITED))
+        return NULL; /* done since: an output edited into an unusable one, then fixed */
     const struct ckpt_item *ci = ckpt_get(&job->ck, job->wf.stages[it->stage].name, it->id);
     if (ci && ci->fail_message && strcmp(ci->failed_key, it->key) == 0)
         return ci->fail_message;

@@ -5,6 +5,7 @@
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "refs.h"
+#include "reqdiff.h"
 #include "util.h"
 
 #include <string.h>
@@ -141,6 +142,41 @@ static cJSON *without_refs(const cJSON *j)
     return copy;
 }
 
+/* Places where the request differs that no part above names, shown with both values; the rest
+ * are counted ("and 2 more"). */
+#define UNNAMED_SHOWN 3
+
+/* A copy of request body `j` without what the named parts compare (prompt text, system
+ * instruction, schema, speech and generation settings, aspect ratio, image size) and without
+ * serviceTier, which the key leaves out: whatever differs in what is left is named field by
+ * field, for any stage kind. */
+static cJSON *unnamed_fields(const cJSON *j)
+{
+    static const char *const named[] = {"contents", "instances", "input", "systemInstruction",
+                                        "serviceTier"};
+    cJSON *c = cJSON_IsObject(j) ? cJSON_Duplicate(j, 1) : cJSON_CreateObject();
+    for (size_t i = 0; i < ARRAY_SIZE(named); i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(c, named[i]);
+    cJSON *gc = cJSON_GetObjectItemCaseSensitive(c, "generationConfig");
+    for (cJSON *m = gc ? gc->child : NULL, *next; m; m = next) {
+        next = m->next;
+        if (strcmp(m->string, "imageConfig") != 0) /* "schema", "voice", "generation settings" */
+            cJSON_Delete(cJSON_DetachItemViaPointer(gc, m));
+    }
+    cJSON *ic = cJSON_GetObjectItemCaseSensitive(gc, "imageConfig");
+    cJSON_DeleteItemFromObjectCaseSensitive(ic, "aspectRatio");
+    cJSON_DeleteItemFromObjectCaseSensitive(ic, "imageSize");
+    if (ic && !ic->child)
+        cJSON_DeleteItemFromObjectCaseSensitive(gc, "imageConfig");
+    if (gc && !gc->child)
+        cJSON_DeleteItemFromObjectCaseSensitive(c, "generationConfig");
+    cJSON *pa = cJSON_GetObjectItemCaseSensitive(c, "parameters");
+    cJSON_DeleteItemFromObjectCaseSensitive(pa, "aspectRatio");
+    if (pa && !pa->child)
+        cJSON_DeleteItemFromObjectCaseSensitive(c, "parameters");
+    return c;
+}
+
 static void diff_parts(const struct job *job, const struct item *it, const cJSON *rec,
                        struct buf *out)
 {
@@ -160,6 +196,8 @@ static void diff_parts(const struct job *job, const struct item *it, const cJSON
         PART("model (%s -> %s)", m_old, m_now);
     else if (old_url && !str_starts_with(old_url, job->origin))
         PART("endpoint (now %s)", job->origin);
+    else if (old_url && strcmp(old_url, now_url) != 0)
+        PART("method (%s -> %s)", old_url + strlen(job->origin), it->method_path);
     free(m_old);
     free(m_now);
     struct ref_list r_old = {0}, r_now = {0};
@@ -226,9 +264,20 @@ static void diff_parts(const struct job *job, const struct item *it, const cJSON
     }
     if (other)
         PART("generation settings");
+    /* any kind's own fields (a clip's duration, a new kind's settings), by their JSON paths */
+    cJSON *u_old = unnamed_fields(old), *u_now = unnamed_fields(now);
+    struct buf fields = BUF_INIT;
+    size_t n = reqdiff_describe(u_old, u_now, UNNAMED_SHOWN, &fields);
+    if (n)
+        PART("%s", fields.data);
+    if (n > UNNAMED_SHOWN)
+        PART("and %zu more", n - UNNAMED_SHOWN);
+    buf_release(&fields);
+    cJSON_Delete(u_old);
+    cJSON_Delete(u_now);
 #undef PART
-    if (!parts)
-        buf_adds(out, " (the request differs in a way no part above names)");
+    if (!parts) /* the bodies and the model agree: the key covers something else */
+        buf_adds(out, " (the call record's request reads the same, field by field)");
     cJSON_Delete(now);
     free(now_url);
 }
@@ -236,6 +285,8 @@ static void diff_parts(const struct job *job, const struct item *it, const cJSON
 char *planwhy_reason(const struct job *job, const struct item *it)
 {
     const struct stage_def *def = &job->wf.stages[it->stage];
+    if (it->input_error && it->verdict == CK_EDITED) /* names the file and how to fix it */
+        return xasprintf("edited by hand, not usable: %s", it->input_error);
     if (it->input_error)
         return xasprintf("cannot be built: %s", it->input_error);
     const struct ckpt_item *ci = ckpt_get(&job->ck, def->name, it->id);

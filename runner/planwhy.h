@@ -6,8 +6,10 @@
 #include "job.h"
 
 /* Why the item would be called; a new string (caller frees). Reads the item's call record to
- * name the parts of the request that changed: model, endpoint, prompt text, system
- * instruction, schema, voice, aspect ratio or image size, other generation settings. */
+ * name the parts of the request that changed: model, endpoint, references, prompt text, system
+ * instruction, schema, voice, aspect ratio or image size, other generation settings; and any
+ * other field of any kind's request by its JSON path with both values (reqdiff.h: at most
+ * three, then "and N more"). */
 char *planwhy_reason(const struct job *job, const struct item *it);
 
 /* Token estimate of one call. Observed: from this job's manifest (the mean of the stage's done

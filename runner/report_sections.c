@@ -253,8 +253,9 @@ static void document(struct buf *b, const struct report_ctx *rc, size_t s)
     buf_adds(b, " <small class=\"meta\">");
     html_esc(b, it->out_path);
     buf_adds(b, "</small> ");
+    /* an edit the kind's check refuses is a failure, listed with the stage's */
     if (it->verdict == CK_EDITED)
-        html_badge(b, "edited");
+        html_badge(b, it->input_error ? "failed" : "edited");
     else if (it->verdict != CK_DONE)
         buf_adds(b, "<span class=\"missing\">from an earlier request</span>");
     buf_adds(b, "</h3>\n");

@@ -211,9 +211,13 @@ static int json_check_artifact(const struct stage_def *def, const void *data, si
                                cJSON **media, struct gf_err *err)
 {
     const struct json_settings *js = def->k;
-    cJSON *v = cJSON_ParseWithLength(data, len);
-    if (!v)
-        return gf_error(err, GF_ERR_INPUT, "not valid JSON");
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    if (!v) {
+        int line, col;
+        json_text_place((const char *)data, len, end, &line, &col);
+        return gf_error(err, GF_ERR_INPUT, "not valid JSON (line %d, column %d)", line, col);
+    }
     int rc = schema_check(js->schema, v, err);
     cJSON_Delete(v);
     *media = cJSON_CreateObject();

@@ -7,7 +7,8 @@
  *   - building the request and accepting the reply (`build`, `accept`) for the executor it runs
  *     on: *call* (one HTTP request), *local* (a program here, like FFmpeg) or *operation*
  *     (create, poll, fetch: a long-running API operation);
- *   - checking an artifact on disk (`check_artifact`: `gemflow accept`, the report);
+ *   - checking an artifact on disk (`check_artifact`: `gemflow accept`, the report, and an
+ *     artifact edited by hand, which is kept only when it passes);
  *   - its estimate (`estimate`: tokens, images, seconds, for `plan` and --max-cost);
  *   - what the report shows of it (`media`, `input_label`).
  *
@@ -174,8 +175,10 @@ struct stage_kind {
     /* EXEC_CALL: the parsed reply into the artifact: 0 with `out` filled, or -1 with `fail`. */
     int (*accept)(const struct stage_def *def, const struct gemini_reply *reply,
                   struct stage_output *out, struct stage_failure *fail);
-    /* Is `data` what the kind would have written? Fills the media facts. NULL: its artifacts
-     * are made here (local) and cannot be adopted by `gemflow accept`. */
+    /* Is `data` what the kind would have written? Fills the media facts (the caller deletes
+     * *media, also on failure). Used for a reply's artifact, by `gemflow accept`, and on an
+     * artifact edited by hand (expand.c: refused, it fails the item with err's words). NULL:
+     * its artifacts are made here (local) and cannot be adopted by `gemflow accept`. */
     int (*check_artifact)(const struct stage_def *def, const void *data, size_t len, cJSON **media,
                           struct gf_err *err);
     /* The estimate of one call: `chars` of request, `text` the item's rendered text (NULL when

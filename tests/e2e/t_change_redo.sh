@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Changes redo exactly what they affect: a hand-edited prompt in prompts.json regenerates that
-# one image and keeps the edited file; a new voice redoes only narration; --set images.model
-# calls that model.
+# one image and keeps the edited file; junk written over an image fails that item (the image
+# check's words, no call, the file untouched, the video not run) and a valid edit is kept; a new
+# voice redoes only narration; --set images.model calls that model.
 source "$(dirname "$0")/lib.sh"
 fake_start
 job=$(new_job edit)
@@ -29,6 +30,47 @@ assert_eq "other images untouched" "$old_s02" "$(sha256sum "$job/images/s02.jpg"
 assert_eq "manifest marks prompts.json edited" true "$(jq '.artifacts[] | select(.path=="prompts.json") | .edited' "$job/manifest.json")"
 gf status "$job"
 assert_file_contains "status shows the edit" "prompts.json edited by hand" "$T_DIR/last.out"
+
+# junk written over an image: the image check refuses it, so that item fails with the check's
+# words and how to fix it, no call replaces the file, and the video that shows it does not run
+echo junk >"$job/images/s08.jpg"
+junk_sha=$(sha256sum "$job/images/s08.jpg" | cut -d' ' -f1)
+video_sha=$(sha256sum "$job/video.mp4" | cut -d' ' -f1)
+why="'images/s08.jpg' was edited by hand and is not a usable image output: not a JPEG (bad signature); fix the file, or delete it so the next run generates it again"
+gf plan "$job"
+assert_contains "plan: the junk image is an unusable edit" "s08              edited by hand, not usable: $why" \
+    "$(cat "$T_DIR/last.out")"
+lines=$(wc -l <"$job/progress.jsonl")
+before=$(fake_count true)
+gf run "$job"
+assert_eq "junk image: the run exits 1" 1 "$GF_RC"
+assert_contains "junk image: the item fails naming the file, the check's words and the fix" \
+    "images/s08 failed (edited): $why" "$(cat "$T_DIR/last.err")"
+assert_eq "junk image: no request" 0 $(($(fake_count true) - before))
+assert_eq "junk image: item_failed kind edited" "edited" \
+    "$(jq -rs ".[$lines:] | map(select(.event == \"item_failed\" and .item == \"s08\")) | last | .error.kind" "$job/progress.jsonl")"
+assert_eq "junk image: the file is left as it is" "$junk_sha" "$(sha256sum "$job/images/s08.jpg" | cut -d' ' -f1)"
+assert_eq "junk image: the video does not run" "0 $video_sha" \
+    "$(jq -s ".[$lines:] | map(select(.stage == \"video\" and (.event == \"stage_start\" or .event == \"item_done\" or .event == \"item_failed\"))) | length" "$job/progress.jsonl") $(sha256sum "$job/video.mp4" | cut -d' ' -f1)"
+gf status "$job"
+assert_contains "status: the failure with the check's words" "s08: (edited) $why" "$(cat "$T_DIR/last.out")"
+assert_contains "status: the edit is not usable" "images/s08.jpg edited by hand, not usable" "$(cat "$T_DIR/last.out")"
+gf status --json "$job"
+assert_eq "status --json: edited_items says usable false" '{"item":"s08","path":"images/s08.jpg","usable":false}' \
+    "$(jq -c '.jobs[0].stages[] | select(.name == "images") | .edited_items[0]' "$T_DIR/last.out")"
+
+# a valid edit (the image re-encoded) is kept as edited, and the failure is forgotten
+ffmpeg -v error -y -i "$job/images/s07.jpg" -q:v 9 "$T_DIR/s08.jpg"
+cp "$T_DIR/s08.jpg" "$job/images/s08.jpg"
+before=$(fake_count true)
+gf run "$job"
+assert_eq "re-encoded image: the run exits 0" 0 "$GF_RC"
+assert_eq "re-encoded image: no request" 0 $(($(fake_count true) - before))
+assert_contains "re-encoded image: kept" "images/s08: 'images/s08.jpg' was edited by hand; kept" "$(cat "$T_DIR/last.err")"
+check "re-encoded image: the file is the edit" cmp -s "$T_DIR/s08.jpg" "$job/images/s08.jpg"
+gf status --json "$job"
+assert_eq "status --json: no failure, the edit usable" '[] true' \
+    "$(jq -c '.jobs[0].stages[] | select(.name == "images") | .failures, .edited_items[0].usable' "$T_DIR/last.out" | tr '\n' ' ' | sed 's/ $//')"
 
 # a new voice redoes narration only
 before=$(fake_count true)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The clip kind on the operation executor, against the fake's Interactions API: clips/*.mp4
 # that ffprobe accepts, one create per item (op_create, op_started in the log), nothing called
-# again; the create body is byte for byte what @google/genai 3.3.0 sends; an interaction that
-# fails or expires is an item failure with the API's words (exit 1), and the next run creates
-# it anew (a counted paid attempt); a create whose answer was lost is created anew only by
-# `gemflow rerun JOB clips/ID`; status shows "rendering" for an accepted clip, and a run
-# killed while clips render resumes by polling, never creating again.
+# again; plan names a changed clip setting by its field with both values; the create body is
+# byte for byte what @google/genai 3.3.0 sends; an interaction that fails or expires is an item
+# failure with the API's words (exit 1), and the next run creates it anew (a counted paid
+# attempt); a create whose answer was lost is created anew only by `gemflow rerun JOB
+# clips/ID`; status shows "rendering" for an accepted clip, and a run killed while clips render
+# resumes by polling, never creating again.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/clip_lib.sh"
 for tool in jq ffprobe curl; do
@@ -45,6 +46,14 @@ assert_eq "second run: exit 0, nothing created" "0 $before" \
     "$GF_RC $(fake_count_all '.verb == "interactions.create"')"
 gf plan "$J"
 assert_contains "plan: clips cached" "3 items: 3 cached" "$(cat "$T_DIR/last.out")"
+# a clip setting no named part covers is explained by its field, with both values
+gf plan --set clips.duration=6 "$J"
+assert_contains "plan: a changed duration is named with both values" \
+    "s01              request changed: response_format.duration (4s -> 6s)" "$(cat "$T_DIR/last.out")"
+gf plan --set clips.duration=6 --set clips.resolution=1080p --set 'clips.prompt=Waves, {{item.id}}.' "$J"
+assert_contains "plan: the prompt is named as before, the clip's own fields beside it" \
+    "s02              request changed: prompt text (rendered from scenes), response_format.resolution (720p -> 1080p), response_format.duration (4s -> 6s)" \
+    "$(cat "$T_DIR/last.out")"
 
 # ==== the create body is the SDK's ====
 F="$T_DIR/fx"
