@@ -3,7 +3,9 @@
 # scene images sending their characters' portraits, narration, one clip per scene made from its
 # image and the analysis' motion sentence, and a video whose scenes are those clips (moving
 # pictures: frames within a scene differ, where a still without Ken Burns would not). Every
-# request is made once; a second run makes none.
+# request is made once; a second run makes none. A portrait edited by hand redoes exactly the
+# scene images that sent it, their clips, and the segments of those scenes, the crossfades
+# touching them and the sound track (counted from the fake's log and the progress log).
 source "$(dirname "$0")/lib.sh"
 fake_start --render-ms 300
 job=$(new_job film)
@@ -62,4 +64,43 @@ gf run "$job"
 assert_eq "a second run: exit 0" 0 "$GF_RC"
 fake_settle
 assert_eq "and makes no request at all" "$n" "$(fake_count)"
+
+# --- one portrait edited by hand: exactly the scene images that sent it are made again, their
+# clips, and the segments of those scenes, the crossfades touching them and the sound (the
+# clips' own sound is mixed under the narration); nothing else
+c=$(jq -r '[.scenes[].characters[]] | group_by(.) | min_by(length) | .[0]' "$job/analysis.json")
+mapfile -t S < <(jq -r --arg c "$c" '.scenes[] | select(.characters | index($c)) | .id' "$job/analysis.json")
+check "character $c appears in some scenes but not all (${#S[@]} of $scenes)" \
+    test "${#S[@]}" -ge 1 -a "${#S[@]}" -lt "$scenes"
+ffmpeg -v error -nostdin -y -i "$job/portraits/$c.jpg" -q:v 9 "$T_DIR/edited.jpg"
+cp "$T_DIR/edited.jpg" "$job/portraits/$c.jpg"
+gf plan "$job"
+for id in "${S[@]}"; do
+    assert_file_contains "plan names the reference for images/$id" "reference portraits/$c.jpg changed" \
+        "$T_DIR/last.out"
+done
+n=$(fake_count_all true)
+gf run "$job"
+assert_eq "the run after the edit: exit 0" 0 "$GF_RC"
+fake_settle
+new_requests() { jq -sr --argjson n "$n" '[.[] | select(.seq > $n)]' "$FAKE_LOG"; }
+assert_eq "generateContent requests: ${#S[@]} scene images, nothing else" "${#S[@]}" \
+    "$(new_requests | jq '[.[] | select(.verb == "generateContent")] | length')"
+assert_eq "...all to the image model" "${#S[@]}" \
+    "$(new_requests | jq '[.[] | select(.verb == "generateContent" and (.model | test("banana")))] | length')"
+assert_eq "clip creates: ${#S[@]}, accepted" "${#S[@]}" \
+    "$(new_requests | jq '[.[] | select(.verb == "interactions.create" and .status == 200)] | length')"
+assert_eq "the images made again are those scenes'" "$(printf '%s\n' "${S[@]}" | sort | tr '\n' ' ')" \
+    "$(jq -rs --arg t "$(jq -rs '[.[] | select(.event == "run_start")] | last | .ts' "$job/progress.jsonl")" \
+        '[.[] | select(.event == "item_done" and .stage == "images" and .ts >= $t) | .item] | sort | join(" ")' \
+        "$job/progress.jsonl") "
+want_segs=$(jq -r --arg c "$c" '[.scenes[].id] as $ids
+    | [.scenes[] | .characters | index($c) != null] as $hit
+    | ([range(0; $ids | length) | select($hit[.]) | $ids[.]]
+       + [range(0; ($ids | length) - 1) | select($hit[.] or $hit[. + 1]) | "\($ids[.])>\($ids[. + 1])"]
+       + ["sound"]) | sort | join(" ")' "$job/analysis.json")
+assert_eq "segments encoded again: those scenes, their crossfades and the sound" "$want_segs" \
+    "$(jq -rs --arg t "$(jq -rs '[.[] | select(.event == "run_start")] | last | .ts' "$job/progress.jsonl")" \
+        '[.[] | select(.event == "segment_done" and .ts >= $t) | .segment] | sort | join(" ")' \
+        "$job/progress.jsonl")"
 finish
