@@ -164,6 +164,25 @@ assert_eq "lost narration: exit 0" 0 "$GF_RC"
 assert_eq "lost narration: one request (the narration)" $((requests + 1)) "$(fake_count true)"
 assert_eq "lost narration: same bytes, so the video is not encoded again" 3 "$(encodes "$job")"
 
+# --- captions are data: a narration holding blank lines and SRT structure of its own (issue 13,
+# finding 7) stays inside its scene's cue; subtitles.srt keeps one cue per scene
+jobi=$(short_job inject)
+run "${small[@]}" "$jobi"
+assert_eq "injection job: exit 0" 0 "$GF_RC"
+evil=$'The keeper climbs.\n \n\t\n99\n00:00:00,000 --> 00:09:00,000\nINJECTED CUE\n\n100\n00:00:01,000 --> 00:00:02,000\nSECOND'
+jq --arg n "$evil" '.scenes[1].narration = $n' "$jobi/analysis.json" >"$T_DIR/analysis.json"
+cp "$T_DIR/analysis.json" "$jobi/analysis.json"
+run "${small[@]}" "$jobi"
+assert_eq "injection job, narration edited: exit 0" 0 "$GF_RC"
+srti="$jobi/subtitles.srt"
+assert_eq "still one cue per scene" 3 "$(grep -c -- '-->' "$srti")"
+assert_eq "the cue numbers are 1 2 3" "1 2 3" "$(awk 'BEGIN { RS = ""; FS = "\n" } { print $1 }' "$srti" | paste -sd' ')"
+check "the injected timing line is defused (no '-->' in it)" grep -qx '00:00:00,000 -> 00:09:00,000' "$srti"
+assert_eq "the injected text is inside cue 2" "2" \
+    "$(awk 'BEGIN { RS = ""; FS = "\n" } /INJECTED CUE/ { print $1 }' "$srti")"
+check "no line of it is a cue of its own (no blank line inside a cue)" \
+    test "$(awk 'BEGIN { RS = "" } END { print NR }' "$srti")" = 3
+
 # --- small encodes: Ken Burns moves, no motion stands still, cuts, burned-in subtitles -------------
 # differ A B: per mille of the pixels of two gray frames that differ by more than 16 levels
 # (more than the encoder's own noise)
