@@ -1,5 +1,5 @@
-/* expand_int: shared by expand.c (API stages) and expand_video.c (the video stage); not for
- * other modules. */
+/* expand_int: shared by expand.c (API stages) and the stage kinds that make their own items
+ * (stages/video_expand.c, the video kind's `expand`); not for other modules. */
 #ifndef GF_EXPAND_INT_H
 #define GF_EXPAND_INT_H
 
@@ -31,7 +31,5 @@ const cJSON *expand_array(struct job *job, size_t src, char *const *segs, size_t
  * never overwrite what the job reads or another stage made (docs/security.md). */
 char *expand_output_clash(const struct job *job, size_t s, const char *path);
 
-/* expand_video.c: the single item of a video stage. */
-int expand_video_stage(struct job *job, size_t s, struct gf_err *err);
 
 #endif

@@ -29,6 +29,16 @@ struct wf_pos {
 
 struct stage_kind; /* stages/stage.h: what a kind does; the kind's module owns it */
 
+/* A list a stage's one item goes over element by element, its per-element templates seeing
+ * each as {{item}} ("STAGE.path.to.array", as foreach): a kind's own (video: `scenes`). The
+ * loader resolves `stage` (the index of STAGE in stages[]); `segs` is the path after it. */
+struct stage_elements {
+    char *text;
+    size_t stage;
+    char **segs;
+    size_t n_segs;
+};
+
 struct stage_def {
     char *name; /* [a-z0-9_-]+, unique */
     struct wf_pos pos;

@@ -4,9 +4,14 @@
 #include "util.h"
 #include "workflow_int.h"
 #include "../stages/stage.h"
-#include "../stages/video_settings.h"
 
 #include <string.h>
+
+/* The element list a stage's one item goes over (a kind's own, like video's scenes), or NULL. */
+static struct stage_elements *elements_of(const struct stage_def *s)
+{
+    return s->kind && s->kind->elements ? s->kind->elements((struct stage_def *)s) : NULL;
+}
 
 static void add_dep(struct stage_def *s, size_t j)
 {
@@ -130,8 +135,9 @@ static const cJSON *check_path(struct wf_loader *L, const char *file, int line, 
     return cur;
 }
 
-/* Resolve a "STAGE.path.to.list" (`what`: foreach, or a video stage's scenes) into its stage
- * index, a dependency, and the schema of one element (info->item_schema). */
+/* Resolve a "STAGE.path.to.list" (`what`: foreach, or a kind's own element list such as
+ * video's scenes) into its stage index, a dependency, and the schema of one element
+ * (info->item_schema). */
 static void resolve_array(struct wf_loader *L, size_t i, const char *what, const char *text,
                           char *const *segs, size_t n_segs, size_t *stage_out)
 {
@@ -270,12 +276,10 @@ static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const
         return;
     }
     bool item = strcmp(r->root, "item") == 0, index = strcmp(r->root, "item_index") == 0;
-    const struct video_settings *vs = video_settings(s);
-    if ((item || index) && vs && vs->scenes && !per_item) {
-        diag_add(L->dl, file, r->line, r->col,
-                 "'%s' is only defined in the per-scene fields of a video stage (image, audio, "
-                 "caption, clip)",
-                 r->root);
+    const struct stage_elements *el = elements_of(s);
+    if ((item || index) && el && !per_item) {
+        diag_add(L->dl, file, r->line, r->col, "'%s' is only defined in %s", r->root,
+                 s->kind->elements_fields);
     } else if ((item || index) && !per_item) {
         diag_add(L->dl, file, r->line, r->col,
                  "'%s' is only defined in a stage with 'foreach' (stage '%s' has none)", r->root,
@@ -285,7 +289,7 @@ static void check_ref(struct wf_loader *L, size_t i, const struct tmpl *t, const
                  r->segs[0]);
     } else if (item && info->foreach_ok) {
         char *desc = xasprintf("'item', an element of '%s'", s->foreach ? s->foreach
-                                                             : vs       ? vs->scenes
+                                                             : el       ? el->text
                                                                         : "?");
         check_path(L, file, r->line, r->col, info->item_schema, r->segs, r->n_segs, "item", desc);
         free(desc);
@@ -472,9 +476,9 @@ static size_t collect_outputs(struct wf_loader *L, struct out_entry **out)
     *out = NULL;
     for (size_t i = 0; i < wf->n_stages; i++) {
         const struct stage_def *s = &wf->stages[i];
-        const struct video_settings *vs = video_settings(s);
-        const struct tmpl *ts[] = {s->output, vs ? vs->subtitles : NULL};
-        const struct ydoc_node *nodes[] = {L->info[i].output, L->info[i].subtitles};
+        const struct tmpl *ts[] = {
+            s->output, s->kind && s->kind->second_output ? s->kind->second_output(s) : NULL};
+        const struct ydoc_node *nodes[] = {L->info[i].output, L->info[i].second_output};
         for (size_t k = 0; k < ARRAY_SIZE(ts); k++) {
             if (!ts[k] || !nodes[k])
                 continue;
@@ -683,9 +687,9 @@ static void remove_disabled(struct wf_loader *L, const bool *dropped)
         s->n_deps = nd;
         if (s->foreach && s->foreach_stage < n && map[s->foreach_stage] != SIZE_MAX)
             s->foreach_stage = map[s->foreach_stage];
-        struct video_settings *vs = video_settings_edit(s);
-        if (vs && vs->scenes && vs->scenes_stage < n && map[vs->scenes_stage] != SIZE_MAX)
-            vs->scenes_stage = map[vs->scenes_stage];
+        struct stage_elements *el = elements_of(s);
+        if (el && el->stage < n && map[el->stage] != SIZE_MAX)
+            el->stage = map[el->stage];
         wf->stages[map[i]] = *s;
         L->info[map[i]] = L->info[i];
     }
@@ -700,18 +704,16 @@ void wfl_check(struct wf_loader *L)
     struct workflow *wf = L->wf;
     for (size_t i = 0; i < wf->n_stages; i++) {
         struct stage_def *s = &wf->stages[i];
-        struct video_settings *vs;
+        struct stage_elements *el;
         if (s->foreach)
             resolve_array(L, i, "foreach", s->foreach, s->foreach_segs, s->n_foreach_segs,
                           &s->foreach_stage);
-        else if ((vs = video_settings_edit(s)) && vs->scenes && L->info[i].foreach)
-            resolve_array(L, i, "scenes", vs->scenes, vs->scenes_segs, vs->n_scenes_segs,
-                          &vs->scenes_stage);
+        else if ((el = elements_of(s)) && L->info[i].foreach)
+            resolve_array(L, i, s->kind->elements_key, el->text, el->segs, el->n_segs, &el->stage);
     }
     for (size_t i = 0; i < wf->n_stages; i++) {
         const struct stage_def *s = &wf->stages[i];
-        const struct video_settings *vs = video_settings(s);
-        bool elements = s->foreach || (vs && vs->scenes); /* templates rendered per element */
+        bool elements = s->foreach || elements_of(s); /* templates rendered per element */
         struct tmpl_entry ts[48];
         size_t nt = stage_templates(L, i, ts, ARRAY_SIZE(ts));
         for (size_t k = 0; k < nt; k++)

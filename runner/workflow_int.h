@@ -29,16 +29,16 @@ struct wf_need {
 
 /* What the loader knows about a stage beyond struct stage_def, for the cross-stage checks. */
 struct wf_stage_info {
-    const struct ydoc_node *key;        /* the stage's name in the document */
-    bool kind_ok;                       /* kind known: kind-dependent checks apply */
-    bool schema_ok;                     /* json: schema loaded and linted */
-    bool foreach_ok;                    /* foreach (video: scenes) resolved; item_schema is set */
-    const cJSON *item_schema;           /* schema of one element of foreach or scenes (schema_any
-                                           when unknown) */
-    const struct ydoc_node *output;     /* the output value, for positions */
-    const struct ydoc_node *foreach;    /* foreach, or a video stage's scenes */
-    const struct ydoc_node *subtitles;  /* video: the subtitles value, for positions */
-    const struct ydoc_node *references; /* the references value, for positions */
+    const struct ydoc_node *key;     /* the stage's name in the document */
+    bool kind_ok;                    /* kind known: kind-dependent checks apply */
+    bool schema_ok;                  /* json: schema loaded and linted */
+    bool foreach_ok;                 /* foreach (video: scenes) resolved; item_schema is set */
+    const cJSON *item_schema;        /* schema of one element of foreach or scenes (schema_any
+                                        when unknown) */
+    const struct ydoc_node *output;  /* the output value, for positions */
+    const struct ydoc_node *foreach; /* foreach, or a video stage's scenes */
+    const struct ydoc_node *second_output; /* the kind's second output (video: subtitles) */
+    const struct ydoc_node *references;    /* the references value, for positions */
     struct wf_need *needs;
     size_t n_needs, cap_needs;
     const struct ydoc_node *enabled; /* the enabled value, when given */

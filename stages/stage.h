@@ -194,6 +194,15 @@ struct stage_kind {
      * whose models do nothing else: clip); NULL: defaults.model. */
     const char *default_model;
 
+    /* The element list its one item goes over (video: scenes), NULL when it has none: the
+     * loader resolves and checks it like foreach. */
+    struct stage_elements *(*elements)(struct stage_def *s);
+    const char *elements_key;    /* its workflow key ("scenes") */
+    const char *elements_fields; /* where {{item}} is defined, for the loader's message */
+    /* An output path it writes besides `output` (video: subtitles), NULL when none: checked
+     * like `output` against the other outputs and the job's files. */
+    const struct tmpl *(*second_output)(const struct stage_def *s);
+
     /* Its items, when they are not the usual one per stage or per foreach element (video:
      * one item over the scenes); NULL for the usual. */
     int (*expand)(struct job *job, size_t s, struct gf_err *err);

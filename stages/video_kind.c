@@ -1,6 +1,6 @@
 /* video stage kind: local, no API call: FFmpeg assembles the scenes (a still image shown for
  * as long as its narration lasts) into an MP4 plus an .srt of the captions. Its keys are read
- * into its own settings by video_settings.c, its one item made by runner/expand_video.c, and it
+ * into its own settings by video_settings.c, its one item made by video_expand.c, and it
  * runs on the local executor (runner/local.c); see video.h for the timeline. */
 #include "stage.h"
 #include "video_settings.h"
@@ -49,6 +49,18 @@ static size_t video_templates(const struct stage_def *def, struct stage_tmpl *ou
     return n;
 }
 
+static struct stage_elements *video_elements(struct stage_def *def)
+{
+    struct video_settings *s = video_settings_edit(def);
+    return s && s->scenes.text ? &s->scenes : NULL;
+}
+
+static const struct tmpl *video_second_output(const struct stage_def *def)
+{
+    const struct video_settings *s = video_settings(def);
+    return s ? s->subtitles : NULL;
+}
+
 static cJSON *video_settings_json(const struct stage_def *def)
 {
     const struct video_settings *s = video_settings(def);
@@ -74,5 +86,9 @@ const struct stage_kind stage_kind_video = {
     .release = video_settings_free,
     .templates = video_templates,
     .settings = video_settings_json,
+    .elements = video_elements,
+    .elements_key = "scenes",
+    .elements_fields = "the per-scene fields of a video stage (image, audio, caption, clip)",
+    .second_output = video_second_output,
     .expand = expand_video_stage,
 };

@@ -69,7 +69,7 @@ static void video_fields(struct wf_loader *L, struct video_settings *s, struct w
     s->motion = VIDEO_MOTION_NONE;
     s->clip_sound = VIDEO_CLIP_UNDER;
     if ((v = ydoc_get(st, "scenes")) &&
-        wfl_array_path(L, v, "scenes", &s->scenes, &s->scenes_segs, &s->n_scenes_segs))
+        wfl_array_path(L, v, "scenes", &s->scenes.text, &s->scenes.segs, &s->scenes.n_segs))
         info->foreach = v;
     if ((v = ydoc_get(st, "image")))
         s->image = wfl_template_field(L, v, "image", false);
@@ -89,7 +89,7 @@ static void video_fields(struct wf_loader *L, struct video_settings *s, struct w
     }
     if ((v = ydoc_get(st, "subtitles"))) {
         s->subtitles = wfl_template_field(L, v, "subtitles", false);
-        info->subtitles = v;
+        info->second_output = v;
     }
     if ((v = ydoc_get(st, "fps")) && wfl_int(L, v, "fps", 1, 120, &x))
         s->fps = (int)x;
@@ -181,10 +181,10 @@ void video_settings_free(void *k)
     struct video_settings *vs = k;
     if (!vs)
         return;
-    free(vs->scenes);
-    for (size_t j = 0; j < vs->n_scenes_segs; j++)
-        free(vs->scenes_segs[j]);
-    free(vs->scenes_segs);
+    free(vs->scenes.text);
+    for (size_t j = 0; j < vs->scenes.n_segs; j++)
+        free(vs->scenes.segs[j]);
+    free(vs->scenes.segs);
     tmpl_free(vs->image);
     tmpl_free(vs->audio);
     tmpl_free(vs->caption);

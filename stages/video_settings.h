@@ -6,6 +6,7 @@
 #define GF_VIDEO_SETTINGS_H
 
 #include "../runner/template.h"
+#include "../runner/workflow.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,12 +32,9 @@ enum video_clip_sound {
 
 struct video_settings {
     /* `scenes` ("STAGE.path.to.array", like foreach) gives the scenes in order; the per-scene
-     * templates (image, audio, caption, clip) see each element as {{item}}. scenes_stage is the
-     * index of STAGE in stages[] (set by the workflow checks), scenes_segs the path after it. */
-    char *scenes;
-    size_t scenes_stage;
-    char **scenes_segs;
-    size_t n_scenes_segs;
+     * templates (image, audio, caption, clip) see each element as {{item}} (resolved by the
+     * workflow checks through the kind's `elements`). */
+    struct stage_elements scenes;
     struct tmpl *image;     /* per scene: path of its image (PNG); required */
     struct tmpl *audio;     /* per scene: path of its narration (WAV); required */
     struct tmpl *caption;   /* per scene: its subtitle text; required with subtitles */
@@ -66,5 +64,10 @@ void video_settings_parse(struct wf_loader *L, struct stage_def *s, struct wf_st
                           const struct ydoc_node *st, const struct ydoc_node *key);
 /* The video kind's release: frees what video_settings_parse made (NULL is a no-op). */
 void video_settings_free(void *k);
+
+/* The video kind's `expand` (video_expand.c): the stage's single item over the scenes. */
+struct job;
+struct gf_err;
+int expand_video_stage(struct job *job, size_t s, struct gf_err *err);
 
 #endif

@@ -182,8 +182,8 @@ static void test_bundled_loads(void **state)
     assert_string_equal(vi->model, "ffmpeg");
     const struct video_settings *vs = video_settings(vi);
     assert_non_null(vs);
-    assert_string_equal(vs->scenes, "analysis.scenes");
-    assert_int_equal(vs->scenes_stage, (size_t)workflow_stage_index(&wf, "analysis"));
+    assert_string_equal(vs->scenes.text, "analysis.scenes");
+    assert_int_equal(vs->scenes.stage, (size_t)workflow_stage_index(&wf, "analysis"));
     assert_int_equal(vs->fps, 30);
     assert_int_equal(vs->width, 0); /* from the images */
     assert_int_equal(vs->motion, VIDEO_MOTION_KENBURNS);
@@ -211,9 +211,9 @@ static void test_video_stage(void **state)
     assert_string_equal(v->model, "ffmpeg");
     const struct video_settings *vs = video_settings(v);
     assert_non_null(vs);
-    assert_int_equal(vs->scenes_stage, (size_t)workflow_stage_index(&wf, "beats"));
-    assert_int_equal(vs->n_scenes_segs, 1);
-    assert_string_equal(vs->scenes_segs[0], "list");
+    assert_int_equal(vs->scenes.stage, (size_t)workflow_stage_index(&wf, "beats"));
+    assert_int_equal(vs->scenes.n_segs, 1);
+    assert_string_equal(vs->scenes.segs[0], "list");
     assert_int_equal(vs->width, 1280);
     assert_int_equal(vs->height, 720);
     assert_int_equal(vs->fps, 25);
@@ -335,7 +335,7 @@ static void test_cli_set_portraits_off(void **state)
     assert_string_equal(wf.stages[im->deps[0]].name, "prompts");
     assert_string_equal(wf.stages[im->foreach_stage].name, "prompts");
     const struct stage_def *vi = stage(&wf, "video");
-    assert_string_equal(wf.stages[video_settings(vi)->scenes_stage].name, "analysis");
+    assert_string_equal(wf.stages[video_settings(vi)->scenes.stage].name, "analysis");
     for (size_t k = 0; k < wf.n_stages; k++)
         for (size_t d = 0; d < wf.stages[wf.order[k]].n_deps; d++)
             assert_true(order_of(&wf, wf.stages[wf.stages[wf.order[k]].deps[d]].name) < k);

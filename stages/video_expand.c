@@ -1,21 +1,22 @@
-/* expand_video: the single item of a video stage. Each scene's image and narration are found on
+/* video_expand: the single item of a video stage. Each scene's image and narration are found on
  * disk and identified by their sha256 (the checkpoint's record when the file's size and mtime
  * are as recorded, else hashed now, so a hand-edited input counts with its new bytes) and
  * measured (PNG size, WAV frames); a scene's clip, when the stage names one and the file is
  * there, is hashed and probed with ffprobe. With the settings and FFmpeg's version they make
  * the item's canonical request, whose SHA-256 over origin "local" and method "video" is its
  * key. */
-#include "checkpoint.h"
-#include "child.h"
-#include "expand_int.h"
-#include "fsutil.h"
-#include "jsonutil.h"
-#include "strmap.h"
-#include "util.h"
-#include "videotools.h"
-#include "../stages/imgcodec.h"
-#include "../stages/video.h"
-#include "../stages/wav.h"
+#include "../runner/checkpoint.h"
+#include "../runner/child.h"
+#include "../runner/expand_int.h"
+#include "../runner/fsutil.h"
+#include "../runner/jsonutil.h"
+#include "../runner/strmap.h"
+#include "../runner/util.h"
+#include "../runner/videotools.h"
+#include "imgcodec.h"
+#include "video.h"
+#include "video_settings.h"
+#include "wav.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -236,7 +237,7 @@ static int build_scene(struct job *job, const struct stage_def *def, const struc
     int ret = -1;
     sc->id = expand_element_id(el, index, &why);
     if (!sc->id) {
-        gf_error(err, GF_ERR_INPUT, "scene %d of %s: %s", index, vs->scenes, why);
+        gf_error(err, GF_ERR_INPUT, "scene %d of %s: %s", index, vs->scenes.text, why);
         goto out;
     }
     if (expand_render(vs->image, &rc, TMPL_PATH, &sc->image, err) < 0 ||
@@ -297,7 +298,7 @@ static int build_spec(struct job *job, const struct stage_def *def, const cJSON 
     v->scenes = xcalloc((size_t)n + 1, sizeof *v->scenes);
     if (n == 0) {
         gf_error(err, GF_ERR_INPUT, "scenes '%s' is empty: a video needs at least one scene",
-                 vs->scenes);
+                 vs->scenes.text);
         goto out;
     }
     const cJSON *el;
@@ -309,7 +310,7 @@ static int build_spec(struct job *job, const struct stage_def *def, const cJSON 
             goto out;
         if (strmap_get(&ids, sc->id)) {
             gf_error(err, GF_ERR_INPUT, "scene %d of %s has the same id '%s' as an earlier one",
-                     index, vs->scenes, sc->id);
+                     index, vs->scenes.text, sc->id);
             goto out;
         }
         strmap_put(&ids, sc->id, sc);
@@ -351,8 +352,8 @@ int expand_video_stage(struct job *job, size_t s, struct gf_err *err)
     const struct video_settings *vs = video_settings(def);
     struct stage_run *sr = &job->st[s];
     struct render_ctx rc = {job, NULL, NULL, NULL};
-    const cJSON *arr = expand_array(job, vs->scenes_stage, vs->scenes_segs, vs->n_scenes_segs,
-                                    "scenes", vs->scenes, err);
+    const cJSON *arr = expand_array(job, vs->scenes.stage, vs->scenes.segs, vs->scenes.n_segs,
+                                    "scenes", vs->scenes.text, err);
     if (!arr)
         return -1;
     sr->items = xcalloc(1, sizeof *sr->items);
