@@ -60,8 +60,11 @@ static void print_notes(const struct plan_ctx *pc, const struct stage_def *def)
                (long long)sf->produced);
 }
 
+/* `total` adds each stage at its known or least item count; `most` at the most its list's
+ * schema allows (maxItems) where the items are not known yet. */
 static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
-                        const struct plan_ctx *pc, struct cost_tally *total)
+                        const struct plan_ctx *pc, struct cost_tally *total,
+                        struct cost_tally *most)
 {
     const struct stage_def *def = &job->wf.stages[s];
     const struct stage_run *sr = &job->st[s];
@@ -73,20 +76,33 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
     switch (ls->state) {
     case LOOK_AFTER: {
         size_t n = ls->expected ? ls->expected : 1;
-        printf("after %s (%s%zu item%s)\n", ls->after, ls->expected ? "about " : "at least ", n,
-               n == 1 ? "" : "s");
+        size_t max = !ls->expected && def->foreach_max > 1 ? (size_t)def->foreach_max : n;
+        if (max > n)
+            printf("after %s (%zu to %zu items: the most its schema allows)\n", ls->after, n, max);
+        else
+            printf("after %s (%s%zu item%s)\n", ls->after, ls->expected ? "about " : "at least ", n,
+                   n == 1 ? "" : "s");
         printf("      %-16s estimate: ", "");
         if (local) {
             printf("runs %s here: no API call, no cost\n", def->model);
             break;
         }
         struct call_estimate ce;
+        struct cost_tally tm = {0};
         planwhy_estimate(job, s, NULL, &ce);
         cost_add_calls(&t, &cc, def, &ce, (double)n, &why);
+        cost_add_calls(&tm, &cc, def, &ce, (double)max, &why);
         print_cost(&t, why);
+        if (max > n) {
+            printf(" for %zu, ", n);
+            print_cost(&tm, why);
+            printf(" for %zu", max);
+        }
         print_notes(pc, def);
         printf("\n");
-        break;
+        cost_tally_add(most, &tm);
+        cost_tally_add(total, &t);
+        return;
     }
     case LOOK_ERROR:
         printf("cannot start: %s\n", ls->error);
@@ -122,6 +138,7 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
         }
     }
     cost_tally_add(total, &t);
+    cost_tally_add(most, &t);
 }
 
 static void print_plan(struct job *job, struct look_stage *looks, const struct plan_ctx *pc)
@@ -130,11 +147,11 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
     const struct workflow *wf = &job->wf;
     printf("job %s (workflow %s, endpoint %s)\n", job->dir, wf->name ? wf->name : wf->path,
            job->endpoint);
-    struct cost_tally total = {0};
+    struct cost_tally total = {0}, most = {0};
     size_t now = 0;
     for (size_t k = 0; k < wf->n_stages; k++) {
         size_t s = wf->order[k];
-        print_stage(job, s, &looks[s], pc, &total);
+        print_stage(job, s, &looks[s], pc, &total, &most);
         if (looks[s].state == LOOK_TODO && wf->stages[s].kind->exec != EXEC_LOCAL)
             now += looks[s].n_call;
     }
@@ -149,6 +166,12 @@ static void print_plan(struct job *job, struct look_stage *looks, const struct p
         printf("nothing to call");
     else
         print_cost(&total, "no price known for the models used");
+    if (most.calls > total.calls) {
+        printf("\n          up to ");
+        print_cost(&most, "no price known for the models used");
+        printf(" (%zu calls) if the lists not made yet are as long as their schemas allow",
+               most.calls);
+    }
     printf("\n  (tokens: this job's recorded usage per stage when there is some, else request "
            "size / 4 in\n   plus 1120 per reference image, json/text out = in, 1290 per image, 25 "
            "per second of speech; prices: %s)\n",

@@ -54,6 +54,8 @@ struct stage_def {
     size_t foreach_stage;
     char **foreach_segs;
     size_t n_foreach_segs;
+    int foreach_max; /* the list's maxItems in STAGE's schema: the most items it can have (plan's
+                        upper estimate before the list exists); 0 when the schema sets none */
     struct wf_pos foreach_pos;
 
     /* references (KIND_KEYS_REFS): job files sent with each request as inline media parts,

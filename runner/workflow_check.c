@@ -181,8 +181,12 @@ static void resolve_array(struct wf_loader *L, size_t i, const char *what, const
                 free(t);
             } else if (sub) {
                 const cJSON *items = cJSON_GetObjectItemCaseSensitive(sub, "items");
+                const cJSON *max = cJSON_GetObjectItemCaseSensitive(sub, "maxItems");
                 info->item_schema = cJSON_IsObject(items) ? items : schema_any();
                 info->foreach_ok = true;
+                if (s->foreach && cJSON_IsNumber(max) && max->valuedouble >= 1 &&
+                    max->valuedouble <= 1e6)
+                    s->foreach_max = (int)max->valuedouble;
             }
         } else {
             info->foreach_ok = true;

@@ -16,8 +16,14 @@ api=$(grep -cE '^  [a-z_-]+ +(json|text|image|speech) ' "$T_DIR/last.out")
 assert_eq "one call per API stage ($api), the video not among them" \
     "calls: 1 now, about $((api - 1)) more once upstream stages are done" \
     "$(grep '^calls:' "$T_DIR/last.out")"
-check "portraits are priced per image (at least one, 1290 tokens, the image model's price)" \
-    grep -qE 'estimate: ~[0-9]+ in / ~1290 out tokens, ~\$0\.0[0-9]+$' <(grep -A1 '^  portraits' "$T_DIR/last.out")
+check "portraits are priced per image (one: 1290 tokens, the image model's price; the most: 12 x 1290)" \
+    grep -qE 'estimate: ~[0-9]+ in / ~1290 out tokens, ~\$0\.0[0-9]+ for 1, ~[0-9]+ in / ~15480 out tokens, ~\$0\.[0-9]+ for 12$' \
+    <(grep -A1 '^  portraits' "$T_DIR/last.out")
+assert_contains "a fresh job's scene stages: from 1 to the analysis schema's maxItems" \
+    "after analysis (1 to 64 items: the most its schema allows)" "$(grep '^  images' "$T_DIR/last.out")"
+check "and the total says how far it can go" \
+    grep -qE '^ +up to ~[0-9]+ in / ~[0-9]+ out tokens, ~\$[0-9.]+ \([0-9]+ calls\) if the lists not made yet are as long as their schemas allow$' \
+    "$T_DIR/last.out"
 assert_eq "plan pays for nothing" 0 "$(fake_count '.method == "POST"')"
 assert_eq "plan checks each model it would call once, with the free models.get" \
     "/v1beta/models/gemini-3.8-flash /v1beta/models/gemini-3.8-flash-tts /v1beta/models/gemini-nano-banana-2.1" \
