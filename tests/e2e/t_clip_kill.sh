@@ -88,7 +88,8 @@ for J in "${JOBS[@]}"; do
         fake_settle
         creates=$(fake_count_all '.verb == "interactions.create"')
         "$GEMFLOW" run "$J" >"$T_DIR/again.out" 2>"$T_DIR/again.err"
-        assert_eq "$(basename "$J"): another plain run still fails" 1 "$?"
+        rc=$?
+        assert_eq "$(basename "$J"): another plain run still fails" 1 "$rc"
         fake_settle
         assert_eq "$(basename "$J"): ...and creates nothing" "$creates" \
             "$(fake_count_all '.verb == "interactions.create"')"
@@ -111,11 +112,13 @@ assert_eq "no interaction created twice by kills and plain resumes" 0 "$twice"
 for entry in "${lost_items[@]}"; do
     read -r J item <<<"$entry"
     "$GEMFLOW" rerun "$J" "$item" >>"$T_DIR/runs.log" 2>&1
-    assert_eq "$(basename "$J"): gemflow rerun $item ends done" 0 "$?"
+    rc=$?
+    assert_eq "$(basename "$J"): gemflow rerun $item ends done" 0 "$rc"
 done
 for J in "${JOBS[@]}"; do
     "$GEMFLOW" run "$J" >>"$T_DIR/runs.log" 2>&1
-    assert_eq "$(basename "$J"): the job ends done" 0 "$?"
+    rc=$?
+    assert_eq "$(basename "$J"): the job ends done" 0 "$rc"
     n=$(jq '.scenes | length' "$J/scenes.json")
     done_clips=0
     for id in $(jq -r '.scenes[].id' "$J/scenes.json"); do
