@@ -31,5 +31,4 @@ const cJSON *expand_array(struct job *job, size_t src, char *const *segs, size_t
  * never overwrite what the job reads or another stage made (docs/security.md). */
 char *expand_output_clash(const struct job *job, size_t s, const char *path);
 
-
 #endif
