@@ -24,6 +24,9 @@ struct eq_bucket {
     int64_t day_count;
     double day_limit;
     char quota_id[96]; /* of the per-day limit, when learned */
+    int64_t needed;    /* the calls the job needed when the day was found short: what every
+                          item refused until the next look says (not a count that drops as
+                          those items fail) */
 };
 
 static int64_t wall_to_mono(int64_t wall, int64_t mono_now)
@@ -203,6 +206,7 @@ static int admit(struct engine *e, struct item *it, struct eq_bucket *qb, int64_
     snprintf(qb->quota_id, sizeof qb->quota_id, "%s", r.limits[QK_RPD].quota_id);
     quota_pacific_day(quota_wall_ms(), r.day, &qb->reset_ms);
     qb->day_used = true; /* for this process: the other items of the model wait alike */
+    qb->needed = *needed;
     qb->not_before = now + RECHECK_MS;
     (void)e;
     return 0;
@@ -219,7 +223,8 @@ enum eq_answer engine_quota_take(struct engine *e, struct item *it, int64_t now,
     int64_t needed = job_calls_left(job, model);
     if (now < qb->not_before) {
         *at = qb->not_before;
-        return qb->day_used ? day_wait(e, it, qb, now, needed, at) : EQ_LATER;
+        return qb->day_used ? day_wait(e, it, qb, now, qb->needed ? qb->needed : needed, at)
+                            : EQ_LATER;
     }
     if (!sr->quota_admitted && !admit(e, it, qb, now, &needed))
         return day_wait(e, it, qb, now, needed, at);
@@ -238,6 +243,7 @@ enum eq_answer engine_quota_take(struct engine *e, struct item *it, int64_t now,
     qb->reset_ms = v.reset_ms;
     if (a == QUOTA_GO) {
         qb->day_used = false;
+        qb->needed = 0;
         sr->quota_admitted = true;
         if (sr->quota_wait_until_ms) {
             sr->quota_wait_until_ms = 0;

@@ -84,6 +84,19 @@ assert_contains "with the reason and the reset" "resets at ${reset:0:16}Z (midni
 assert_eq "the images (another model) were made" done \
     "$("$GEMFLOW" status --json "$job2" | jq -r '.jobs[0].stages[] | select(.name == "images") | .state')"
 
+# a day with some requests left, but fewer than the job needs: every item refused says the
+# same (the need when the day was found short, not a count that drops as the items fail)
+rec=$(ls "$GEMFLOW_QUOTA_DIR"/*/"$MODEL.quota")
+jq -c '.day_used_up = false | .day_count = 247' "$rec" >"$T_DIR/rec.json" && cp "$T_DIR/rec.json" "$rec"
+job4=$(new_job short-day)
+gf run --no-wait-quota "$job4"
+assert_eq "--no-wait-quota, 3 left: the stage fails (exit 1)" 1 "$GF_RC"
+f=$(jq -s '[.[] | select(.event == "item_failed" and .stage == "narration")]' "$job4/progress.jsonl")
+check "every narration item failed ($(jq length <<<"$f"))" test "$(jq length <<<"$f")" -ge 2
+assert_eq "...all with one reason" 1 "$(jq '[.[].error.message] | unique | length' <<<"$f")"
+assert_contains "...which says what is left and what the job needs" \
+    "has 3 of its 250 requests per day left" "$(jq -r '.[0].error.message' <<<"$f")"
+
 # not on a terminal: the wait is one timestamped line with why and the reset, said once
 job3=$(new_job plain)
 "$GEMFLOW" run "${FAST[@]}" "$job3" >"$T_DIR/plain.out" 2>"$T_DIR/plain.err" &
