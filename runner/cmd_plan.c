@@ -68,7 +68,8 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
 {
     const struct stage_def *def = &job->wf.stages[s];
     const struct stage_run *sr = &job->st[s];
-    struct cost_tally t = {0};
+    struct cost_tally t = {0}, tm = {0}; /* tm: at the most items, where that differs */
+    bool ranged = false;
     struct cost_ctx cc = {pc->pr, pc->facts};
     const char *why = NULL;
     bool local = def->kind->exec == EXEC_LOCAL; /* runs a program here: no call, no cost */
@@ -88,7 +89,6 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
             break;
         }
         struct call_estimate ce;
-        struct cost_tally tm = {0};
         planwhy_estimate(job, s, NULL, &ce);
         cost_add_calls(&t, &cc, def, &ce, (double)n, &why);
         cost_add_calls(&tm, &cc, def, &ce, (double)max, &why);
@@ -100,9 +100,8 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
         }
         print_notes(pc, def);
         printf("\n");
-        cost_tally_add(most, &tm);
-        cost_tally_add(total, &t);
-        return;
+        ranged = true;
+        break;
     }
     case LOOK_ERROR:
         printf("cannot start: %s\n", ls->error);
@@ -138,7 +137,7 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
         }
     }
     cost_tally_add(total, &t);
-    cost_tally_add(most, &t);
+    cost_tally_add(most, ranged ? &tm : &t);
 }
 
 static void print_plan(struct job *job, struct look_stage *looks, const struct plan_ctx *pc)

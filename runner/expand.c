@@ -330,6 +330,18 @@ const cJSON *expand_array(struct job *job, size_t src_stage, char *const *segs, 
     return v;
 }
 
+struct item *expand_one_item(struct job *job, size_t s)
+{
+    struct stage_run *sr = &job->st[s];
+    sr->items = xcalloc(1, sizeof *sr->items);
+    sr->n_items = 1;
+    struct item *it = &sr->items[0];
+    it->job = job;
+    it->stage = s;
+    it->id = xstrdup(job->wf.stages[s].name);
+    return it;
+}
+
 int job_expand_stage(struct job *job, size_t s, struct gf_err *err)
 {
     const struct stage_def *def = &job->wf.stages[s];
@@ -338,13 +350,7 @@ int job_expand_stage(struct job *job, size_t s, struct gf_err *err)
     if (def->kind->expand)
         return def->kind->expand(job, s, err);
     if (!def->foreach) {
-        sr->items = xcalloc(1, sizeof *sr->items);
-        sr->n_items = 1;
-        struct item *it = &sr->items[0];
-        it->job = job;
-        it->stage = s;
-        it->id = xstrdup(def->name);
-        build_item(job, s, it, &rc);
+        build_item(job, s, expand_one_item(job, s), &rc);
         return 0;
     }
     const cJSON *arr = expand_array(job, def->foreach_stage, def->foreach_segs, def->n_foreach_segs,

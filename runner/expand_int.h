@@ -24,6 +24,8 @@ char *expand_element_id(const cJSON *el, int index, char **why);
 const cJSON *expand_array(struct job *job, size_t src, char *const *segs, size_t n_segs,
                           const char *key, const char *text, struct gf_err *err);
 
+/* The single item of stage `s` (its id the stage's name), as the stage's only item. */
+struct item *expand_one_item(struct job *job, size_t s);
 /* Why stage `s` cannot write `path` (relative, safe): it is one of the job's inputs, or a file
  * (or a directory of files) another stage writes: the output of a stage not expanded yet whose
  * output is literal, of an expanded item, or of a done item's checkpoint. NULL when it is free;

@@ -457,24 +457,32 @@ void job_request_key(const char *origin, const char *method_path, const char *bo
     sha256_final_hex(c, out);
 }
 
+/* One reset: applied to the checkpoint, and appended to the log when `log`. */
+static void apply_reset(struct job *job, size_t s, const char *item, bool log)
+{
+    const char *event = item ? "item_reset" : "stage_reset";
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "stage", job->wf.stages[s].name);
+    if (item)
+        cJSON_AddStringToObject(r, "item", item);
+    cJSON *copy = cJSON_Duplicate(r, 1);
+    cJSON_AddStringToObject(copy, "event", event);
+    ckpt_apply(&job->ck, copy);
+    cJSON_Delete(copy);
+    if (log)
+        job_event(job, event, r, true);
+    else
+        cJSON_Delete(r);
+}
+
 void job_apply_reruns(struct job *job, bool log)
 {
     for (size_t s = 0; s < job->wf.n_stages; s++) {
         const struct stage_run *sr = &job->st[s];
-        for (size_t i = 0; i < (sr->rerun ? 1 : sr->n_rerun_items); i++) {
-            cJSON *r = cJSON_CreateObject();
-            cJSON_AddStringToObject(r, "stage", job->wf.stages[s].name);
-            if (!sr->rerun)
-                cJSON_AddStringToObject(r, "item", sr->rerun_items[i]);
-            const char *event = sr->rerun ? "stage_reset" : "item_reset";
-            cJSON *copy = cJSON_Duplicate(r, 1);
-            cJSON_AddStringToObject(copy, "event", event);
-            ckpt_apply(&job->ck, copy);
-            cJSON_Delete(copy);
-            if (log)
-                job_event(job, event, r, true);
-            else
-                cJSON_Delete(r);
-        }
+        if (sr->rerun) /* the whole stage: its items' resets would change nothing */
+            apply_reset(job, s, NULL, log);
+        else
+            for (size_t i = 0; i < sr->n_rerun_items; i++)
+                apply_reset(job, s, sr->rerun_items[i], log);
     }
 }

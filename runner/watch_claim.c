@@ -98,9 +98,8 @@ static int move_to_free_name(const char *from, int dirfd, const char *dir, const
         e = errno;
         if (e == EEXIST || e == ENOTEMPTY)
             continue;
-        struct stat st;
-        if (e == ENOENT && fstat(dirfd, &st) == 0)
-            rc = 1; /* the source went away */
+        if (e == ENOENT)
+            rc = 1; /* the source went away (the directory is open: it is there) */
         break;
     }
     buf_release(&leaf);

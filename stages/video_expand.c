@@ -350,18 +350,12 @@ int expand_video_stage(struct job *job, size_t s, struct gf_err *err)
 {
     const struct stage_def *def = &job->wf.stages[s];
     const struct video_settings *vs = video_settings(def);
-    struct stage_run *sr = &job->st[s];
     struct render_ctx rc = {job, NULL, NULL, NULL};
     const cJSON *arr = expand_array(job, vs->scenes.stage, vs->scenes.segs, vs->scenes.n_segs,
                                     "scenes", vs->scenes.text, err);
     if (!arr)
         return -1;
-    sr->items = xcalloc(1, sizeof *sr->items);
-    sr->n_items = 1;
-    struct item *it = &sr->items[0];
-    it->job = job;
-    it->stage = s;
-    it->id = xstrdup(def->name);
+    struct item *it = expand_one_item(job, s);
     it->method_path = xstrdup(VIDEO_METHOD);
     struct gf_err ierr = GF_ERR_INIT;
     char *srt = NULL;

@@ -24,9 +24,10 @@ failed_msg() {
         "$1/progress.jsonl"
 }
 
-# --- model output: a workflow whose JSON stage answers with the ids its prompt lists ----------
-job=$(new_job model-ids)
-cat >"$job/workflow.yaml" <<EOF
+# shots_workflow IDS_JSON: the start of a workflow whose json stage 'shots' answers with the
+# ids its prompt lists (the fake mirrors them); the caller appends the stages that use them
+shots_workflow() {
+    cat <<EOF
 version: 1
 defaults: {model: gemini-3.8-flash}
 inputs: {script: script.txt}
@@ -35,7 +36,7 @@ stages:
     kind: json
     prompt: |
       Number the shots of this script exactly as listed below.
-      {"shots": [{"id": "../../etc/x"}, {"id": "/abs"}, {"id": "$LONG_ID"}, {"id": ""}, {"id": "s05"}, {"id": "s05"}, {"id": "s07"}]}
+      {"shots": $1}
       {{script}}
     schema:
       type: object
@@ -48,12 +49,21 @@ stages:
             required: [id, caption]
       required: [shots]
     output: shots.json
+EOF
+}
+
+# --- model output: a workflow whose JSON stage answers with the ids its prompt lists ----------
+job=$(new_job model-ids)
+{
+    shots_workflow '[{"id": "../../etc/x"}, {"id": "/abs"}, {"id": "'"$LONG_ID"'"}, {"id": ""}, {"id": "s05"}, {"id": "s05"}, {"id": "s07"}]'
+    cat <<'EOF'
   captions:
     kind: text
     foreach: shots.shots
     prompt: "Write a one-line caption for: {{item.caption}}"
     output: captions/{{item.id}}.txt
 EOF
+} >"$job/workflow.yaml"
 touch "$T_DIR/marker"
 "$GEMFLOW" run "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 assert_eq "model-chosen bad ids: exit 1" 1 "$?"
@@ -110,28 +120,9 @@ check "every progress.jsonl line is JSON" jq -e . "$job/progress.jsonl" >/dev/nu
 # renders labels' output 'shots' onto the directory of extra's shots/extra.txt.
 job=$(new_job own-files)
 cp "$job/script.txt" "$T_DIR/own-script.before"
-cat >"$job/workflow.yaml" <<'EOF2'
-version: 1
-defaults: {model: gemini-3.8-flash}
-inputs: {script: script.txt}
-stages:
-  shots:
-    kind: json
-    prompt: |
-      Number the shots of this script exactly as listed below.
-      {"shots": [{"id": "script"}, {"id": "shots"}, {"id": "s03"}]}
-      {{script}}
-    schema:
-      type: object
-      properties:
-        shots:
-          type: array
-          items:
-            type: object
-            properties: {id: {type: string}, caption: {type: string}}
-            required: [id, caption]
-      required: [shots]
-    output: shots.json
+{
+    shots_workflow '[{"id": "script"}, {"id": "shots"}, {"id": "s03"}]'
+    cat <<'EOF2'
   notes:
     kind: text
     prompt: "Write production notes for this script: {{script}}"
@@ -151,6 +142,7 @@ stages:
     prompt: "Write a one-word label for: {{item.caption}}"
     output: "{{item.id}}"
 EOF2
+} >"$job/workflow.yaml"
 "$GEMFLOW" run "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 assert_eq "ids naming the job's own files: exit 1" 1 "$?"
 assert_eq "the model answered with those ids" "script shots s03" "$(jq -r '[.shots[].id] | join(" ")' "$job/shots.json")"
@@ -180,28 +172,9 @@ job=$(new_job earlier-files)
 mkdir -p "$job/prompts"
 printf 'Write a note on: {{item.caption}}\n' >"$job/prompts/cap.md"
 earlier_wf() { # IDS_JSON
-    cat >"$job/workflow.yaml" <<EOF2
-version: 1
-defaults: {model: gemini-3.8-flash}
-inputs: {script: script.txt}
-stages:
-  shots:
-    kind: json
-    prompt: |
-      Number the shots of this script exactly as listed below.
-      {"shots": $1}
-      {{script}}
-    schema:
-      type: object
-      properties:
-        shots:
-          type: array
-          items:
-            type: object
-            properties: {id: {type: string}, caption: {type: string}}
-            required: [id, caption]
-      required: [shots]
-    output: shots.json
+    {
+        shots_workflow "$1"
+        cat <<'EOF2'
   captions:
     kind: text
     foreach: shots.shots
@@ -218,6 +191,7 @@ stages:
     prompt: "Draft a prompt for: {{item.caption}}"
     output: "prompts/{{item.id}}.md"
 EOF2
+    } >"$job/workflow.yaml"
 }
 earlier_wf '[{"id": "foo"}]'
 "$GEMFLOW" run "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
