@@ -97,10 +97,11 @@ check "op expired: kind op_expired, HTTP 404 not_found and the API's words" jqe 
 curl -s -X POST "$FAKE_URL/_fake/reset" >/dev/null
 
 # ==== lost: the create's connection is cut after the whole request left; only the user's
-# `gemflow rerun JOB clips/ID` buys it again, a plain run never does ====
-L=$(clip_job l 1)
+# `gemflow rerun JOB clips/ID` buys it again, a plain run never does. Both clips' creates are
+# cut; a rerun of one leaves the other failed, still naming how to create it ====
+L=$(clip_job l 2)
 LP='clips.prompt=Lanterns along the quay.'
-curl -s "$FAKE_URL/_fake/faults" --data-binary '[{"match": "Lanterns along", "kind": "reset", "times": 1}]' >/dev/null
+curl -s "$FAKE_URL/_fake/faults" --data-binary '[{"match": "Lanterns along", "kind": "reset", "times": 2}]' >/dev/null
 run "$L" --set "$LP"
 assert_eq "op lost: exit 1" 1 "$GF_RC"
 check "op lost: kind op_lost, and op_ended lost" jqe -s '
@@ -115,13 +116,21 @@ run "$L" --set "$LP"
 fake_settle
 assert_eq "op lost, a plain run again: exit 1, and no create" "1 $creates" \
     "$GF_RC $(fake_count_all '.verb == "interactions.create"')"
+lid2=$(jq -r '.scenes[1].id' "$L/scenes.json")
 "$GEMFLOW" rerun "$L" "clips/$lid" --set "$LP" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 GF_RC=$?
 fake_settle
-assert_eq "gemflow rerun JOB clips/ID: exit 0, one create more" "0 $((creates + 1))" \
+assert_eq "gemflow rerun JOB clips/ID of one of two lost: exit 1, one create more" "1 $((creates + 1))" \
     "$GF_RC $(fake_count_all '.verb == "interactions.create"')"
 assert_eq "...logged as item_reset of that item" "clips/$lid" \
     "$(jq -rs '[.[] | select(.event == "item_reset")] | last | "\(.stage)/\(.item)"' "$L/progress.jsonl")"
+check "...that clip is on disk now" test -s "$L/clips/$lid.mp4"
+assert_file_contains "...the other is still lost, and named" "gemflow rerun $L clips/$lid2" "$T_DIR/last.err"
+"$GEMFLOW" rerun "$L" "clips/$lid2" --set "$LP" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
+GF_RC=$?
+fake_settle
+assert_eq "gemflow rerun JOB clips/ID of the other: exit 0, one create more" "0 $((creates + 2))" \
+    "$GF_RC $(fake_count_all '.verb == "interactions.create"')"
 "$GEMFLOW" rerun "$L" clips/nosuch >"$T_DIR/last.out" 2>"$T_DIR/last.err"
 assert_eq "rerun of an item never made or tried: exit 2" 2 "$?"
 assert_file_contains "...naming it" "no item 'nosuch' of stage 'clips' was made or tried" "$T_DIR/last.err"

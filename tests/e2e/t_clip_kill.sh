@@ -108,12 +108,27 @@ twice=$(tr ' ' '\n' <<<"$per_body" | awk '$1 > 1 { n += $1 - 1 } END { print n +
 echo "# creates per request body: $per_body; op_lost items left to the user: ${#lost_items[@]}"
 assert_eq "no interaction created twice by kills and plain resumes" 0 "$twice"
 
-# the user's decision: gemflow rerun JOB clips/ID creates each lost clip anew, and the job ends
-for entry in "${lost_items[@]}"; do
-    read -r J item <<<"$entry"
-    "$GEMFLOW" rerun "$J" "$item" >>"$T_DIR/runs.log" 2>&1
+# the user's decision: gemflow rerun JOB clips/ID... creates each lost clip anew. A job with two
+# or more lost clips is asked one at a time first: the others stay lost (exit 1, still naming
+# them), then the rest at once, and the job ends done.
+for J in "${JOBS[@]}"; do
+    items=()
+    for entry in "${lost_items[@]}"; do
+        read -r jj item <<<"$entry"
+        if [ "$jj" = "$J" ]; then items+=("$item"); fi
+    done
+    [ "${#items[@]}" -gt 0 ] || continue
+    if [ "${#items[@]}" -gt 1 ]; then
+        "$GEMFLOW" rerun "$J" "${items[0]}" >>"$T_DIR/runs.log" 2>"$T_DIR/one.err"
+        rc=$?
+        assert_eq "$(basename "$J"): gemflow rerun ${items[0]} alone leaves the other lost clips failed" 1 "$rc"
+        assert_file_contains "$(basename "$J"): ...naming how to create ${items[1]} anew" \
+            "gemflow rerun $J ${items[1]}" "$T_DIR/one.err"
+        items=("${items[@]:1}")
+    fi
+    "$GEMFLOW" rerun "$J" "${items[@]}" >>"$T_DIR/runs.log" 2>&1
     rc=$?
-    assert_eq "$(basename "$J"): gemflow rerun $item ends done" 0 "$rc"
+    assert_eq "$(basename "$J"): gemflow rerun ${items[*]} ends done" 0 "$rc"
 done
 for J in "${JOBS[@]}"; do
     "$GEMFLOW" run "$J" >>"$T_DIR/runs.log" 2>&1
