@@ -110,7 +110,10 @@ static void print_stage(struct job *job, size_t s, const struct look_stage *ls,
         printf("%zu item%s: %zu cached", ls->n_items, ls->n_items == 1 ? "" : "s", ls->n_cached);
         if (ls->n_edited)
             printf(" (%zu edited)", ls->n_edited);
-        printf(", %zu to %s\n", ls->n_call, local ? "run" : "call");
+        printf(", %zu to %s", ls->n_call, local ? "run" : "call");
+        if (ls->n_bad)
+            printf(", %zu cannot be %s (below)", ls->n_bad, local ? "run" : "called");
+        printf("\n");
         for (size_t i = 0; i < sr->n_items; i++) {
             const struct item *it = &sr->items[i];
             bool cached = !it->input_error && (it->verdict == CK_DONE || it->verdict == CK_EDITED);

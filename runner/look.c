@@ -55,11 +55,14 @@ void look_job(struct job *job, struct look_stage *looks)
                 ls->n_cached++;
                 ls->n_edited += it->verdict == CK_EDITED;
             } else {
-                ls->n_call++;
+                if (it->input_error)
+                    ls->n_bad++;
+                else
+                    ls->n_call++;
                 ls->n_failed_last += it->input_error || look_failed_last(job, it);
             }
         }
-        ls->state = ls->n_call == 0 ? LOOK_DONE : LOOK_TODO;
+        ls->state = ls->n_call + ls->n_bad == 0 ? LOOK_DONE : LOOK_TODO;
         if (ls->state == LOOK_DONE)
             sr->state = SS_DONE;
     }

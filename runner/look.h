@@ -8,7 +8,7 @@
 
 enum look_state {
     LOOK_DONE,  /* every item is done (cached or edited) */
-    LOOK_TODO,  /* expanded; some items would be called */
+    LOOK_TODO,  /* expanded; some items would be called (or fail without a call) */
     LOOK_AFTER, /* waits for an upstream stage that is not done */
     LOOK_ERROR, /* cannot be expanded: bad upstream output */
 };
@@ -16,7 +16,9 @@ enum look_state {
 struct look_stage {
     enum look_state state;
     const char *after; /* LOOK_AFTER: the upstream stage it waits for */
-    size_t n_items, n_cached, n_edited, n_call, n_failed_last;
+    /* n_call: items whose request is built and not done; n_bad: items whose request cannot be
+     * built (a missing or refused input: they fail without a call) */
+    size_t n_items, n_cached, n_edited, n_call, n_bad, n_failed_last;
     size_t expected; /* LOOK_AFTER: best estimate of its item count, 0 if unknown */
     char *error;     /* LOOK_ERROR */
 };

@@ -83,6 +83,12 @@ assert_eq "three items failed" 3 "$(events "$job/progress.jsonl" item_failed)"
 check "every progress.jsonl line is JSON" jq -e . "$job/progress.jsonl" >/dev/null
 gf status "$job"
 assert_file_contains "status shows the failed id" "its id is empty" "$T_DIR/last.out"
+"$GEMFLOW" plan "$job" >"$T_DIR/last.out" 2>"$T_DIR/last.err"
+assert_eq "plan of the job: exit 0" 0 "$?"
+assert_file_contains "plan: the three bad ids are not calls, they cannot be built" \
+    "7 items: 4 cached, 0 to call, 3 cannot be called (below)" "$T_DIR/last.out"
+assert_file_contains "plan: ...saying why" "cannot be built: element 4 of shots.shots cannot be an item: its id is empty" "$T_DIR/last.out"
+assert_file_contains "plan: no call now" "calls: 0 now" "$T_DIR/last.out"
 
 # --- hand-edited data: analysis.json rewritten with the same ids --------------------------------
 # narration walks analysis.scenes (the edit itself); images walk prompts.scenes, which the
