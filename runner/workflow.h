@@ -111,7 +111,7 @@ struct workflow {
      * like any stage, then left out of `stages`, so nothing runs, waits for or reports them.
      * References to their files are dropped from the stages that sent them (`note` says which,
      * e.g. "images sends none of its files as references"); any other use of one is a load error
-     * (workflow_check.c). */
+     * (workflow_check.c, workflow_outputs.c). */
     struct wf_off {
         char *name;
         char *note; /* NULL when no reference was dropped */

@@ -1,6 +1,6 @@
 /* workflow_int: shared by the workflow loader's files (workflow.c, workflow_bundled.c,
- * workflow_value.c, workflow_set.c, workflow_stage.c, workflow_check.c); not part of the public
- * API. */
+ * workflow_value.c, workflow_set.c, workflow_stage.c, workflow_check.c and the files of its
+ * checks, workflow_check_int.h); not part of the public API. */
 #ifndef GF_WORKFLOW_INT_H
 #define GF_WORKFLOW_INT_H
 

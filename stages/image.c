@@ -51,7 +51,7 @@ static void image_parse(struct wf_loader *L, struct stage_def *s, struct wf_stag
                       "(the format written: a reply in another format is converted), got '%s'",
                       s->name, tmpl_source(s->output));
     }
-    /* references on a :predict model are refused by workflow_check.c, once the references to
+    /* references on a :predict model are refused by workflow_outputs.c, once the references to
      * disabled stages are dropped */
 }
 
