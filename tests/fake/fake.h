@@ -222,7 +222,7 @@ struct fk_server {
     size_t n_markers;
     FILE *log;
     cJSON *stats;
-    struct fk_ix *ix; /* interactions (fake_interactions.c), oldest first */
+    struct fk_ix *ix; /* interactions (fake_interactions_store.c), oldest first */
     size_t n_ix;
 };
 
@@ -331,7 +331,8 @@ enum fk_fault fk_fault_pick(struct fk_server *s, struct fk_request *req, const c
 /* Sliding-window --rpm limit: returns false and fills `r` when the request must be refused. */
 bool fk_rpm_admit(struct fk_server *s, const char *model, struct fk_reply *r);
 
-/* ---- fake_interactions.c: the Interactions API (Gemini Omni Flash video) and Files API ---- */
+/* ---- fake_interactions.c, fake_interactions_store.c: the Interactions API (Gemini Omni Flash
+ * video) and Files API ---- */
 
 struct fk_ix;
 /* Answer the request when its path is an interactions or files route; false when it is not. */
