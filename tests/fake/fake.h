@@ -48,6 +48,8 @@ void fk_buf_addch(struct fk_buf *b, char c);
 void fk_buf_addf(struct fk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fk_buf_vaddf(struct fk_buf *b, const char *fmt, va_list ap);
 void fk_buf_setlen(struct fk_buf *b, size_t len);
+/* Append everything `f` has left to read; -1 on a read error (what was read stays). */
+int fk_buf_add_stream(struct fk_buf *b, FILE *f);
 /* Hand the storage to the caller (who frees it); the buffer is re-initialised. */
 char *fk_buf_detach(struct fk_buf *b, size_t *len);
 void fk_buf_release(struct fk_buf *b);

@@ -181,10 +181,7 @@ int fk_ix_load(struct fk_server *s, char *err, size_t errlen)
         return -1;
     }
     struct fk_buf b = FK_BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fk_buf_add(&b, chunk, n);
+    fk_buf_add_stream(&b, f);
     fclose(f);
     cJSON *doc = fk_json_parse(b.buf, b.len, NULL);
     fk_buf_release(&b);

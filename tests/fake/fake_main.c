@@ -179,10 +179,7 @@ static void load_faults(struct fk_server *s, const char *path)
     if (!f)
         usage_error("cannot open '%s'", path);
     struct fk_buf b = FK_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fk_buf_add(&b, chunk, n);
+    fk_buf_add_stream(&b, f);
     fclose(f);
     cJSON *arr = fk_json_parse(b.buf, b.len, NULL);
     fk_buf_release(&b);

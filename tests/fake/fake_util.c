@@ -134,6 +134,15 @@ void fk_buf_setlen(struct fk_buf *b, size_t len)
     b->buf[len] = '\0';
 }
 
+int fk_buf_add_stream(struct fk_buf *b, FILE *f)
+{
+    char chunk[16384];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fk_buf_add(b, chunk, n);
+    return ferror(f) ? -1 : 0;
+}
+
 char *fk_buf_detach(struct fk_buf *b, size_t *len)
 {
     char *p = b->alloc ? b->buf : fk_strdup("");

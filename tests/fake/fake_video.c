@@ -45,11 +45,7 @@ static int read_file(const char *path, unsigned char **out, size_t *len)
     if (!f)
         return -1;
     struct fk_buf b = FK_BUF_INIT;
-    char chunk[16384];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fk_buf_add(&b, chunk, n);
-    int rc = ferror(f) ? -1 : 0;
+    int rc = fk_buf_add_stream(&b, f);
     fclose(f);
     *out = (unsigned char *)fk_buf_detach(&b, len);
     return rc;
